@@ -1,0 +1,3 @@
+"""gkh: housing and utility services from the shell."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from gkh.cli import main
+
+main()

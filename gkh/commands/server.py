@@ -1,0 +1,114 @@
+"""gkh server: run the portal over HTTP, start it over, back it up, list the demo users."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from gkh.errors import ExitCode, GkhError
+from gkh.paths import data_home
+
+app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
+
+# Above waitress's own limit only the app's JSON 413 would ever answer; uploads stay below it.
+MAX_REQUEST_BODY = 32 * 1024 * 1024
+
+
+def _now() -> datetime:
+    from gkh.clock import current_now
+    from gkh.domain.errors import InvalidInput
+
+    try:
+        return current_now()
+    except InvalidInput as error:
+        raise GkhError(error.message, ExitCode.USAGE) from None
+
+
+def _portal():
+    from gkh.server.local import Portal
+
+    return Portal(data_home(), _now())
+
+
+@app.command()
+def run(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback unless told otherwise)."),
+    port: int = typer.Option(8080, help="Port to listen on; 0 picks a free one."),
+    threads: int = typer.Option(8, help="Worker threads."),
+) -> None:
+    """Serve the portal's API over HTTP (prints the URL it really listens on)."""
+    import waitress
+
+    portal = _portal()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    try:
+        server = waitress.create_server(
+            portal.app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BODY
+        )
+    except OSError as error:
+        raise GkhError(f"cannot listen on {host}:{port}: {error.strerror}", ExitCode.ERROR) from None
+    print(f"http://{host}:{server.effective_port}", flush=True)
+    print(f"gkh: portal {portal.portal_id} from {portal.home} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    finally:
+        server.close()
+
+
+@app.command()
+def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required off a terminal.")) -> None:
+    """Delete the portal's data and start over with a fresh demo world (stop `gkh server run` first)."""
+    from gkh.server.local import reset_portal
+
+    home = data_home()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise GkhError("reset deletes every account, reading and payment: add --yes to confirm", ExitCode.USAGE)
+        typer.confirm(f"Delete the portal under {home} and start over?", abort=True, err=True)
+    reset_portal(home)
+    portal = _portal()
+    print(f"gkh: a new demo portal {portal.portal_id} is ready", file=sys.stderr)
+
+
+@app.command()
+def users(
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+) -> None:
+    """The demo users' logins and fixed passwords (a demo portal only)."""
+    from tabulate import tabulate
+
+    from gkh.server.demo import DEMO_USERS
+
+    portal = _portal()
+    if not portal.is_demo:
+        raise GkhError("this portal is not a demo portal: it has no fixed passwords to show")
+    rows = [
+        {"login": u.login, "password": u.password, "role": u.role, "name": u.name,
+         "organisation": u.org_short_name, "description": u.description}
+        for u in DEMO_USERS
+    ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        print(tabulate([list(r.values()) for r in rows], headers=list(rows[0])))
+
+
+@app.command()
+def backup(
+    file: Path = typer.Argument(..., help="Where to write the copy (an SQLite database)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite FILE if it exists."),
+) -> None:
+    """Write a consistent copy of the portal's database (SQLite's backup API; safe while it runs)."""
+    if file.exists() and not force:
+        raise GkhError(f"{file} already exists: choose another name or add --force", ExitCode.USAGE)
+    if file.exists():
+        file.unlink()
+    _portal().backup(file)
+    print(f"gkh: portal backed up to {file}", file=sys.stderr)

@@ -1,0 +1,146 @@
+"""Dates and instants. The clock is never read here: "now" is always passed in.
+
+Stored/JSON instants are ISO 8601 in UTC with an explicit offset and whole seconds,
+e.g. "2026-11-20T09:00:00+00:00" (the same width for every instant, so they also sort as text).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.parser import isoparse
+
+from gkh.domain.errors import InvalidInput
+from gkh.domain.identifiers import quoted
+
+__all__ = [
+    "DEFAULT_ZONE",
+    "parse_person_date",
+    "parse_period",
+    "parse_instant",
+    "house_zone",
+    "local_date",
+    "period_of",
+    "format_instant",
+    "format_date",
+    "format_person_date",
+]
+
+DEFAULT_ZONE = "Europe/Moscow"
+
+# Parsed by hand: dateutil's dayfirst misreads ISO dates and fills missing parts from the clock.
+_RU_DATE_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$")
+_ISO_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_DATE_FORMS = "DD.MM.YYYY or YYYY-MM-DD (e.g. 25.11.2026 or 2026-11-25)"
+
+_PERIOD_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_PERIOD_RU_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{4})$")
+
+
+def parse_person_date(text: str, field: str = "date") -> date:
+    """A date a person typed: DD.MM.YYYY (also D.M.YYYY) or ISO YYYY-MM-DD; nothing else."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"{field} must be {_DATE_FORMS}; got {quoted(text)}", field)
+    stripped = text.strip()
+    m = _RU_DATE_RE.match(stripped)
+    if m:
+        day, month, year = (int(g) for g in m.groups())
+    else:
+        m = _ISO_DATE_RE.match(stripped)
+        if not m:
+            raise InvalidInput(f"{field} must be {_DATE_FORMS}; got {quoted(stripped)}", field)
+        year, month, day = (int(g) for g in m.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} {quoted(stripped)} is not a real calendar date; expected {_DATE_FORMS}", field
+        ) from None
+
+
+def parse_period(text: str, field: str = "period") -> str:
+    """A billing month: YYYY-MM (also MM.YYYY) → canonical "YYYY-MM"."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    m = _PERIOD_ISO_RE.match(stripped)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+    else:
+        m = _PERIOD_RU_RE.match(stripped)
+        year, month = (int(m.group(2)), int(m.group(1))) if m else (0, 0)
+    if not 1 <= year or not 1 <= month <= 12:
+        raise InvalidInput(
+            f"{field} must be a month as YYYY-MM or MM.YYYY (e.g. 2026-11 or 11.2026); got {quoted(text)}",
+            field,
+        )
+    return f"{year:04d}-{month:02d}"
+
+
+def parse_instant(text: str, field: str = "now") -> datetime:
+    """An ISO 8601 timestamp with a UTC offset (or Z) → aware datetime with a fixed-offset tzinfo."""
+    example = "e.g. 2026-11-20T12:00:00+03:00"
+    expected = f"{field} must be an ISO 8601 timestamp with a UTC offset, {example}"
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(f"{expected}; got {quoted(text)}", field)
+    stripped = text.strip()
+    try:
+        parsed = isoparse(stripped)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"{expected}; got {quoted(stripped)}", field) from None
+    offset = parsed.utcoffset()
+    if offset is None:
+        raise InvalidInput(f"{field} must carry a UTC offset, {example}; got {quoted(stripped)}", field)
+    # datetime.timezone instead of dateutil's tzoffset/tzutc: plain stdlib objects compare and print predictably.
+    tz = timezone.utc if offset == timedelta(0) else timezone(offset)
+    return parsed.replace(tzinfo=tz)
+
+
+def house_zone(name: str) -> ZoneInfo:
+    """An IANA zone name (e.g. Europe/Moscow, Asia/Yekaterinburg) → ZoneInfo."""
+    stripped = name.strip() if isinstance(name, str) else ""
+    # "localtime" would follow the host's setting: a house's zone must not depend on the machine.
+    if stripped and stripped.lower() not in ("localtime", "posixrules"):
+        try:
+            return ZoneInfo(stripped)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    raise InvalidInput(
+        f"timezone must be an IANA zone name such as Europe/Moscow or Asia/Yekaterinburg; got {quoted(name)}",
+        "timezone",
+    )
+
+
+def _require_aware(dt: datetime) -> datetime:
+    # A naive datetime here is a programming error (GKH_NOW is checked by parse_instant), not user input.
+    if not isinstance(dt, datetime) or dt.utcoffset() is None:
+        raise ValueError(f"an aware datetime is required, got {dt!r}")
+    return dt
+
+
+def local_date(now: datetime, zone: ZoneInfo) -> date:
+    """The calendar date at `now` in the house's zone."""
+    return _require_aware(now).astimezone(zone).date()
+
+
+def period_of(d: date) -> str:
+    """The billing period (month) of a date: "YYYY-MM"."""
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def format_instant(dt: datetime) -> str:
+    """Aware datetime → "2026-11-20T09:00:00+00:00": UTC, whole seconds (fractions are truncated)."""
+    utc = _require_aware(dt).astimezone(timezone.utc).replace(microsecond=0)
+    return utc.isoformat()
+
+
+def format_date(d: date) -> str:
+    """Date → ISO "2026-11-25" (JSON and storage)."""
+    if isinstance(d, datetime):
+        raise TypeError("format_date takes a date; use local_date() to turn an instant into a date")
+    return d.isoformat()
+
+
+def format_person_date(d: date) -> str:
+    """Date → "25.11.2026", the form Russian users read in messages."""
+    return f"{d.day:02d}.{d.month:02d}.{d.year:04d}"

@@ -1,0 +1,290 @@
+"""Official identifiers (ЕЛС, ИЖКУ, ИПД, FIAS GUID, ИНН, ОГРН): parse, normalise, check.
+
+Every `normalize_*` returns the one canonical spelling (what is stored and compared) or raises
+InvalidInput with a one-line message and the caller's field name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from gkh.domain.errors import InvalidInput
+
+__all__ = [
+    "quoted",
+    "normalize_els",
+    "normalize_izhku",
+    "normalize_ipd",
+    "normalize_account_number",
+    "normalize_fias_guid",
+    "is_fias_guid",
+    "payer_id_kind",
+    "inn_is_valid",
+    "ogrn_is_valid",
+    "normalize_inn",
+    "normalize_ogrn",
+    "complete_inn10",
+    "complete_inn12",
+    "complete_ogrn13",
+    "complete_ogrnip15",
+]
+
+_SHOWN_MAX = 40
+
+
+def quoted(value: object) -> str:
+    """Show a user's input inside a one-line message: quoted, invisible characters escaped, truncated."""
+    text = value if isinstance(value, str) else repr(value)
+    cut = len(text) > _SHOWN_MAX
+    if cut:
+        text = text[:_SHOWN_MAX]
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch == "\x85":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + ('…"' if cut else '"')
+
+
+def _require_str(text: object, field: str, label: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{label} must be text; got {quoted(text)}", field)
+    return text
+
+
+# --- ЕЛС and the ids built on it ----------------------------------------------------------------
+
+# Latin letters that look like Cyrillic ones: people type them on an English keyboard layout.
+_LOOKALIKES = str.maketrans("ABEKMHOPCTXY", "АВЕКМНОРСТХУ")
+# Copy-pasted ids often carry typographic dashes instead of a hyphen-minus.
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+
+# [0-9], not \d: \d also matches Arabic-Indic and other Unicode digits.
+_ELS = r"[0-9]{2}[А-ЯЁ]{2}[0-9]{6}"
+_ELS_RE = re.compile(rf"^{_ELS}$")
+_IZHKU_RE = re.compile(rf"^({_ELS})-([0-9]{{2}})$")
+_IPD_HYPHENS_RE = re.compile(rf"^({_ELS})-([0-9]{{2}})-([0-9]{{4}})$")
+_IPD_PLAIN_RE = re.compile(rf"^({_ELS})([0-9]{{2}})([0-9]{{4}})$")
+
+_ELS_EXPECTED = "10 characters: 2 digits, 2 Cyrillic letters, 6 digits (e.g. 75ДА533315)"
+_IZHKU_EXPECTED = "13 characters: an ЕЛС, a hyphen and 2 digits (e.g. 75ДА533315-01)"
+_IPD_EXPECTED = (
+    "18 characters: an ЕЛС, a hyphen, 2 digits, a hyphen, 4 digits (e.g. 75ДА533315-01-2611),"
+    " or the same 16 without hyphens"
+)
+
+
+def _canon_letters(text: str) -> str:
+    return text.strip().upper().translate(_LOOKALIKES).translate(_DASHES)
+
+
+def normalize_els(text: str, field: str = "els") -> str:
+    """ЕЛС → canonical `75ДА533315` (upper case, Latin look-alikes read as Cyrillic)."""
+    raw = _require_str(text, field, "ЕЛС")
+    canon = _canon_letters(raw)
+    if not _ELS_RE.match(canon):
+        raise InvalidInput(f"ЕЛС must be {_ELS_EXPECTED}; got {quoted(raw.strip())}", field)
+    return canon
+
+
+def normalize_izhku(text: str, field: str = "izhku") -> str:
+    """ИЖКУ (service id) → canonical `75ДА533315-01`."""
+    raw = _require_str(text, field, "ИЖКУ")
+    canon = _canon_letters(raw)
+    if not _IZHKU_RE.match(canon):
+        raise InvalidInput(f"ИЖКУ must be {_IZHKU_EXPECTED}; got {quoted(raw.strip())}", field)
+    return canon
+
+
+def normalize_ipd(text: str, field: str = "ipd") -> str:
+    """ИПД (payment document id) → canonical `75ДА533315-01-2611`; the 16-character form is re-hyphenated."""
+    raw = _require_str(text, field, "ИПД")
+    canon = _canon_letters(raw)
+    m = _IPD_HYPHENS_RE.match(canon) or _IPD_PLAIN_RE.match(canon)
+    if not m:
+        raise InvalidInput(f"ИПД must be {_IPD_EXPECTED}; got {quoted(raw.strip())}", field)
+    return "-".join(m.groups())
+
+
+def payer_id_kind(text: str) -> str | None:
+    """Which payer id a string is after normalisation: "els", "izhku", or None."""
+    if not isinstance(text, str):
+        return None
+    canon = _canon_letters(text)
+    if _ELS_RE.match(canon):
+        return "els"
+    if _IZHKU_RE.match(canon):
+        return "izhku"
+    return None
+
+
+# --- account number (номер ЛС): free-form, assigned by the organisation --------------------------
+
+_ACCOUNT_MAX = 30
+# Invisible characters would make two numbers that look the same differ (and break one-line output).
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def normalize_account_number(text: str, field: str = "number") -> str:
+    """Номер ЛС: stripped, NFC, 1–30 characters, at least one letter or digit, nothing invisible."""
+    raw = _require_str(text, field, "account number")
+    # NFC so that "й" typed as и + combining breve equals the precomposed letter.
+    canon = unicodedata.normalize("NFC", raw.strip())
+    if not canon:
+        raise InvalidInput("account number must be 1–30 characters; got an empty value", field)
+    if len(canon) > _ACCOUNT_MAX:
+        raise InvalidInput(
+            f"account number must be at most {_ACCOUNT_MAX} characters; got {len(canon)}: {quoted(canon)}",
+            field,
+        )
+    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in canon):
+        raise InvalidInput(
+            f"account number must not contain control or invisible characters; got {quoted(canon)}", field
+        )
+    if not any(ch.isalnum() for ch in canon):
+        raise InvalidInput(
+            f"account number must contain at least one letter or digit; got {quoted(canon)}", field
+        )
+    return canon
+
+
+# --- FIAS / GAR house GUID ------------------------------------------------------------------------
+
+_GUID_HYPHENS_RE = re.compile(r"^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$")
+_GUID_PLAIN_RE = re.compile(r"^([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$")
+
+
+def _guid_or_none(text: object) -> str | None:
+    # A strict pattern rather than uuid.UUID, which also takes braces and "urn:uuid:" prefixes.
+    if not isinstance(text, str):
+        return None
+    low = text.strip().lower()
+    m = _GUID_HYPHENS_RE.match(low) or _GUID_PLAIN_RE.match(low)
+    return "-".join(m.groups()) if m else None
+
+
+def normalize_fias_guid(text: str, field: str = "house") -> str:
+    """FIAS GUID → lower-case 8-4-4-4-12; also takes upper case and the 32-hex form."""
+    guid = _guid_or_none(text)
+    if guid is None:
+        raise InvalidInput(
+            "FIAS GUID must be a UUID of 32 hex digits, e.g. 5ee84ac0-eb9a-4b86-9e25-a6a3c7e0e0c7;"
+            f" got {quoted(text.strip() if isinstance(text, str) else text)}",
+            field,
+        )
+    return guid
+
+
+def is_fias_guid(text: str) -> bool:
+    return _guid_or_none(text) is not None
+
+
+# --- ИНН and ОГРН check digits --------------------------------------------------------------------
+
+_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_DIGITS_RE = re.compile(r"^[0-9]+$")
+
+
+def _check(digits: str, weights: tuple[int, ...]) -> str:
+    return str(sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10)
+
+
+def _inn_expected(inn: str) -> str:
+    """The correct full ИНН for the given 10 or 12 digits (check digits recomputed)."""
+    if len(inn) == 10:
+        return inn[:9] + _check(inn[:9], _INN10_WEIGHTS)
+    first = inn[:10] + _check(inn[:10], _INN12_WEIGHTS_11)
+    return first + _check(first, _INN12_WEIGHTS_12)
+
+
+def _ogrn_expected(ogrn: str) -> str:
+    if len(ogrn) == 13:
+        return ogrn[:12] + str(int(ogrn[:12]) % 11 % 10)
+    return ogrn[:14] + str(int(ogrn[:14]) % 13 % 10)
+
+
+def inn_is_valid(inn: str) -> bool:
+    """ИНН: 10 digits (organisation) or 12 (person) with correct check digit(s); all zeros is not an ИНН."""
+    if not isinstance(inn, str) or not _DIGITS_RE.match(inn) or len(inn) not in (10, 12):
+        return False
+    return inn == _inn_expected(inn) and inn.strip("0") != ""
+
+
+def ogrn_is_valid(ogrn: str) -> bool:
+    """ОГРН (13 digits) or ОГРНИП (15) with a correct check digit; all zeros is not an ОГРН."""
+    if not isinstance(ogrn, str) or not _DIGITS_RE.match(ogrn) or len(ogrn) not in (13, 15):
+        return False
+    return ogrn == _ogrn_expected(ogrn) and ogrn.strip("0") != ""
+
+
+def _wrong_check_message(label: str, value: str, expected: str) -> str:
+    # Name the failing check digit(s), but don't offer a "fixed" number: the typo is usually elsewhere.
+    wrong = [f"{i + 1}th" for i, (a, b) in enumerate(zip(value, expected)) if a != b]
+    noun = "check digit" if len(wrong) == 1 else "check digits"
+    return (
+        f"{label} {value} has a wrong {noun} (the {' and '.join(wrong)}): it fails the checksum,"
+        " so a digit is probably mistyped"
+    )
+
+
+def normalize_inn(text: str, field: str = "inn") -> str:
+    """ИНН → its 10 or 12 digits, after checking the check digit(s)."""
+    raw = _require_str(text, field, "ИНН")
+    inn = raw.strip()
+    if not _DIGITS_RE.match(inn) or len(inn) not in (10, 12):
+        raise InvalidInput(
+            f"ИНН must be 10 digits (organisation) or 12 digits (person); got {quoted(inn)}", field
+        )
+    if inn.strip("0") == "":
+        raise InvalidInput("ИНН must not be all zeros", field)
+    expected = _inn_expected(inn)
+    if inn != expected:
+        raise InvalidInput(_wrong_check_message("ИНН", inn, expected), field)
+    return inn
+
+
+def normalize_ogrn(text: str, field: str = "ogrn") -> str:
+    """ОГРН (13 digits) or ОГРНИП (15) → its digits, after checking the check digit."""
+    raw = _require_str(text, field, "ОГРН")
+    ogrn = raw.strip()
+    if not _DIGITS_RE.match(ogrn) or len(ogrn) not in (13, 15):
+        raise InvalidInput(
+            f"ОГРН must be 13 digits (ОГРНИП: 15 digits); got {quoted(ogrn)}", field
+        )
+    if ogrn.strip("0") == "":
+        raise InvalidInput("ОГРН must not be all zeros", field)
+    expected = _ogrn_expected(ogrn)
+    if ogrn != expected:
+        raise InvalidInput(_wrong_check_message("ОГРН", ogrn, expected), field)
+    return ogrn
+
+
+# Generators for the deterministic demo world: give the leading digits, get a valid number.
+
+
+def _leading(digits: str, n: int, label: str, field: str) -> str:
+    if not isinstance(digits, str) or not _DIGITS_RE.match(digits) or len(digits) != n:
+        raise InvalidInput(f"{label} needs exactly {n} leading digits; got {quoted(digits)}", field)
+    return digits
+
+
+def complete_inn10(first9: str) -> str:
+    return _inn_expected(_leading(first9, 9, "ИНН", "inn") + "0")
+
+
+def complete_inn12(first10: str) -> str:
+    return _inn_expected(_leading(first10, 10, "ИНН", "inn") + "00")
+
+
+def complete_ogrn13(first12: str) -> str:
+    return _ogrn_expected(_leading(first12, 12, "ОГРН", "ogrn") + "0")
+
+
+def complete_ogrnip15(first14: str) -> str:
+    return _ogrn_expected(_leading(first14, 14, "ОГРНИП", "ogrn") + "0")

@@ -1,0 +1,61 @@
+"""The portal's WSGI application: the same app answers in-process and over HTTP."""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+
+import falcon
+
+from gkh.domain.errors import InvalidInput
+from gkh.server import auth
+from gkh.server.http import handle_invalid_input, handle_unexpected, request_now, serialize_error
+from gkh.server.routes import accounts, addresses, session
+from gkh.server.store import Store
+
+API = "/api/v1"
+
+
+class RequestContext:
+    """Gives each request an id and its one reading of the clock, and signs the caller in."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.request_id = secrets.token_hex(8)
+        req.context.now = request_now()
+
+    def process_resource(self, req, resp, resource, params) -> None:
+        if resource is None or getattr(resource, "public", False):
+            return
+        if not hasattr(resource, f"on_{req.method.lower()}"):
+            return  # let Falcon answer 405 rather than ask an anonymous caller to sign in
+        req.context.user = auth.authenticate(self.store, auth.bearer_token(req), req.context.now)
+
+    def process_response(self, req, resp, resource, req_succeeded) -> None:
+        if request_id := req.context.get("request_id"):
+            resp.set_header("X-Request-Id", request_id)
+
+
+def create_app(store: Store) -> falcon.App:
+    app = falcon.App(middleware=[RequestContext(store)])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
+        dumps=functools.partial(json.dumps, ensure_ascii=False)
+    )
+    app.set_error_serializer(serialize_error)
+    app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(InvalidInput, handle_invalid_input)
+
+    app.add_route(f"{API}/portal", session.PortalInfo(store))
+    app.add_route(f"{API}/auth/token", session.Token(store))
+    app.add_route(f"{API}/me", session.Me(store))
+    app.add_route(f"{API}/addresses", addresses.AddressSearch(store))
+    app.add_route(f"{API}/houses/{{guid}}", addresses.HousePassport(store))
+    app.add_route(f"{API}/accounts", accounts.AccountList(store))
+    app.add_route(f"{API}/accounts/links", accounts.AccountLinks(store))
+    app.add_route(f"{API}/accounts/links/{{els}}", accounts.AccountLink(store))
+    app.add_route(f"{API}/accounts/{{els}}", accounts.AccountItem(store))
+    return app

@@ -1,0 +1,82 @@
+"""The portal itself, signing in and out, and who I am."""
+
+from __future__ import annotations
+
+import falcon
+
+from gkh import __version__
+from gkh.server import auth
+from gkh.server.http import ApiError, json_body, text_field
+from gkh.server.passwords import verify_password
+from gkh.server.store import Store, stamp
+
+
+def organisation_view(row) -> dict | None:
+    if row is None:
+        return None
+    return {"id": row["id"], "kind": row["kind"], "name": row["name"], "short_name": row["short_name"],
+            "inn": row["inn"], "ogrn": row["ogrn"], "phone": row["phone"]}
+
+
+def user_view(conn, user: auth.User) -> dict:
+    org = conn.execute("SELECT * FROM organisations WHERE id = ?", (user.org_id,)).fetchone()
+    return {"login": user.login, "name": user.name, "email": user.email, "role": user.role,
+            "organisation": organisation_view(org)}
+
+
+def portal_view(store: Store) -> dict:
+    return {"id": store.setting("portal_id"), "name": store.setting("name"),
+            "demo": store.setting("demo") == "1", "version": __version__}
+
+
+class PortalInfo:
+    public = True
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Which portal this is: its own id (credentials are kept per portal), name, demo mark."""
+        resp.media = portal_view(self.store)
+
+
+class Token:
+    public = True  # signing in needs no token; signing out checks its own
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = json_body(req)
+        login = text_field(body, "login")
+        password = text_field(body, "password")
+        now = req.context.now
+        conn = self.store.connection()
+        row = conn.execute("SELECT id, password_hash FROM users WHERE login = ?", (login,)).fetchone()
+        if row is None or not verify_password(password, row["password_hash"]):
+            raise ApiError(401, "invalid_credentials", "wrong login or password")
+        with self.store.write() as tx:
+            token, expires = auth.issue_token(tx, row["id"], now)
+            user = auth.load_user(tx, row["id"])
+            result = {"token": token, "expires_at": stamp(expires), "user": user_view(tx, user)}
+        resp.status = falcon.HTTP_201
+        resp.media = result
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token = auth.bearer_token(req)
+        auth.authenticate(self.store, token, req.context.now)
+        with self.store.write() as tx:
+            auth.revoke_token(tx, token)
+        resp.media = {"status": "revoked"}
+
+
+class Me:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        conn = self.store.connection()
+        view = user_view(conn, req.context.user)
+        view["token_expires_at"] = auth.token_expiry(conn, auth.bearer_token(req))
+        view["portal"] = portal_view(self.store)
+        resp.media = view

@@ -1,0 +1,73 @@
+"""Shared fixtures: one seeded demo portal per test session, copied per test into a temporary home."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+# Cheap password hashing for every portal the suite creates, subprocesses included.
+os.environ["GKH_PASSWORD_COST"] = "4"
+
+SEED_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory) -> Path:
+    from gkh.server.store import open_portal
+
+    path = tmp_path_factory.mktemp("seed") / "portal.sqlite3"
+    store = open_portal(path, SEED_NOW)
+    store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def home(tmp_path, seeded_db, monkeypatch) -> Path:
+    """A data folder holding a fresh copy of the demo portal (with its own portal id), set as GKH_HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with sqlite3.connect(seeded_db) as src, sqlite3.connect(home / "portal.sqlite3") as dest:
+        src.backup(dest)
+        dest.execute("UPDATE portal_settings SET value = ? WHERE key = 'portal_id'", (secrets.token_hex(8),))
+    src.close()
+    dest.close()
+    monkeypatch.setenv("GKH_HOME", str(home))
+    monkeypatch.setenv("GKH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("GKH_NOW", "2026-11-20T12:00:00+03:00")
+    return home
+
+
+@pytest.fixture
+def portal(home):
+    from gkh.server.local import Portal
+
+    p = Portal(home, SEED_NOW)
+    yield p
+    p.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_portal(portal):
+    """The portal served by waitress in a thread on a free loopback port; yields its base URL."""
+    import waitress
+
+    server = waitress.create_server(portal.app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)

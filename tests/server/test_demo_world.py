@@ -1,0 +1,261 @@
+"""The demo world: deterministic, well-formed, and as the README (and gkh.server.demo's constants) say."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from gkh.domain.address import matches, query_needles
+from gkh.domain.identifiers import inn_is_valid, normalize_els, ogrn_is_valid
+from gkh.server import demo
+from gkh.server.passwords import verify_password
+from gkh.server.store import open_portal
+
+NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
+ELS_RE = re.compile(r"^[0-9]{2}[А-ЯЁ]{2}[0-9]{6}$")
+# What legitimately differs between two creations.
+VARYING_COLUMNS = {"created_at", "linked_at", "password_hash"}
+VARYING_SETTINGS = {"portal_id", "created_at"}
+
+
+@pytest.fixture(scope="module")
+def portals(tmp_path_factory):
+    """Two portals created independently (module-scoped: creating one takes a fraction of a second)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GKH_PASSWORD_COST", "4")
+        stores = [open_portal(tmp_path_factory.mktemp(name) / "portal.sqlite3", NOW) for name in ("a", "b")]
+    conns = []
+    for store in stores:
+        conn = sqlite3.connect(store.path)
+        conn.row_factory = sqlite3.Row
+        conns.append(conn)
+    yield conns
+    for conn, store in zip(conns, stores):
+        conn.close()
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def db(portals):
+    return portals[0]
+
+
+def dump(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    out = {}
+    for table in tables:
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in VARYING_COLUMNS]
+        rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        if table == "portal_settings":
+            rows = [r for r in rows if r[0] not in VARYING_SETTINGS]
+        out[table] = sorted(tuple(r) for r in rows)
+    return out
+
+
+def house_guid(key: str) -> str:
+    return demo.DEMO_HOUSES[key].guid
+
+
+def org_id(short_name: str) -> str:
+    return demo.DEMO_ORGS[short_name].id
+
+
+UK_MOSCOW = "ООО «УК Ленинский квартал»"
+ENERGO = "АО «СтоличЭнергоСбыт»"
+
+
+def test_two_creations_make_the_same_world(portals):
+    a, b = (dump(conn) for conn in portals)
+    assert a.keys() == b.keys()
+    for table in a:
+        assert a[table] == b[table], f"table {table} differs between two creations"
+    assert len(a["accounts"]) > 2500  # the comparison compared something
+
+
+def test_portal_settings(portals):
+    ids = [dict(conn.execute("SELECT key, value FROM portal_settings").fetchall()) for conn in portals]
+    assert ids[0]["portal_id"] != ids[1]["portal_id"]
+    for settings in ids:
+        assert re.fullmatch(r"[0-9a-f]{16}", settings["portal_id"])
+        assert settings["demo"] == "1"
+        assert settings["name"] == demo.PORTAL_NAME
+        assert settings["created_at"] == "2026-11-20T09:00:00+00:00"
+
+
+def test_organisations_have_valid_ids(db):
+    rows = db.execute("SELECT * FROM organisations").fetchall()
+    kinds = defaultdict(int)
+    for row in rows:
+        kinds[row["kind"]] += 1
+        assert re.fullmatch(r"ORG-[0-9]{4}", row["id"])
+        assert len(row["inn"]) == 10 and inn_is_valid(row["inn"]), row["inn"]
+        assert len(row["ogrn"]) == 13 and ogrn_is_valid(row["ogrn"]), row["ogrn"]
+        assert re.fullmatch(r"[0-9]{9}", row["kpp"])
+        assert row["phone"].startswith("+7 ")
+        assert "@" in row["email"] and row["address"]
+    assert kinds == {"managing": 2, "supplier": 1, "inspectorate": 2}
+
+
+def test_houses_and_common_meters(db):
+    houses = {r["guid"]: r for r in db.execute("SELECT * FROM houses")}
+    assert len(houses) == 5
+    for guid, row in houses.items():
+        parsed = uuid.UUID(guid)
+        assert str(parsed) == guid and parsed.version == 4  # lower case, version-4 shaped
+        assert re.fullmatch(r"[0-9]{8}([0-9]{3})?", row["oktmo"])
+        assert re.fullmatch(r"[0-9]+\.[0-9]{2}", row["total_area"])
+        assert Decimal(row["total_area"]) > Decimal(row["living_area"]) > 0
+        meters = db.execute("SELECT * FROM common_meters WHERE house_guid = ?", (guid,)).fetchall()
+        assert 1 <= len(meters) <= 3
+        for meter in meters:
+            assert meter["unit"] == {"cold_water": "m3", "hot_water": "m3", "heat": "Gcal",
+                                     "electricity": "kWh"}[meter["resource"]]
+            assert re.fullmatch(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}", meter["verified_on"])
+    h1 = houses[house_guid("H1")]
+    assert (h1["window_from"], h1["window_to"], h1["timezone"]) == (1, 31, "Europe/Moscow")
+    for key in ("H2", "H3"):
+        assert (houses[house_guid(key)]["window_from"], houses[house_guid(key)]["window_to"]) == (15, 25)
+    assert {r["timezone"] for r in houses.values()} == {"Europe/Moscow", "Asia/Yekaterinburg"}
+    assert houses[house_guid("H4")]["oktmo"].startswith("65701000")
+    assert all(houses[house_guid(k)]["oktmo"].startswith("45") for k in ("H1", "H2", "H3"))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("ленина", {"H1", "H5"}), ("ленина 5", {"H1"}), ("мира 12", {"H2", "H3"}),
+     ("пр-т Мира 12 к2", {"H3"}), ("екатеринбург", {"H4", "H5"})],
+)
+def test_address_queries_find_the_documented_houses(db, query, expected):
+    needles = query_needles(query)
+    found = {k for k, h in demo.DEMO_HOUSES.items()
+             if matches(db.execute("SELECT search_key FROM houses WHERE guid = ?", (h.guid,)).fetchone()[0],
+                        needles)}
+    assert found == expected
+
+
+def test_flats_and_owner_shares(db):
+    flats = db.execute("SELECT * FROM flats").fetchall()
+    assert len(flats) == sum(h.flats for h in demo.DEMO_HOUSES.values())
+    shares = defaultdict(Fraction)
+    counts = defaultdict(int)
+    for row in db.execute("SELECT * FROM owners"):
+        shares[row["flat_id"]] += Fraction(row["share_num"], row["share_den"])
+        counts[row["flat_id"]] += 1
+        assert len(row["name"].split()) == 3
+        cadastral, record = r"[0-9]{2}:[0-9]{2}:[0-9]{7}:[0-9]+", r"[0-9]{2}/[0-9]{3}/20[0-9]{2}-[0-9]"
+        assert re.fullmatch(rf"Выписка из ЕГРН № {cadastral}-{record}", row["document"])
+    for flat in flats:
+        assert re.fullmatch(r"[0-9]{2,3}\.[0-9]", flat["area"])
+        assert 1 <= flat["rooms"] <= 4
+        assert shares[flat["id"]] == 1, f"flat {flat['id']}"
+        assert 1 <= counts[flat["id"]] <= 3
+    for key, house in demo.DEMO_HOUSES.items():
+        numbers = [r[0] for r in db.execute("SELECT number FROM flats WHERE house_guid = ?", (house.guid,))]
+        assert sorted(numbers, key=int) == [str(n) for n in range(1, house.flats + 1)], key
+
+
+def test_accounts_are_well_formed(db):
+    accounts = db.execute("SELECT * FROM accounts").fetchall()
+    els = [a["els"] for a in accounts]
+    assert len(set(els)) == len(els)
+    first_owner = {r["flat_id"]: r["name"] for r in db.execute("SELECT flat_id, name FROM owners ORDER BY id DESC")}
+    flat_area = {r["id"]: r["area"] for r in db.execute("SELECT id, area FROM flats")}
+    per_org_flat = defaultdict(int)
+    for a in accounts:
+        assert ELS_RE.fullmatch(a["els"]) and normalize_els(a["els"]) == a["els"]
+        assert a["izhku"] == a["els"] + "-01"
+        assert a["payer"] == first_owner[a["flat_id"]]
+        assert a["area"] == flat_area[a["flat_id"]]
+        assert re.fullmatch(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}", a["opened_on"])
+        if a["org_id"] == org_id(ENERGO):
+            assert re.fullmatch(r"ЭС-[0-9]{6}", a["number"])
+        else:
+            assert re.fullmatch(r"[0-9]{7}", a["number"])
+        per_org_flat[(a["org_id"], a["flat_id"])] += 1
+    assert set(per_org_flat.values()) == {1}  # one account per flat per organisation
+
+
+def test_account_volumes_and_organisations(db):
+    count = db.execute("SELECT count(*) FROM accounts WHERE org_id = ?", (org_id(UK_MOSCOW),)).fetchone()[0]
+    assert count >= 2500
+    h1 = house_guid("H1")
+    orgs = {r[0]: r[1] for r in db.execute(
+        "SELECT org_id, count(*) FROM accounts WHERE house_guid = ? GROUP BY org_id", (h1,))}
+    assert orgs == {org_id(UK_MOSCOW): 220, org_id(ENERGO): 220}
+    ekb = db.execute("SELECT DISTINCT org_id FROM accounts WHERE house_guid IN (?, ?)",
+                     (house_guid("H4"), house_guid("H5"))).fetchall()
+    assert [r[0] for r in ekb] == [org_id("ООО «УК Уральский дом»")]
+
+
+def test_the_demo_residents(db):
+    users = {r["login"]: r for r in db.execute("SELECT * FROM users")}
+    ivanov, petrova = users["ivanov"], users["petrova"]
+
+    links = db.execute(
+        "SELECT a.* FROM account_links l JOIN accounts a ON a.id = l.account_id WHERE l.user_id = ?"
+        " ORDER BY a.id", (ivanov["id"],)).fetchall()
+    assert len(links) == 2
+    assert [a["els"] for a in links] == demo.DEMO_RESIDENT_ACCOUNTS
+    assert [a["org_id"] for a in links] == [org_id(UK_MOSCOW), org_id(ENERGO)]
+    flat = db.execute("SELECT * FROM flats WHERE id = ?", (links[0]["flat_id"],)).fetchone()
+    assert (flat["house_guid"], flat["number"]) == (house_guid("H1"), "12")
+    assert {a["flat_id"] for a in links} == {flat["id"]}
+
+    owners = db.execute("SELECT * FROM owners WHERE flat_id = ? ORDER BY id", (flat["id"],)).fetchall()
+    assert [(o["name"], o["user_id"], o["share_num"], o["share_den"]) for o in owners] == [
+        ("Иванов Иван Петрович", ivanov["id"], 1, 2), ("Иванова Елена Викторовна", None, 1, 2)]
+
+    flat34 = db.execute("SELECT id FROM flats WHERE house_guid = ? AND number = '34'",
+                        (house_guid("H1"),)).fetchone()[0]
+    owners = db.execute("SELECT name, user_id, share_num, share_den FROM owners WHERE flat_id = ?",
+                        (flat34,)).fetchall()
+    assert [tuple(o) for o in owners] == [("Петрова Анна Сергеевна", petrova["id"], 1, 1)]
+    assert db.execute("SELECT count(*) FROM account_links WHERE user_id = ?", (petrova["id"],)).fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM account_links").fetchone()[0] == 2
+    # Only the two demo residents are tied to owner rows.
+    assert db.execute("SELECT count(*) FROM owners WHERE user_id IS NOT NULL").fetchone()[0] == 2
+
+
+def test_users_match_the_published_list(db):
+    users = {r["login"]: r for r in db.execute("SELECT * FROM users")}
+    assert list(users) == [u.login for u in demo.DEMO_USERS]
+    assert demo.DEMO_RESIDENT_LOGIN in users
+    org_ids = {o.short_name: o.id for o in demo.DEMO_ORGS.values()}
+    for u in demo.DEMO_USERS:
+        row = users[u.login]
+        assert (row["name"], row["role"], row["email"]) == (u.name, u.role, u.email)
+        assert row["org_id"] == (org_ids[u.org_short_name] if u.org_short_name else None)
+        assert verify_password(u.password, row["password_hash"])
+        assert not verify_password(u.password + "x", row["password_hash"])
+    assert {u.role for u in demo.DEMO_USERS} == {"resident", "staff", "inspector", "admin"}
+    assert users["inspector"]["org_id"] == org_id("Мосжилинспекция")
+
+
+def test_constants_match_the_database(db):
+    assert demo._house_guids() == [h.guid for h in demo.DEMO_HOUSES.values()]
+    assert [demo.H1_GUID, demo.H2_GUID, demo.H3_GUID, demo.H4_GUID, demo.H5_GUID] == [
+        h.guid for h in demo.DEMO_HOUSES.values()]
+    for house in demo.DEMO_HOUSES.values():
+        row = db.execute("SELECT * FROM houses WHERE guid = ?", (house.guid,)).fetchone()
+        assert row is not None, house.key
+        assert (row["address"], row["town"], row["timezone"], row["window_from"], row["window_to"],
+                row["managing_org_id"]) == (house.address, house.town, house.timezone, house.window_from,
+                                            house.window_to, house.managing_org_id)
+    for short_name, org in demo.DEMO_ORGS.items():
+        row = db.execute("SELECT * FROM organisations WHERE id = ?", (org.id,)).fetchone()
+        assert (row["short_name"], row["inn"], row["ogrn"], row["kind"]) == (short_name, org.inn, org.ogrn,
+                                                                              org.kind)
+    for acc in demo.DEMO_RESIDENT_ACCOUNT_DETAILS:
+        row = db.execute("SELECT a.*, f.number AS flat FROM accounts a JOIN flats f ON f.id = a.flat_id"
+                         " WHERE a.els = ?", (acc.els,)).fetchone()
+        assert (row["izhku"], row["number"], row["org_id"], row["house_guid"], row["flat"]) == (
+            acc.izhku, acc.number, acc.org_id, acc.house_guid, acc.flat)
+    assert demo.DEMO_RESIDENT_ACCOUNTS == [a.els for a in demo.DEMO_RESIDENT_ACCOUNT_DETAILS]
+    assert demo.DEMO_RESIDENT_ACCOUNT_DETAILS[0].org_id == demo.DEMO_HOUSES["H1"].managing_org_id
