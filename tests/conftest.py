@@ -65,9 +65,20 @@ def http_portal(portal):
     """The portal served by waitress in a thread on a free loopback port; yields its base URL."""
     import waitress
 
-    server = waitress.create_server(portal.app, host="127.0.0.1", port=0, threads=4)
+    server = waitress.create_server(portal.app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    stop_waitress(server)
     thread.join(timeout=5)
+
+
+def stop_waitress(server) -> None:
+    """Close every channel from inside the serving loop (its trigger runs thunks there), so it ends."""
+
+    def close_all() -> None:
+        for channel in list(server._map.values()):
+            channel.handle_close()
+
+    server.trigger.pull_trigger(close_all)
+    server.task_dispatcher.shutdown()

@@ -38,6 +38,8 @@ class ApiError(falcon.HTTPError):
     """An error the portal reports on purpose: a status, a stable code, a message and the field."""
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None, headers=None):
+        if status == 401:  # RFC 7235: say which scheme would do
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
         super().__init__(falcon.code_to_http_status(status), title=code, description=message, headers=headers)
         self.error_code = code
         self.field = field
@@ -93,6 +95,8 @@ def request_now() -> datetime:
 def json_body(req: falcon.Request) -> dict[str, Any]:
     if req.content_length and req.content_length > MAX_JSON_BODY:
         raise ApiError(413, "too_large", f"the request body is over {MAX_JSON_BODY} bytes")
+    if req.content_length and not (req.content_type or "").startswith(falcon.MEDIA_JSON):
+        raise ApiError(415, "unsupported_media_type", "send the request body as application/json")
     try:
         body = req.get_media()
     except falcon.MediaNotFoundError:

@@ -1,6 +1,7 @@
 """Password hashing with scrypt. The cost is a setting so the test suite can make it cheap."""
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -35,3 +36,9 @@ def verify_password(password: str, stored: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(expected, actual)
+
+
+@functools.cache
+def unknown_login_hash() -> str:
+    """A hash no password matches, checked for unknown logins so they cost as much as known ones."""
+    return hash_password(secrets.token_urlsafe(16))

@@ -20,7 +20,8 @@ from gkh.server.store import Store, stamp
 
 _SELECT = """
 SELECT a.id, a.els, a.izhku, a.number, a.payer, a.area, a.opened_on, a.house_guid, h.address AS house_address,
-       f.number AS flat, o.id AS org_id, o.kind AS org_kind, o.short_name AS org_name, o.inn AS org_inn,
+       f.number AS flat, o.id AS org_id, o.kind AS org_kind, o.name AS org_name, o.short_name AS org_short_name,
+       o.inn AS org_inn,
        l.linked_at
 FROM accounts a
 JOIN houses h ON h.guid = a.house_guid
@@ -35,7 +36,7 @@ def account_view(row: sqlite3.Row) -> dict:
         "izhku": row["izhku"],
         "number": row["number"],
         "organisation": {"id": row["org_id"], "kind": row["org_kind"], "name": row["org_name"],
-                         "inn": row["org_inn"]},
+                         "short_name": row["org_short_name"], "inn": row["org_inn"]},
         "house": {"guid": row["house_guid"], "address": row["house_address"]},
         "flat": row["flat"],
         "payer": row["payer"],
@@ -54,7 +55,7 @@ def visible_accounts(user: User) -> tuple[str, list]:
         return linked + "WHERE a.org_id = ?", [user.org_id]
     if user.role == "admin":
         return linked + "WHERE 1", []
-    raise ApiError(403, "forbidden", f"a {user.role} has no personal accounts to see")
+    raise ApiError(403, "forbidden", f"the {user.role} role has no personal accounts to see")
 
 
 def find_visible_account(conn: sqlite3.Connection, user: User, els: str) -> sqlite3.Row:

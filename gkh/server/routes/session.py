@@ -7,7 +7,7 @@ import falcon
 from gkh import __version__
 from gkh.server import auth
 from gkh.server.http import ApiError, json_body, text_field
-from gkh.server.passwords import verify_password
+from gkh.server.passwords import unknown_login_hash, verify_password
 from gkh.server.store import Store, stamp
 
 
@@ -53,7 +53,9 @@ class Token:
         now = req.context.now
         conn = self.store.connection()
         row = conn.execute("SELECT id, password_hash FROM users WHERE login = ?", (login,)).fetchone()
-        if row is None or not verify_password(password, row["password_hash"]):
+        # An unknown login costs a hash check too, so timing does not tell which logins exist.
+        stored = row["password_hash"] if row else unknown_login_hash()
+        if not verify_password(password, stored) or row is None:
             raise ApiError(401, "invalid_credentials", "wrong login or password")
         with self.store.write() as tx:
             token, expires = auth.issue_token(tx, row["id"], now)

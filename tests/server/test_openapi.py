@@ -1,0 +1,162 @@
+"""docs/openapi.yaml and the portal's Falcon app agree: the same routes, and a spec that hangs together."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from falcon import inspect
+
+import gkh
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+TEMPLATE_PARAM = re.compile(r"\{([^{}]+)\}")
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    with SPEC_PATH.open(encoding="utf-8") as f:
+        loaded = yaml.safe_load(f)
+    assert isinstance(loaded, dict), "docs/openapi.yaml is not a YAML mapping"
+    return loaded
+
+
+def spec_operations(spec: dict):
+    """(METHOD, path, path item, operation) for every operation in the spec."""
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                yield method.upper(), path, item, item[method]
+
+
+def app_routes(app) -> dict[tuple[str, str], object]:
+    """(METHOD, path template) → resource, for every responder the app's own code declares."""
+    routes = {}
+    for route in inspect.inspect_routes(app):
+        for method in route.methods:
+            if method.internal or method.method == "OPTIONS":
+                continue  # Falcon's default responders: OPTIONS, and 405 for the methods not declared
+            # A sample URI for the template finds the resource (the router's find is what requests use).
+            sample = TEMPLATE_PARAM.sub("x", route.path)
+            resource = app._router.find(sample)[0]
+            routes[(method.method, route.path)] = resource
+    return routes
+
+
+def resolve(spec: dict, ref: str):
+    assert ref.startswith("#/"), f"only local $refs are used here: {ref}"
+    node = spec
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(ref)
+        node = node[part]
+    return node
+
+
+def deref(spec: dict, node):
+    while isinstance(node, dict) and "$ref" in node:
+        node = resolve(spec, node["$ref"])
+    return node
+
+
+def all_refs(node, where="#"):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from all_refs(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from all_refs(value, f"{where}/{i}")
+
+
+def test_the_spec_and_the_app_have_the_same_routes(portal, spec):
+    in_app = set(app_routes(portal.app))
+    in_spec = {(method, path) for method, path, _, _ in spec_operations(spec)}
+    missing = sorted(in_app - in_spec)
+    extra = sorted(in_spec - in_app)
+    message = []
+    if missing:
+        message.append("routes of the app missing from docs/openapi.yaml:\n  "
+                       + "\n  ".join(f"{m} {p}" for m, p in missing))
+    if extra:
+        message.append("operations in docs/openapi.yaml that the app does not have:\n  "
+                       + "\n  ".join(f"{m} {p}" for m, p in extra))
+    assert not message, "\n".join(message)
+
+
+def test_the_spec_is_openapi_3_1_of_this_version(spec):
+    assert str(spec["openapi"]).startswith("3.1")
+    assert spec["info"]["title"]
+    assert spec["info"]["version"] == gkh.__version__
+    assert spec["servers"][0]["url"] == "http://127.0.0.1:8080"
+    bearer = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
+    assert spec["security"] == [{"bearerAuth": []}]
+
+
+def test_every_operation_has_a_unique_id_a_summary_and_a_success_response(spec):
+    seen: dict[str, str] = {}
+    problems = []
+    for method, path, _, op in spec_operations(spec):
+        name = f"{method} {path}"
+        op_id = op.get("operationId")
+        if not op_id:
+            problems.append(f"{name}: no operationId")
+        elif op_id in seen:
+            problems.append(f"{name}: operationId {op_id!r} is also {seen[op_id]}")
+        else:
+            seen[op_id] = name
+        if not op.get("summary"):
+            problems.append(f"{name}: no summary")
+        statuses = [str(s) for s in op.get("responses", {})]
+        if not any(s.startswith("2") and len(s) == 3 for s in statuses):
+            problems.append(f"{name}: no 2xx response (has {statuses})")
+        for status in statuses:
+            if not re.fullmatch(r"[1-5][0-9][0-9]", status):
+                problems.append(f"{name}: response {status!r} is not a status code")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_ref_resolves(spec):
+    broken = []
+    for where, ref in all_refs(spec):
+        try:
+            resolve(spec, ref)
+        except (KeyError, AssertionError):
+            broken.append(f"{where}: {ref}")
+    assert not broken, "unresolved $refs:\n" + "\n".join(broken)
+
+
+def test_every_path_parameter_is_declared_and_required(spec):
+    problems = []
+    for method, path, item, op in spec_operations(spec):
+        in_template = set(TEMPLATE_PARAM.findall(path))
+        params = [deref(spec, p) for p in item.get("parameters", []) + op.get("parameters", [])]
+        declared = {p["name"] for p in params if p.get("in") == "path"}
+        name = f"{method} {path}"
+        if in_template - declared:
+            problems.append(f"{name}: path parameters not declared: {sorted(in_template - declared)}")
+        if declared - in_template:
+            problems.append(f"{name}: path parameters declared but not in the path: {sorted(declared - in_template)}")
+        for p in params:
+            if p.get("in") == "path" and p.get("required") is not True:
+                problems.append(f"{name}: path parameter {p['name']!r} must be required: true")
+    assert not problems, "\n".join(problems)
+
+
+def test_only_public_resources_are_public_in_the_spec(portal, spec):
+    """`security: []` in the spec only where the app lets an anonymous caller in."""
+    routes = app_routes(portal.app)
+    public = {(method, path) for method, path, _, op in spec_operations(spec) if op.get("security") == []}
+    assert public == {("GET", "/api/v1/portal"), ("POST", "/api/v1/auth/token")}
+    for key in public:
+        assert getattr(routes[key], "public", False), f"{key} is public in the spec but not in the app"
+    for (method, path), resource in routes.items():
+        if not getattr(resource, "public", False):
+            assert (method, path) not in public
