@@ -8,23 +8,61 @@ import typer
 from typer.core import TyperGroup
 
 from gkh import __version__
-from gkh.errors import GkhError
+from gkh.commands.common import GLOBALS
+from gkh.errors import ExitCode, GkhError, describe_error
 
 
 class GkhGroup(TyperGroup):
-    """The root group: every GkhError from any verb becomes one line on stderr and its exit code."""
+    """The root group: every error from any verb becomes one line on stderr and its exit code."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except GkhError as error:
-            if _state["debug"]:
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            print("gkh: interrupted", file=sys.stderr)
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except Exception as error:
+            if _is_usage_error(error):
+                raise  # main() below prints it as one line
+            described = describe_error(error)
+            if described is None or GLOBALS.debug:
+                if not GLOBALS.debug:
+                    print(f"gkh: unexpected error: {type(error).__name__}: {error} "
+                          "(run with --debug for the traceback)", file=sys.stderr)
+                    raise typer.Exit(ExitCode.ERROR) from None
                 raise
-            line = f"gkh: {error.message}"
-            if error.hint:
-                line += f" ({error.hint})"
-            print(line, file=sys.stderr)
-            raise typer.Exit(error.exit_code) from None
+            line, code = described
+            print(f"gkh: {line}", file=sys.stderr)
+            raise typer.Exit(code) from None
+
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Usage errors as one plain line with the next step, instead of click's three."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:
+            print("gkh: aborted", file=sys.stderr)
+            sys.exit(ExitCode.ERROR)
+        except Exception as error:
+            if not _is_usage_error(error):
+                raise
+            if type(error).__name__ == "NoArgsIsHelpError":
+                error.show()  # a bare `gkh NOUN`: the help is the answer
+            else:
+                ctx = getattr(error, "ctx", None)
+                hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+                print(f"gkh: {error.format_message()}{hint}", file=sys.stderr)
+            sys.exit(error.exit_code)
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def _is_usage_error(error: Exception) -> bool:
+    # Typer vendors click, whose exceptions we may not import: recognise them by their shape.
+    return hasattr(error, "format_message") and hasattr(error, "exit_code") and hasattr(error, "show")
 
 
 app = typer.Typer(
@@ -35,9 +73,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-_state = {"debug": False}
 
 
 def _version(value: bool) -> None:
@@ -48,17 +85,26 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and a request log on stderr."),
+    profile: str = typer.Option(None, "--profile", "-p", help="The profile to use (else GKH_PROFILE, else the "
+                                "config file's default_profile, else local).", show_default=False),
+    debug: bool = typer.Option(False, "--debug", help="Tracebacks and a request log on stderr."),
+    no_input: bool = typer.Option(False, "--no-input", help="Never prompt; fail instead."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No notes on stderr (errors and warnings still)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """gkh: housing and utility services from the shell."""
-    _state["debug"] = debug
+    GLOBALS.profile, GLOBALS.debug, GLOBALS.no_input, GLOBALS.quiet = profile, debug, no_input, quiet
 
 
 def _mount() -> None:
     # Each noun's module imports only typer at the top: the heavy parts load when a verb runs.
-    from gkh.commands import server
+    from gkh.commands import account, address, auth, config, house, server
 
+    app.add_typer(auth.app, name="auth")
+    app.add_typer(config.app, name="config")
+    app.add_typer(address.app, name="address")
+    app.add_typer(house.app, name="house")
+    app.add_typer(account.app, name="account")
     app.add_typer(server.app, name="server")
 
 

@@ -1,4 +1,4 @@
-"""Errors the command line reports as one line and an exit code."""
+"""Errors the command line reports as one line, and the one table of exit codes."""
 
 from __future__ import annotations
 
@@ -25,3 +25,39 @@ class GkhError(Exception):
         self.message = message
         self.exit_code = exit_code
         self.hint = hint
+
+
+def describe_error(error: Exception) -> tuple[str, int] | None:
+    """The one line and exit code for an error the user should see; None for a bug."""
+    from gkh.client import errors as portal
+    from gkh.domain.errors import InvalidInput
+
+    if isinstance(error, GkhError):
+        return _line(error.message, None, error.hint), error.exit_code
+    if isinstance(error, InvalidInput):
+        return _line(error.message, error.field, None), ExitCode.USAGE
+    if not isinstance(error, portal.PortalError):
+        return None
+    table: list[tuple[type, int, str | None]] = [
+        (portal.InvalidRequest, ExitCode.USAGE, None),
+        (portal.AuthenticationError, ExitCode.AUTH, "run: gkh auth login"),
+        (portal.PermissionDenied, ExitCode.AUTH, "check who is signed in: gkh auth status"),
+        (portal.NotFound, ExitCode.ERROR, None),
+        (portal.Refused, ExitCode.REFUSED, None),
+        (portal.Unreachable, ExitCode.UNREACHABLE, "check the portal's URL: gkh config get url"),
+        (portal.ServerError, ExitCode.UNREACHABLE, None),
+    ]
+    for kind, code, hint in table:
+        if isinstance(error, kind):
+            return _line(error.message, error.field, hint), code
+    return _line(error.message, error.field, None), ExitCode.ERROR
+
+
+def _line(message: str, field: str | None, hint: str | None) -> str:
+    """Name the field when the message does not already; the next step goes last."""
+    line = " ".join(message.split())
+    if field and field not in line:
+        line = f"{field}: {line}"
+    if hint:
+        line += f" ({hint})"
+    return line

@@ -1,0 +1,1 @@
+"""The client's configuration: profiles and settings (settings.py), sign-in tokens (credentials.py)."""

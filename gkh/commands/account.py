@@ -1,0 +1,90 @@
+"""gkh account: personal accounts — list, show, link, unlink."""
+
+from __future__ import annotations
+
+import typer
+
+from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, confirm, runtime, say, show
+
+app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
+
+def _els(account: str) -> str:
+    """An account argument to its ЕЛС: the ЕЛС itself, or an ИЖКУ (ЕЛС-NN)."""
+    from gkh.domain.identifiers import normalize_els, normalize_izhku, payer_id_kind
+
+    if payer_id_kind(account) == "izhku":
+        return normalize_izhku(account, field="account").split("-")[0]
+    return normalize_els(account, field="account")
+
+
+@app.command("list")
+def list_(limit: int = LimitOpt, output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+    """Your accounts: a resident's linked ones; organisation staff, all of the organisation's."""
+    accounts = runtime().client.accounts(limit=limit)
+    show(accounts, output, as_json, empty="no accounts linked yet: gkh account link --house ADDRESS --number NUMBER")
+
+
+@app.command("show")
+def show_(
+    account: str = typer.Argument(..., help="The account's ЕЛС (e.g. 77ЕЖ532838) or ИЖКУ."),
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One account in full."""
+    els = _els(account)
+    show(runtime().client.account(els), output, as_json)
+
+
+@app.command()
+def link(
+    house: str = typer.Option(..., "--house", help="A FIAS GUID, or an address matching exactly one house."),
+    number: str = typer.Option(None, "--number", help="The account number the organisation gave you."),
+    els: str = typer.Option(None, "--els", help="Or the unified account number (ЕЛС)."),
+    izhku: str = typer.Option(None, "--izhku", help="Or the service id (ИЖКУ)."),
+    org: str = typer.Option(None, "--org", help="The organisation's ИНН, when several at the house use the number."),
+    dry_run: bool = DryRunOpt,
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Link a personal account: the house, then its number, ЕЛС or ИЖКУ."""
+    from gkh.commands.house import resolve_house
+    from gkh.domain import identifiers
+    from gkh.errors import ExitCode, GkhError
+
+    given = {k: v for k, v in {"number": number, "els": els, "izhku": izhku}.items() if v is not None}
+    if len(given) != 1:
+        raise GkhError("give exactly one of --number, --els or --izhku", ExitCode.USAGE)
+    # Check the shape here so a typo costs no request; the portal checks it again.
+    kind, value = next(iter(given.items()))
+    normalize = {"number": identifiers.normalize_account_number, "els": identifiers.normalize_els,
+                 "izhku": identifiers.normalize_izhku}[kind]
+    value = normalize(value, field=f"--{kind}")
+    if org is not None:
+        org = identifiers.normalize_inn(org, field="--org")
+    client = runtime().client
+    result = client.link_account(resolve_house(client, house), org=org, dry_run=dry_run, **{kind: value})
+    account = result["account"]
+    verb = {"linked": "linked", "unchanged": "was already linked:"}[result["status"]]
+    prefix = "dry run: would have " if dry_run and result["status"] == "linked" else ""
+    say(f"gkh: {prefix}{verb} {account['els']} ({account['organisation']['short_name']}, "
+        f"{account['house']['address']}, flat {account['flat']})")
+    if output or as_json:
+        show(result, output, as_json)
+
+
+@app.command()
+def unlink(
+    account: str = typer.Argument(..., help="The account's ЕЛС or ИЖКУ."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (required off a terminal)."),
+    dry_run: bool = DryRunOpt,
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Unlink an account from you (the account itself stays with its organisation)."""
+    els = _els(account)
+    if not dry_run:
+        confirm(f"Unlink {els}? You will no longer see its bills or submit its readings.", yes)
+    result = runtime().client.unlink_account(els, dry_run=dry_run)
+    say(f"gkh: {'dry run: would have unlinked' if dry_run else 'unlinked'} {els}")
+    if output or as_json:
+        show(result, output, as_json)

@@ -1,0 +1,96 @@
+"""gkh auth: sign in, see who is signed in, sign out."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gkh.commands.common import JsonOpt, OutputOpt, can_prompt, runtime, say, show
+from gkh.errors import ExitCode, GkhError
+
+app = typer.Typer(help="Sign in to the portal, and out.", no_args_is_help=True)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif can_prompt():
+        password = typer.prompt("Password", hide_input=True, err=True)
+    else:
+        raise GkhError("no terminal to ask for the password: pipe it in with --password-stdin", ExitCode.USAGE)
+    if not password:
+        raise GkhError("password: empty", ExitCode.USAGE)
+    return password
+
+
+@app.command()
+def login(
+    user: str = typer.Option(None, "--user", "-u", help="Your login (asked for when omitted)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+) -> None:
+    """Sign in with a login and password (by hidden prompt, or --password-stdin)."""
+    from gkh.config.credentials import Credential, CredentialStore
+
+    rt = runtime()
+    if not user:
+        if not can_prompt():
+            raise GkhError("--user is required without a terminal", ExitCode.USAGE)
+        user = typer.prompt("Login", err=True)
+    password = _read_password(password_stdin)
+    client = rt.anonymous_client()
+    result = client.sign_in(user, password)
+    CredentialStore().put(rt.profile, Credential(
+        token=result["token"], login=result["user"]["login"], expires_at=result["expires_at"],
+        portal=client.portal_key, saved_at=rt.now.isoformat(timespec="seconds"),
+    ))
+    say(f"gkh: signed in to {rt.url} as {result['user']['login']} ({result['user']['name']}, "
+        f"{result['user']['role']}) on profile {rt.profile}; the sign-in lasts until {result['expires_at']} "
+        "and is renewed by use")
+
+
+@app.command()
+def status(output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+    """Who is signed in on this profile, to which portal, and until when."""
+    import os
+
+    rt = runtime()
+    me = rt.client.me()
+    show({
+        "profile": rt.profile,
+        "portal": rt.url,
+        "portal_id": me["portal"]["id"],
+        "demo": me["portal"]["demo"],
+        "login": me["login"],
+        "name": me["name"],
+        "role": me["role"],
+        "organisation": (me.get("organisation") or {}).get("short_name"),
+        "token_source": "GKH_TOKEN" if os.environ.get("GKH_TOKEN") else "stored",
+        "expires_at": me["token_expires_at"],
+    }, output, as_json)
+
+
+@app.command()
+def logout() -> None:
+    """Sign out: the portal forgets the token and so does this machine."""
+    import os
+
+    from gkh.client.errors import AuthenticationError
+    from gkh.config.credentials import CredentialStore
+
+    rt = runtime()
+    if os.environ.get("GKH_TOKEN"):
+        raise GkhError("the token comes from GKH_TOKEN: unset it to sign out", ExitCode.USAGE)
+    client = rt.anonymous_client()
+    store = CredentialStore()
+    stored = store.get(rt.profile, client.portal_key)
+    if stored is None:
+        say(f"gkh: not signed in to {rt.url} on profile {rt.profile}")
+        return
+    client.set_token(stored.token)
+    try:
+        client.sign_out()
+    except AuthenticationError:
+        pass  # already expired or revoked there: forgetting it here is all that is left
+    store.remove(rt.profile, client.portal_key)
+    say(f"gkh: signed out of {rt.url} (profile {rt.profile})")

@@ -1,0 +1,172 @@
+"""What every verb shares: the global options, the output options, and the signed-in client.
+
+Nothing here imports requests or the server at the top: a verb builds its client when it runs,
+so `gkh --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from gkh.errors import ExitCode, GkhError
+
+if TYPE_CHECKING:
+    from gkh.client.api import Client
+
+LOCAL_URL = "local://"
+
+
+@dataclass
+class Globals:
+    """The options given before the noun (Typer takes callback options only there)."""
+
+    profile: str | None = None
+    debug: bool = False
+    no_input: bool = False
+    quiet: bool = False
+
+
+GLOBALS = Globals()
+
+
+OutputOpt = typer.Option(None, "--output", "-o", help="Output format: table, json, csv or tsv.")
+JsonOpt = typer.Option(False, "--json", help="JSON output (the same as -o json).")
+LimitOpt = typer.Option(None, "--limit", min=1, help="At most this many items (default: all of them).")
+DryRunOpt = typer.Option(False, "--dry-run", help="Let the portal check everything, and change nothing.")
+
+
+def output_format(output: str | None, as_json: bool) -> str | None:
+    from gkh.output import FORMATS
+
+    if as_json:
+        return "json"
+    if output is not None and output not in FORMATS:
+        raise GkhError(f"--output must be one of {', '.join(FORMATS)}; got {output!r}", ExitCode.USAGE)
+    return output
+
+
+def show(data: Any, output: str | None, as_json: bool, **kwargs) -> None:
+    from gkh.output import render
+
+    render(data, fmt=output_format(output, as_json), **kwargs)
+
+
+def say(text: str) -> None:
+    """A note for the person at the keyboard, on stderr; -q silences it."""
+    if not GLOBALS.quiet:
+        from gkh.output import message
+
+        message(text)
+
+
+def can_prompt() -> bool:
+    from gkh.output import is_terminal
+
+    return not GLOBALS.no_input and is_terminal(sys.stdin)
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before a destructive step; off a terminal, --yes is required instead."""
+    if yes:
+        return
+    if not can_prompt():
+        raise GkhError("this needs confirmation: add --yes to run it without a terminal", ExitCode.USAGE)
+    if not typer.confirm(question, err=True):
+        raise GkhError("cancelled", ExitCode.ERROR)
+
+
+class Runtime:
+    """The active profile's settings, the portal's clock reading, and a client — each built on first use."""
+
+    @cached_property
+    def profile(self) -> str:
+        from gkh.config.settings import active_profile
+
+        return active_profile(GLOBALS.profile)
+
+    @cached_property
+    def settings(self) -> dict:
+        from gkh.config.settings import resolve
+
+        return resolve(self.profile)
+
+    @cached_property
+    def now(self) -> datetime:
+        from gkh.clock import current_now
+        from gkh.domain.errors import InvalidInput
+
+        try:
+            return current_now()
+        except InvalidInput as error:
+            raise GkhError(error.message, ExitCode.USAGE) from None
+
+    @property
+    def url(self) -> str:
+        return str(self.settings["url"].value)
+
+    @property
+    def is_local(self) -> bool:
+        return self.url == LOCAL_URL
+
+    def anonymous_client(self) -> Client:
+        from gkh.client.api import Client, RetryPolicy
+        from gkh.paths import data_home
+
+        kwargs = {
+            "timeout": float(self.settings["timeout"].value),
+            "retry": RetryPolicy(attempts=int(self.settings["retries"].value),
+                                 backoff=float(self.settings["backoff"].value)),
+            "log": _debug_log if GLOBALS.debug else None,
+        }
+        if self.is_local:
+            return Client.for_local(data_home(), self.now, **kwargs)
+        return Client(self.url, **kwargs)
+
+    @cached_property
+    def client(self) -> Client:
+        """A client signed in: GKH_TOKEN, else the token stored for this profile and portal, else —
+        on a local demo portal only — the demo resident, signed in here and said so once."""
+        client = self.anonymous_client()
+        if token := os.environ.get("GKH_TOKEN"):
+            client.set_token(token)
+            return client
+        from gkh.config.credentials import CredentialStore
+
+        stored = CredentialStore().get(self.profile, client.portal_key)
+        if stored is not None:
+            client.set_token(stored.token)
+        elif self.is_local and client.portal.is_demo:
+            self._sign_in_demo_resident(client)
+        else:
+            raise GkhError(f"not signed in to {self.url} (profile {self.profile})", ExitCode.AUTH,
+                           hint=f"run: gkh --profile {self.profile} auth login")
+        return client
+
+    def _sign_in_demo_resident(self, client: Client) -> None:
+        from gkh.config.credentials import Credential, CredentialStore
+        from gkh.server.demo import DEMO_RESIDENT_LOGIN  # local:// means the server is loaded already
+
+        token, expires = client.portal.demo_resident_token(self.now)
+        client.set_token(token)
+        CredentialStore().put(self.profile, Credential(
+            token=token, login=DEMO_RESIDENT_LOGIN, expires_at=expires.isoformat(timespec="seconds"),
+            portal=client.portal_key, saved_at=self.now.isoformat(timespec="seconds"),
+        ))
+        say(f"gkh: signed in to the local demo portal as its demo resident ({DEMO_RESIDENT_LOGIN}); "
+            "`gkh auth login --user LOGIN` signs in as someone else")
+
+
+def _debug_log(line: str) -> None:
+    print(f"gkh: debug: {line}", file=sys.stderr)
+
+
+def runtime() -> Runtime:
+    """A fresh runtime per command (tests run many commands in one process)."""
+    return Runtime()

@@ -1,0 +1,58 @@
+"""gkh config: the profile's settings and where each value comes from."""
+
+from __future__ import annotations
+
+import typer
+
+from gkh.commands.common import GLOBALS, JsonOpt, OutputOpt, show
+
+app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAME config ...).",
+                  no_args_is_help=True)
+
+
+def _profile() -> str:
+    from gkh.config.settings import active_profile
+
+    return active_profile(GLOBALS.profile)
+
+
+@app.command("list")
+def list_(output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+    """Every setting of the profile, with its value and source (flag, env, file or default)."""
+    from gkh.config.settings import resolve
+
+    profile = _profile()
+    rows = [{"profile": profile, "key": s.key, "value": s.value, "source": s.source}
+            for s in resolve(profile).values()]
+    show(rows, output, as_json)
+
+
+@app.command()
+def get(key: str = typer.Argument(..., help="The setting's name (see gkh config list).")) -> None:
+    """Print one setting's value."""
+    from gkh.config.settings import get_value
+
+    print(get_value(_profile(), key).value)
+
+
+@app.command("set")
+def set_(key: str = typer.Argument(..., help="The setting's name."),
+         value: str = typer.Argument(..., help="Its new value.")) -> None:
+    """Change a setting in the config file for this profile."""
+    from gkh.commands.common import say
+    from gkh.config.settings import set_value
+
+    profile = _profile()
+    setting = set_value(profile, key, value)
+    say(f"gkh: {setting.key} = {setting.value} for profile {profile}")
+
+
+@app.command()
+def unset(key: str = typer.Argument(..., help="The setting's name.")) -> None:
+    """Remove a setting from the config file for this profile (back to its default)."""
+    from gkh.commands.common import say
+    from gkh.config.settings import unset_value
+
+    profile = _profile()
+    removed = unset_value(profile, key)
+    say(f"gkh: {key} {'unset' if removed else 'was not set'} for profile {profile}")

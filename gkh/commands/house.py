@@ -1,0 +1,42 @@
+"""gkh house: a house's passport."""
+
+from __future__ import annotations
+
+import typer
+
+from gkh.commands.common import JsonOpt, OutputOpt, runtime, show
+
+app = typer.Typer(help="All the information about a house (its passport).", no_args_is_help=True)
+
+
+def resolve_house(client, house: str) -> str:
+    """A HOUSE argument to a FIAS GUID: a GUID as is, else an address matching exactly one house."""
+    from gkh.domain.identifiers import is_fias_guid, normalize_fias_guid
+    from gkh.errors import ExitCode, GkhError
+
+    if is_fias_guid(house):
+        return normalize_fias_guid(house)
+    matches = client.search_addresses(house, limit=11)
+    if not matches:
+        raise GkhError(f"house: no house matches {house!r}", ExitCode.ERROR,
+                       hint="try fewer words, or: gkh address search")
+    if len(matches) > 1:
+        from gkh.output import message
+
+        for candidate in matches[:10]:
+            message(f"  {candidate['guid']}  {candidate['address']}")
+        more = " (and more)" if len(matches) > 10 else ""
+        raise GkhError(f"house: {house!r} matches several houses{more}: give the FIAS GUID or more of the address",
+                       ExitCode.USAGE)
+    return matches[0]["guid"]
+
+
+@app.command("show")
+def show_(
+    house: str = typer.Argument(..., help="A FIAS GUID, or an address that matches exactly one house."),
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The house passport: year built, floors, flats, areas, managing organisation, common meters."""
+    client = runtime().client
+    show(client.house(resolve_house(client, house)), output, as_json)

@@ -1,0 +1,113 @@
+"""Private file plumbing shared by the config file and the credential store: a folder only its owner
+can enter, a write that is all or nothing, and a lock for each read-modify-write."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from gkh.errors import ExitCode, GkhError
+from gkh.paths import config_home
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def ensure_private_folder(folder: Path) -> None:
+    """Create the folder with mode 0700; tighten an existing one only if it is gkh's own config folder."""
+    try:
+        if not folder.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(mode=PRIVATE_FOLDER)
+            except FileExistsError:
+                pass  # another gkh made it a moment ago; fall through to the check below
+            else:
+                os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
+                return
+        if _is_own_config_folder(folder):
+            mode = stat.S_IMODE(os.stat(folder).st_mode)
+            if mode & 0o077:
+                os.chmod(folder, mode & ~0o077)
+    except OSError as error:
+        raise GkhError(f"cannot create the folder {folder}: {error.strerror}", ExitCode.ERROR) from None
+
+
+def _is_own_config_folder(folder: Path) -> bool:
+    """Only gkh's config folder, owned by us, and never a shared (sticky) folder or the home folder itself:
+    GKH_CONFIG_DIR may point anywhere, and chmod-ing /tmp or ~ would break other programs."""
+    try:
+        if folder.resolve() != config_home().resolve() or folder.resolve() == Path.home().resolve():
+            return False
+        info = os.stat(folder)
+    except (OSError, RuntimeError):
+        return False
+    return info.st_uid == os.geteuid() and not info.st_mode & stat.S_ISVTX
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Replace the file in one step with a new one of mode 0600: a temp file beside it, fsync, os.replace."""
+    ensure_private_folder(path.parent)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        try:
+            os.fchmod(fd, PRIVATE_FILE)  # exactly 0600 whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+        os.chmod(path, PRIVATE_FILE)
+        _fsync_folder(path.parent)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise GkhError(f"cannot write {path}: {error.strerror}", ExitCode.ERROR) from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (a crash right after must not bring the old file back)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on `<path>.lock` (kept, never deleted: deleting lock files races)."""
+    ensure_private_folder(path.parent)
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    except OSError as error:
+        raise GkhError(f"cannot open the lock file {lock_path}: {error.strerror}", ExitCode.ERROR) from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no advisory locks, the atomic replace still holds
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's contents, or None when it does not exist; any other failure is one line."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise GkhError(f"cannot read {path}: {error.strerror}", ExitCode.ERROR) from None

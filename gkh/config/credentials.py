@@ -1,0 +1,147 @@
+"""Sign-in tokens, kept apart from the settings, per profile AND portal: a token is only ever handed back
+for the portal that issued it, so pointing a profile (or GKH_URL) elsewhere never leaks it.
+
+The file is `credentials.json` in the config folder, mode 0600 in a folder of mode 0700:
+
+    {"version": 1, "profiles": {"<profile>": {"<portal>": {"token": ..., "login": ..., ...}}}}
+
+where <portal> is the client's key for the portal: "local:<portal id>" or the normalised URL
+(gkh.config.settings.normalise_url). Every change is a locked read-modify-write ending in an atomic
+replace. Nothing here logs or prints a token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from gkh.config._files import locked, read_bytes, write_private_file
+from gkh.config.settings import check_profile_name
+from gkh.errors import ExitCode, GkhError
+from gkh.paths import config_home
+
+CREDENTIALS_FILE_NAME = "credentials.json"
+FORMAT_VERSION = 1
+_FIELDS = ("token", "login", "expires_at", "saved_at")
+
+
+@dataclass(frozen=True)
+class Credential:
+    token: str
+    login: str
+    expires_at: str | None  # ISO 8601 with offset, as the portal gave it
+    portal: str  # "local:<portal id>" or a normalised URL
+    saved_at: str  # ISO 8601, the caller's `now`
+
+    def __repr__(self) -> str:
+        return (f"Credential(token='***', login={self.login!r}, expires_at={self.expires_at!r}, "
+                f"portal={self.portal!r}, saved_at={self.saved_at!r})")
+
+    __str__ = __repr__
+
+
+class CredentialStore:
+    """The tokens on this machine. `path` defaults to credentials.json in the config folder, looked up on
+    every call (GKH_CONFIG_DIR may change between calls, as it does in tests)."""
+
+    def __init__(self, path: Path | None = None):
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        return self._path if self._path is not None else config_home() / CREDENTIALS_FILE_NAME
+
+    def get(self, profile: str, portal: str) -> Credential | None:
+        """The token stored for this profile and this portal, or None (never one from another portal)."""
+        check_profile_name(profile)
+        path = self.path
+        entry = self._read(path)["profiles"].get(profile, {}).get(portal)
+        return None if entry is None else Credential(portal=portal, **{f: entry[f] for f in _FIELDS})
+
+    def put(self, profile: str, credential: Credential) -> None:
+        """Store (or replace) the profile's token for credential.portal."""
+        check_profile_name(profile)
+        if not isinstance(credential.token, str) or not credential.token:
+            raise GkhError("refusing to store an empty token", ExitCode.ERROR)
+        if not isinstance(credential.portal, str) or not credential.portal:
+            raise GkhError("refusing to store a token without its portal", ExitCode.ERROR)
+        path = self.path
+        with locked(path):
+            document = self._read(path)
+            document["profiles"].setdefault(profile, {})[credential.portal] = {
+                f: getattr(credential, f) for f in _FIELDS
+            }
+            self._write(path, document)
+
+    def remove(self, profile: str, portal: str) -> bool:
+        """Forget the profile's token for this portal; False when there was none."""
+        check_profile_name(profile)
+        path = self.path
+        if not path.exists():
+            return False
+        with locked(path):
+            document = self._read(path)
+            portals = document["profiles"].get(profile, {})
+            if portal not in portals:
+                return False
+            del portals[portal]
+            if not portals:
+                del document["profiles"][profile]
+            self._write(path, document)
+        return True
+
+    def for_profile(self, profile: str) -> list[Credential]:
+        """Every token the profile holds, one per portal, sorted by portal."""
+        check_profile_name(profile)
+        portals = self._read(self.path)["profiles"].get(profile, {})
+        return [Credential(portal=portal, **{f: entry[f] for f in _FIELDS})
+                for portal, entry in sorted(portals.items())]
+
+    # ---- the file
+
+    @staticmethod
+    def _read(path: Path) -> dict:
+        """The whole document, its shape checked; a damaged file is an error, never silently replaced."""
+        data = read_bytes(path)
+        if data is None:
+            return {"version": FORMAT_VERSION, "profiles": {}}
+        try:
+            document = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise _corrupt(path, "not UTF-8") from None
+        except json.JSONDecodeError as error:
+            raise _corrupt(path, f"{error.msg} at line {error.lineno}, column {error.colno}") from None
+        if not isinstance(document, dict):
+            raise _corrupt(path, "not a JSON object")
+        version = document.get("version")
+        if version != FORMAT_VERSION:
+            raise GkhError(f"{path} has format version {version!r}, this gkh reads version {FORMAT_VERSION}",
+                           ExitCode.ERROR, hint="upgrade gkh, or remove the file and sign in again")
+        profiles = document.get("profiles")
+        if not isinstance(profiles, dict):
+            raise _corrupt(path, '"profiles" is not an object')
+        for profile, portals in profiles.items():
+            if not isinstance(portals, dict):
+                raise _corrupt(path, f'profile "{profile}" is not an object')
+            for portal, entry in portals.items():
+                if not _is_entry(entry):
+                    raise _corrupt(path, f'the entry for profile "{profile}", portal "{portal}" is malformed')
+        return document
+
+    @staticmethod
+    def _write(path: Path, document: dict) -> None:
+        text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        write_private_file(path, text.encode("utf-8"))
+
+
+def _is_entry(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    return (all(isinstance(entry.get(f), str) for f in ("token", "login", "saved_at"))
+            and isinstance(entry.get("expires_at", None), str | None) and "expires_at" in entry)
+
+
+def _corrupt(path: Path, what: str) -> GkhError:
+    return GkhError(f"{path} is damaged: {what}", ExitCode.ERROR,
+                    hint="fix it, or remove it and sign in again with: gkh auth login")

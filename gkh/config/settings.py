@@ -1,0 +1,338 @@
+"""Profiles and their settings, with one precedence: flags > environment > config file > defaults.
+
+The file is `config.toml` in the config folder (GKH_CONFIG_DIR, else the XDG config dir's gkh/):
+
+    default_profile = "staff"
+
+    [profiles.staff]
+    url = "https://portal.example.ru"
+    timeout = 10
+
+A profile absent from the file starts from the defaults, i.e. the embedded local portal. Unknown keys in
+the file are ignored when read (a newer gkh may have written them) and kept when the file is rewritten;
+comments are not kept (tomli-w writes data only).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from gkh.config._files import locked, read_bytes, write_private_file
+from gkh.errors import ExitCode, GkhError
+from gkh.paths import config_home
+
+LOCAL_URL = "local://"
+DEFAULT_PROFILE = "local"
+PROFILE_ENV = "GKH_PROFILE"
+CONFIG_FILE_NAME = "config.toml"
+
+Value = str | int | float
+
+
+class InvalidValue(ValueError):
+    """A value a validator refuses; `reason` completes "<name> ..." (e.g. "must be a positive number")."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    name: str
+    env: str
+    default: Value
+    help: str
+    parse: Callable[[object], Value]
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    value: Value
+    source: str  # "flag", "env", "file" or "default"
+
+
+# ---- validators: each takes a string (flag, env, `config set`) or a TOML value and returns the normal form
+
+def normalise_url(raw: object) -> str:
+    """`local://`, or an http(s) URL with the scheme and host in lower case, no default port and no
+    trailing slash — the form under which a portal's credentials are stored."""
+    if not isinstance(raw, str):
+        raise InvalidValue("must be local:// or an http(s) URL")
+    text = raw.strip()
+    if text.lower().rstrip("/") == "local:":
+        return LOCAL_URL
+    if not text or any(ch.isspace() for ch in text):
+        raise InvalidValue("must be local:// or an http(s) URL")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InvalidValue("must be local:// or an http(s) URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidValue("must be local:// or an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidValue("must not hold a user name or password (sign in with gkh auth login)")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise InvalidValue("must be local:// or an http(s) URL without a query or fragment")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+
+
+def _number(raw: object, reason: str) -> int | float:
+    """A finite number from TOML or text (a decimal comma is read as a point); integral values as int."""
+    if isinstance(raw, bool):
+        raise InvalidValue(reason)
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise InvalidValue(reason)
+        return int(raw) if raw.is_integer() else raw
+    if isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()):
+        number = Decimal(raw.strip().replace(",", "."))
+        return int(number) if number == number.to_integral_value() else float(number)
+    raise InvalidValue(reason)
+
+
+def parse_timeout(raw: object) -> int | float:
+    reason = "must be a positive number of seconds"
+    value = _number(raw, reason)
+    if value <= 0:
+        raise InvalidValue(reason)
+    return value
+
+
+def parse_retries(raw: object) -> int:
+    reason = "must be a whole number of attempts from 1 to 10"
+    if isinstance(raw, bool):
+        raise InvalidValue(reason)
+    if isinstance(raw, str) and re.fullmatch(r"\s*\+?\d+\s*", raw):
+        raw = int(raw)
+    if not isinstance(raw, int) or not 1 <= raw <= 10:
+        raise InvalidValue(reason)
+    return raw
+
+
+def parse_backoff(raw: object) -> int | float:
+    reason = "must be a number of seconds, 0 or more"
+    value = _number(raw, reason)
+    if value < 0:
+        raise InvalidValue(reason)
+    return value
+
+
+KEYS: dict[str, ConfigKey] = {
+    key.name: key
+    for key in (
+        ConfigKey("url", "GKH_URL", LOCAL_URL,
+                  "The portal: local:// (the embedded portal) or its http(s) URL.", normalise_url),
+        ConfigKey("timeout", "GKH_TIMEOUT", 30,
+                  "Seconds to wait for the portal's answer to one request.", parse_timeout),
+        ConfigKey("retries", "GKH_RETRIES", 4,
+                  "Attempts per request (1-10) when the portal is unreachable, busy or failing.", parse_retries),
+        ConfigKey("backoff", "GKH_BACKOFF", 0.5,
+                  "Seconds of the first pause between attempts; each next pause doubles (with jitter).",
+                  parse_backoff),
+    )
+}
+
+
+# ---- profile names
+
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_profile_name(name: object, source: str = "--profile") -> str:
+    """1-64 ASCII letters, digits, - or _ (a bare TOML key, and safe in a file name)."""
+    if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
+        raise GkhError(f"{source} must be 1-64 letters, digits, - or _; got {_show(name)}", ExitCode.USAGE)
+    return name
+
+
+# ---- the file
+
+def config_file() -> Path:
+    return config_home() / CONFIG_FILE_NAME
+
+
+def _load(path: Path) -> dict:
+    """The whole document (empty when there is no file), its shape checked."""
+    data = read_bytes(path)
+    if data is None:
+        return {}
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise GkhError(f"{path} is not valid TOML: not UTF-8 (at byte {error.start + 1})", ExitCode.USAGE,
+                       hint="fix or remove the file") from None
+    except tomllib.TOMLDecodeError as error:
+        # Python 3.11-3.13 put "(at line L, column C)" in the message itself.
+        raise GkhError(f"{path} is not valid TOML: {error}", ExitCode.USAGE, hint="fix or remove the file") from None
+    default = document.get("default_profile")
+    if default is not None:
+        check_profile_name(default, f'{path}: default_profile')
+    profiles = document.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise GkhError(f"{path}: profiles must be a table of [profiles.NAME] tables", ExitCode.USAGE)
+    for name, table in profiles.items():
+        check_profile_name(name, f"{path}: a profile's name")
+        if not isinstance(table, dict):
+            raise GkhError(f'{path}: profiles.{name} must be a table of settings', ExitCode.USAGE)
+    return document
+
+
+def _profile_table(document: dict, profile: str) -> dict | None:
+    return document.get("profiles", {}).get(profile)
+
+
+def _check_key(key: str) -> ConfigKey:
+    if key not in KEYS:
+        raise GkhError(f"unknown setting {_show(key)}; valid keys: {', '.join(KEYS)}", ExitCode.USAGE)
+    return KEYS[key]
+
+
+def _show(raw: object) -> str:
+    """A value as an error message quotes it: on one line (JSON escapes), not too long."""
+    if isinstance(raw, str):
+        text = json.dumps(raw, ensure_ascii=False)
+        return text if len(text) <= 62 else text[:58] + '..."'
+    return repr(raw)
+
+
+def _show_url(raw: object) -> str:
+    """Never echo a password someone put in a URL."""
+    if isinstance(raw, str):
+        raw = re.sub(r"(?<=://)[^/@\s]*@", "***@", raw)
+    return _show(raw)
+
+
+def _parse(key: ConfigKey, raw: object, where: str) -> Value:
+    try:
+        return key.parse(raw)
+    except InvalidValue as error:
+        shown = _show_url(raw) if key.name == "url" else _show(raw)
+        raise GkhError(f"{where} {error.reason}; got {shown}", ExitCode.USAGE) from None
+
+
+# ---- the public API
+
+def active_profile(flag: str | None) -> str:
+    """The profile: the --profile flag, else GKH_PROFILE, else the file's default_profile, else "local"."""
+    if flag is not None:
+        return check_profile_name(flag, "--profile")
+    if env := os.environ.get(PROFILE_ENV):  # set but empty counts as unset, as for every GKH_ variable
+        return check_profile_name(env, PROFILE_ENV)
+    default = _load(config_file()).get("default_profile")
+    return default if default is not None else DEFAULT_PROFILE
+
+
+def resolve(profile: str, flags: dict[str, object] | None = None) -> dict[str, Setting]:
+    """Every setting of the profile, in KEYS order, each with where its value came from.
+
+    `flags` maps keys to command-line values; None means the flag was not given. Only the value that wins
+    is validated, so a good GKH_TIMEOUT can stand in for a bad timeout in the file.
+    """
+    check_profile_name(profile)
+    flags = flags or {}
+    for name in flags:
+        _check_key(name)
+    path = config_file()
+    table = _profile_table(_load(path), profile) or {}
+    settings: dict[str, Setting] = {}
+    for name, key in KEYS.items():
+        if flags.get(name) is not None:
+            settings[name] = Setting(name, _parse(key, flags[name], f"--{name}"), "flag")
+        elif env := os.environ.get(key.env):
+            settings[name] = Setting(name, _parse(key, env, key.env), "env")
+        elif name in table:
+            settings[name] = Setting(name, _parse(key, table[name], f'{path}, profile "{profile}": {name}'), "file")
+        else:
+            settings[name] = Setting(name, key.default, "default")
+    return settings
+
+
+def get_value(profile: str, key: str) -> Setting:
+    """One setting of the profile, resolved as `resolve` does (without flags)."""
+    _check_key(key)
+    return resolve(profile)[key]
+
+
+def set_value(profile: str, key: str, raw: str) -> Setting:
+    """Validate and store one setting for the profile, keeping everything else in the file as it was."""
+    check_profile_name(profile)
+    config_key = _check_key(key)
+    value = _parse(config_key, raw, key)
+    path = config_file()
+    with locked(path):
+        document = _load(path)
+        document.setdefault("profiles", {}).setdefault(profile, {})[key] = value
+        _save(path, document)
+    return Setting(key, value, "file")
+
+
+def unset_value(profile: str, key: str) -> bool:
+    """Remove one setting from the profile in the file; False when it was not set there.
+
+    The profile's table stays (empty), so the profile is still listed."""
+    check_profile_name(profile)
+    _check_key(key)
+    path = config_file()
+    if not path.exists():
+        return False
+    with locked(path):
+        document = _load(path)
+        table = _profile_table(document, profile)
+        if table is None or key not in table:
+            return False
+        del table[key]
+        _save(path, document)
+    return True
+
+
+def set_default_profile(profile: str | None) -> None:
+    """Make the profile the file's default_profile (None removes the line, back to "local")."""
+    if profile is not None:
+        check_profile_name(profile)
+    path = config_file()
+    with locked(path):
+        document = _load(path)
+        if profile is None:
+            if "default_profile" not in document:
+                return
+            del document["default_profile"]
+        else:
+            document["default_profile"] = profile
+        _save(path, document)
+
+
+def list_profiles() -> list[str]:
+    """The profiles in the file, and "local", sorted."""
+    profiles = _load(config_file()).get("profiles", {})
+    return sorted({DEFAULT_PROFILE, *profiles})
+
+
+def _save(path: Path, document: dict) -> None:
+    import tomli_w
+
+    # default_profile first, then the profile tables (tomli-w writes scalars before tables anyway)
+    ordered = {k: document[k] for k in sorted(document, key=lambda k: (k != "default_profile", k == "profiles"))}
+    write_private_file(path, tomli_w.dumps(ordered).encode("utf-8"))

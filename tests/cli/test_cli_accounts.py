@@ -1,0 +1,165 @@
+"""A new user's first commands on the embedded portal: accounts, addresses, houses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+
+import pytest
+from cli_helpers import gkh, gkh_json, login
+
+from gkh.server.demo import DEMO_RESIDENT_ACCOUNT_DETAILS, DEMO_RESIDENT_ACCOUNTS, H1_GUID, H2_GUID, H3_GUID
+
+FIRST, SECOND = DEMO_RESIDENT_ACCOUNT_DETAILS
+
+
+def test_account_list_works_with_no_setup_and_says_so_once(home):
+    first = gkh("account", "list")
+    assert first.exit_code == 0, first.stderr
+    assert [line.split("\t")[0] for line in first.stdout.splitlines()] == DEMO_RESIDENT_ACCOUNTS
+    assert "signed in to the local demo portal" in first.stderr
+    second = gkh("account", "list")
+    assert second.stdout == first.stdout
+    assert second.stderr == ""
+
+
+def test_account_list_formats_carry_the_same_fields(home):
+    accounts = gkh_json("account", "list")
+    assert [a["els"] for a in accounts] == DEMO_RESIDENT_ACCOUNTS
+    assert accounts[0]["organisation"]["inn"] == "7705124833"
+    rows = list(csv.DictReader(io.StringIO(gkh("account", "list", "-o", "csv").stdout)))
+    assert [r["els"] for r in rows] == DEMO_RESIDENT_ACCOUNTS
+    assert rows[0]["organisation.inn"] == "7705124833" and rows[0]["house.guid"] == H1_GUID
+    tsv = gkh("account", "list", "-o", "tsv").stdout.splitlines()
+    assert tsv[0].split("\t") == list(rows[0].keys())
+    plain = gkh("account", "list").stdout.splitlines()  # off a terminal: rows without a header
+    assert plain == tsv[1:]
+    table = gkh("account", "list", tty=True).stdout.splitlines()
+    assert table[0].split()[:3] == ["els", "izhku", "number"]
+    assert any(FIRST.els in line for line in table[2:])
+
+
+def test_an_unknown_output_format_is_a_usage_error(home):
+    result = gkh("account", "list", "-o", "xml")
+    assert result.exit_code == 2 and "--output" in result.stderr and result.stdout == ""
+
+
+def test_account_show_by_els_in_latin_look_alikes_or_izhku(home):
+    assert gkh_json("account", "show", FIRST.els.replace("Е", "E").lower())["number"] == FIRST.number
+    assert gkh_json("account", "show", FIRST.izhku)["els"] == FIRST.els
+
+
+def test_account_show_malformed_is_2_and_unknown_is_1(home):
+    bad = gkh("account", "show", "77ЕЖ53")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("gkh: ") and "ЕЛС" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    missing = gkh("account", "show", "77ЖЖ000000")
+    assert missing.exit_code == 1 and "77ЖЖ000000" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize("query", ["ленина 5", "ул. Ленина, д. 5", "Ленина д5"])
+def test_address_search_the_ways_people_type(home, query):
+    result = gkh("address", "search", query)
+    assert result.exit_code == 0
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == [H1_GUID]
+
+
+def test_address_search_with_nothing_to_search_for_is_2(home):
+    result = gkh("address", "search", " , ")
+    assert result.exit_code == 2 and "q" in result.stderr
+
+
+def test_address_search_without_matches_prints_nothing(home):
+    result = gkh("address", "search", "несуществующая 99")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert gkh_json("address", "search", "несуществующая 99") == []
+
+
+def test_house_show_by_address_or_guid(home):
+    by_address = gkh_json("house", "show", "ленина 5")
+    assert by_address["guid"] == H1_GUID and by_address["managing_organisation"]["inn"] == "7705124833"
+    table = gkh("house", "show", H1_GUID, tty=True)
+    assert "managing_organisation.name" in table.stdout and "Ленина" in table.stdout
+
+
+def test_house_show_ambiguous_lists_the_candidates_and_exits_2(home):
+    result = gkh("house", "show", "мира 12")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert H2_GUID in result.stderr and H3_GUID in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("gkh: house: ")
+
+
+def test_house_show_no_match_is_1(home):
+    result = gkh("house", "show", "несуществующая 99")
+    assert result.exit_code == 1 and "no house matches" in result.stderr
+
+
+def petrova_links(home) -> list[str]:
+    conn = sqlite3.connect(home / "portal.sqlite3")
+    return [r[0] for r in conn.execute(
+        "SELECT a.els FROM account_links l JOIN accounts a ON a.id = l.account_id JOIN users u ON u.id = l.user_id "
+        "WHERE u.login = 'petrova'")]
+
+
+def test_link_by_address_and_number_then_list(home):
+    login("petrova", "petrova")
+    dry = gkh("--profile", "petrova", "account", "link", "--house", "ул. Ленина, д. 5", "--number", "0050034",
+              "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "dry run" in dry.stderr and petrova_links(home) == []
+    result = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", "0050034")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""  # off a terminal, without -o: nothing but the note on stderr
+    assert "linked" in result.stderr
+    assert len(petrova_links(home)) == 1
+    again = gkh("--profile", "petrova", "account", "link", "--house", H1_GUID, "--number", "0050034", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "unchanged"
+    listed = gkh_json("--profile", "petrova", "account", "list")
+    assert [a["number"] for a in listed] == ["0050034"]
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--house", "ленина 5"], "--number"),
+    (["--house", "ленина 5", "--number", "1", "--els", FIRST.els], "--number"),
+    (["--house", "ленина 5", "--els", "77DD000000"], "--els"),
+    (["--house", "ленина 5", "--number", "0050034", "--org", "7705124830"], "--org"),
+])
+def test_link_malformed_input_is_2_before_any_request(home, args, field):
+    result = gkh("account", "link", *args)
+    assert result.exit_code == 2
+    assert field in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_link_an_account_at_another_house_is_1(home):
+    login("petrova", "petrova")
+    result = gkh("--profile", "petrova", "account", "link", "--house", H2_GUID, "--number", "0050034")
+    assert result.exit_code == 1 and "0050034" in result.stderr
+    assert petrova_links(home) == []
+
+
+def test_unlink_needs_yes_off_a_terminal(home):
+    refused = gkh("account", "unlink", SECOND.els)
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert gkh_json("account", "list")[1]["els"] == SECOND.els
+    done = gkh("account", "unlink", SECOND.els, "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert [a["els"] for a in gkh_json("account", "list")] == [FIRST.els]
+
+
+def test_unlink_dry_run_keeps_it(home):
+    assert gkh("account", "unlink", SECOND.els, "--dry-run").exit_code == 0
+    assert len(gkh_json("account", "list")) == 2
+
+
+def test_staff_see_all_2524_accounts_in_every_format(home):
+    login("staff", "uk-staff")
+    as_json = gkh_json("--profile", "staff", "account", "list")
+    assert len(as_json) == len({a["els"] for a in as_json}) == 2524
+    assert len(gkh("--profile", "staff", "account", "list").stdout.splitlines()) == 2524
+    assert len(gkh("--profile", "staff", "account", "list", "-o", "csv").stdout.splitlines()) == 2525
+    assert len(gkh("--profile", "staff", "account", "list", "-o", "tsv").stdout.splitlines()) == 2525
+    assert len(gkh("--profile", "staff", "account", "list", tty=True).stdout.splitlines()) == 2526
+    assert len(gkh_json("--profile", "staff", "account", "list", "--limit", "1500")) == 1500

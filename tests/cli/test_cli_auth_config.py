@@ -1,0 +1,134 @@
+"""Signing in and out, profiles and settings, credentials kept per portal."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+from cli_helpers import gkh, gkh_json, login
+
+from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_login_with_password_stdin_then_status(home):
+    login("staff", "uk-staff")
+    status = gkh_json("--profile", "staff", "auth", "status")
+    assert status["login"] == "uk-staff" and status["role"] == "staff" and status["profile"] == "staff"
+    assert status["portal"] == "local://"
+    assert status["expires_at"].startswith("2027-02-18")
+
+
+def test_a_wrong_password_is_4_and_stores_nothing(home, tmp_path):
+    result = gkh("--profile", "x", "auth", "login", "--user", "ivanov", "--password-stdin", input="nope\n")
+    assert result.exit_code == 4
+    assert "wrong login or password" in result.stderr
+    creds = tmp_path / "config" / "credentials.json"
+    assert not creds.exists() or "x" not in json.loads(creds.read_text()).get("profiles", {})
+
+
+def test_login_off_a_terminal_without_password_stdin_is_2(home):
+    result = gkh("auth", "login", "--user", "ivanov")
+    assert result.exit_code == 2 and "--password-stdin" in result.stderr
+
+
+def test_credentials_file_and_folder_modes(home, tmp_path):
+    login("staff", "uk-staff")
+    assert mode(tmp_path / "config" / "credentials.json") == 0o600
+    assert mode(tmp_path / "config") == 0o700
+
+
+def test_the_token_never_appears_in_output(home, tmp_path):
+    login("staff", "uk-staff")
+    token = next(iter(json.loads((tmp_path / "config" / "credentials.json").read_text())["profiles"]["staff"]
+                      .values()))["token"]
+    for args in (["auth", "status"], ["auth", "status", "--json"], ["--debug", "account", "list", "--limit", "1"]):
+        result = gkh("--profile", "staff", *args)
+        assert token not in result.stdout and token not in result.stderr
+
+
+def test_debug_logs_requests_on_stderr_only(home):
+    result = gkh("--debug", "account", "list")
+    assert result.exit_code == 0
+    assert "GET" in result.stderr and "/api/v1/accounts" in result.stderr
+    assert "gkh: debug" not in result.stdout
+
+
+def test_logout_forgets_the_token_here_and_there(home, tmp_path):
+    login("staff", "uk-staff")
+    stored = json.loads((tmp_path / "config" / "credentials.json").read_text())["profiles"]["staff"]
+    token = next(iter(stored.values()))["token"]
+    assert gkh("--profile", "staff", "auth", "logout").exit_code == 0
+    after = json.loads((tmp_path / "config" / "credentials.json").read_text())["profiles"].get("staff", {})
+    assert after == {}
+    result = gkh("account", "list", env={"GKH_TOKEN": token})
+    assert result.exit_code == 4 and "auth login" in result.stderr
+
+
+def test_signs_in_again_by_itself_after_server_reset(home):
+    assert gkh("account", "list").exit_code == 0
+    assert gkh("server", "reset", "--yes").exit_code == 0
+    again = gkh("account", "list")
+    assert again.exit_code == 0, again.stderr
+    assert [line.split("\t")[0] for line in again.stdout.splitlines()] == DEMO_RESIDENT_ACCOUNTS
+    assert "signed in to the local demo portal" in again.stderr
+
+
+def test_a_token_is_never_sent_to_another_portal(home, http_portal):
+    assert gkh("account", "list").exit_code == 0  # a stored token for the local portal
+    result = gkh("account", "list", env={"GKH_URL": http_portal})
+    assert result.exit_code == 4
+    assert "not signed in" in result.stderr and "auth login" in result.stderr
+
+
+def test_a_profile_on_the_http_portal(home, http_portal):
+    assert gkh("--profile", "remote", "config", "set", "url", http_portal).exit_code == 0
+    login("remote", "ivanov")
+    accounts = gkh_json("--profile", "remote", "account", "list")
+    assert [a["els"] for a in accounts] == DEMO_RESIDENT_ACCOUNTS
+
+
+def test_config_list_shows_each_values_source(home):
+    assert gkh("--profile", "p", "config", "set", "timeout", "12").exit_code == 0
+    rows = {r["key"]: r for r in gkh_json("--profile", "p", "config", "list", env={"GKH_RETRIES": "2"})}
+    assert (rows["timeout"]["value"], rows["timeout"]["source"]) in [(12, "file"), (12.0, "file"), ("12", "file")]
+    assert rows["retries"]["source"] == "env"
+    assert (rows["url"]["value"], rows["url"]["source"]) == ("local://", "default")
+    assert gkh("--profile", "p", "config", "get", "timeout").stdout.strip() in ("12", "12.0")
+
+
+def test_config_rejects_unknown_keys_and_bad_values(home):
+    unknown = gkh("config", "set", "colour", "red")
+    assert unknown.exit_code == 2 and "url" in unknown.stderr
+    bad = gkh("config", "set", "timeout", "soon")
+    assert bad.exit_code == 2 and "timeout" in bad.stderr
+
+
+def test_an_unreachable_portal_is_6_in_one_line(home):
+    env = {"GKH_URL": "http://127.0.0.1:9", "GKH_TOKEN": "t", "GKH_RETRIES": "2", "GKH_BACKOFF": "0"}
+    result = gkh("account", "list", env=env)
+    assert result.exit_code == 6
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_help_and_version_import_neither_requests_nor_falcon_nor_the_server():
+    for args in (["--help"], ["--version"]):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "gkh", *args], capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 0
+        imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+                    if "|" in line} | {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+        for heavy in ("requests", "falcon", "gkh.server", "waitress", "tabulate"):
+            assert heavy not in imported, f"gkh {' '.join(args)} imported {heavy}"
+
+
+def test_usage_errors_are_plain_lines(home):
+    result = gkh("account", "frobnicate")
+    assert result.exit_code == 2
+    assert "╭" not in result.stderr and "│" not in result.stderr
