@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from gkh.commands.common import JsonOpt, OutputOpt, show
 from gkh.errors import ExitCode, GkhError
 from gkh.paths import data_home
 
@@ -78,26 +78,16 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; requi
 
 
 @app.command()
-def users(
-    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
-) -> None:
+def users(output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
     """The demo users' logins and fixed passwords (a demo portal only)."""
-    from tabulate import tabulate
-
     from gkh.server.demo import DEMO_USERS
 
     portal = _portal()
     if not portal.is_demo:
         raise GkhError("this portal is not a demo portal: it has no fixed passwords to show")
-    rows = [
-        {"login": u.login, "password": u.password, "role": u.role, "name": u.name,
-         "organisation": u.org_short_name, "description": u.description}
-        for u in DEMO_USERS
-    ]
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        print(tabulate([list(r.values()) for r in rows], headers=list(rows[0])))
+    show([{"login": u.login, "password": u.password, "role": u.role, "name": u.name,
+           "organisation": u.org_short_name, "description": u.description} for u in DEMO_USERS],
+         output, as_json)
 
 
 @app.command()

@@ -19,8 +19,7 @@ from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, DEMO_USERS, H1_GUID
 
 
 def gkh(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    return result
+    return CliRunner().invoke(app, list(args), env={"GKH_FORCE_TTY": "1"})
 
 
 def test_server_users_lists_the_demo_logins_and_passwords(home):
