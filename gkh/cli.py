@@ -98,13 +98,14 @@ def root(
 
 def _mount() -> None:
     # Each noun's module imports only typer at the top: the heavy parts load when a verb runs.
-    from gkh.commands import account, address, auth, config, house, server
+    from gkh.commands import account, address, auth, config, house, meter, server
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(config.app, name="config")
     app.add_typer(address.app, name="address")
     app.add_typer(house.app, name="house")
     app.add_typer(account.app, name="account")
+    app.add_typer(meter.app, name="meter")
     app.add_typer(server.app, name="server")
 
 

@@ -11,7 +11,8 @@ import falcon
 from gkh.domain.errors import InvalidInput
 from gkh.server import auth
 from gkh.server.http import handle_invalid_input, handle_unexpected, request_now, serialize_error
-from gkh.server.routes import accounts, addresses, session
+from gkh.domain.readings import ReadingRefused
+from gkh.server.routes import accounts, addresses, meters, session
 from gkh.server.store import Store
 
 API = "/api/v1"
@@ -48,6 +49,7 @@ def create_app(store: Store) -> falcon.App:
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(InvalidInput, handle_invalid_input)
+    app.add_error_handler(ReadingRefused, meters.handle_reading_refused)
 
     app.add_route(f"{API}/portal", session.PortalInfo(store))
     app.add_route(f"{API}/auth/token", session.Token(store))
@@ -58,4 +60,7 @@ def create_app(store: Store) -> falcon.App:
     app.add_route(f"{API}/accounts/links", accounts.AccountLinks(store))
     app.add_route(f"{API}/accounts/links/{{els}}", accounts.AccountLink(store))
     app.add_route(f"{API}/accounts/{{els}}", accounts.AccountItem(store))
+    app.add_route(f"{API}/meters", meters.MeterList(store))
+    app.add_route(f"{API}/meters/{{meter}}", meters.MeterItem(store))
+    app.add_route(f"{API}/meters/{{meter}}/readings", meters.MeterReadings(store))
     return app

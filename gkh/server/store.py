@@ -207,10 +207,42 @@ CREATE INDEX idempotency_created ON idempotency_keys(created_at)
 """)
 
 
-def migrations() -> list[Migration]:
-    from gkh.server import demo  # the demo world is only needed while migrating
+SCHEMA_V2 = _statements("""
+CREATE TABLE meters (
+    id TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    serial TEXT NOT NULL,
+    resource TEXT NOT NULL CHECK (resource IN ('cold_water', 'hot_water', 'electricity', 'gas', 'heat')),
+    unit TEXT NOT NULL,
+    zones TEXT NOT NULL,
+    whole_digits INTEGER NOT NULL CHECK (whole_digits BETWEEN 1 AND 15),
+    fraction_digits INTEGER NOT NULL CHECK (fraction_digits BETWEEN 0 AND 7),
+    installed_on TEXT NOT NULL,
+    verified_on TEXT NOT NULL,
+    verification_due TEXT NOT NULL,
+    UNIQUE (account_id, serial)
+);
+CREATE INDEX meters_account ON meters(account_id);
+CREATE INDEX meters_serial ON meters(serial);
+CREATE TABLE readings (
+    id INTEGER PRIMARY KEY,
+    meter_id TEXT NOT NULL REFERENCES meters(id),
+    period TEXT NOT NULL,
+    taken_on TEXT NOT NULL,
+    reading_values TEXT NOT NULL,
+    rollover INTEGER NOT NULL DEFAULT 0,
+    submitted_by INTEGER REFERENCES users(id),
+    submitted_at TEXT NOT NULL,
+    UNIQUE (meter_id, period)
+)
+""")
 
-    return [Migration(1, SCHEMA_V1, demo.seed_v1)]
+
+def migrations() -> list[Migration]:
+    # The demo world is only needed while migrating.
+    from gkh.server import demo, demo_meters
+
+    return [Migration(1, SCHEMA_V1, demo.seed_v1), Migration(2, SCHEMA_V2, demo_meters.seed_v2)]
 
 
 @contextmanager

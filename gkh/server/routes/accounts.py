@@ -58,6 +58,17 @@ def visible_accounts(user: User) -> tuple[str, list]:
     raise ApiError(403, "forbidden", f"the {user.role} role has no personal accounts to see")
 
 
+def visible_account_ids(user: User) -> tuple[str, list]:
+    """A subquery of the ids of the accounts the user may see (see visible_accounts)."""
+    if user.role == "resident":
+        return "SELECT account_id FROM account_links WHERE user_id = ?", [user.id]
+    if user.role == "staff":
+        return "SELECT id FROM accounts WHERE org_id = ?", [user.org_id]
+    if user.role == "admin":
+        return "SELECT id FROM accounts", []
+    raise ApiError(403, "forbidden", f"the {user.role} role has no personal accounts to see")
+
+
 def find_visible_account(conn: sqlite3.Connection, user: User, els: str) -> sqlite3.Row:
     """An account by ЕЛС, or 404 — also when it exists but is not the caller's to see."""
     sql, params = visible_accounts(user)

@@ -1,0 +1,99 @@
+"""gkh meter: meters of my accounts, submitting readings (by hand or from cron), their history."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, runtime, say, show
+
+app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
+                  no_args_is_help=True)
+
+MeterArg = typer.Argument(..., help="The meter's portal id (M-000123) or its serial number.")
+CHART_WIDTH = 40
+
+
+@app.command("list")
+def list_(
+    account: str = typer.Option(None, "--account", help="Only this account's meters (its ЕЛС)."),
+    limit: int = LimitOpt,
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Meters of my linked accounts, with their last reading and this month's submission window."""
+    if account is not None:
+        from gkh.domain.identifiers import normalize_els
+
+        account = normalize_els(account, field="--account")
+    meters = runtime().client.meters(account=account, limit=limit)
+    show(meters, output, as_json, empty="no meters on your accounts")
+
+
+@app.command()
+def submit(
+    meter: str = MeterArg,
+    values: list[str] = typer.Argument(..., help="One value per tariff zone, in order T1 T2 T3 (123.45 or 123,45)."),
+    date: str = typer.Option(None, "--date", help="The day the reading was taken (DD.MM.YYYY or YYYY-MM-DD); "
+                             "default: today in the house's time zone."),
+    rollover: bool = typer.Option(False, "--rollover", help="The meter passed its largest value and restarted."),
+    dry_run: bool = DryRunOpt,
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Submit a meter reading. Safe to re-run from cron: the same value again is "unchanged", exit 0.
+
+    Off a terminal it prints nothing on success unless -o/--json is given; warnings and errors go to
+    stderr, and the exit code says what happened (0 stored or unchanged, 2 malformed, 5 refused).
+    """
+    from gkh.domain.dates import parse_person_date
+    from gkh.domain.readings import canonical, parse_reading_value
+    from gkh.output import is_terminal, warn
+
+    # The format is checked here, so a typo costs no request; the portal checks everything again.
+    typed = [canonical(parse_reading_value(v, field=f"value {i}")) for i, v in enumerate(values, start=1)]
+    taken = parse_person_date(date, field="--date").isoformat() if date is not None else None
+    result = runtime().client.submit_reading(meter, typed, date=taken, rollover=rollover, dry_run=dry_run)
+    for warning in result.get("warnings", []):
+        warn(f"{result['meter']} {warning}")
+    if output or as_json or is_terminal(sys.stdout):
+        show(result, output, as_json)
+    if dry_run:
+        say("gkh: dry run: the portal checked the reading and stored nothing")
+
+
+@app.command()
+def history(
+    meter: str = MeterArg,
+    months: int = typer.Option(12, "--months", min=1, max=120, help="How many months back."),
+    chart: bool = typer.Option(False, "--chart", help="Draw monthly consumption as a bar chart."),
+    output: str = OutputOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Readings per period with the consumption since the one before, oldest first."""
+    client = runtime().client
+    readings = client.meter_history(meter, months=months)
+    if chart:
+        unit = client.meter(meter)["unit"]
+        for line in consumption_chart(readings, unit):
+            print(line)
+        return
+    show(readings, output, as_json, empty="no readings in that time")
+
+
+def consumption_chart(readings: list[dict], unit: str, width: int = CHART_WIDTH) -> list[str]:
+    """One bar per period: the consumption of all zones together, scaled to the largest month."""
+    from decimal import Decimal
+
+    totals = [(r["period"], sum((Decimal(v) for v in r["consumption"].values()), Decimal(0))
+               if r["consumption"] else None) for r in readings]
+    peak = max((t for _, t in totals if t), default=Decimal(0))
+    lines = []
+    for period, total in totals:
+        if total is None:
+            lines.append(f"{period}  {'':{width}}  —")
+            continue
+        bar = "█" * (round(total / peak * width) if peak else 0)
+        lines.append(f"{period}  {bar:{width}}  {total} {unit}")
+    return lines

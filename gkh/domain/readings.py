@@ -1,0 +1,456 @@
+"""Meter readings: the rules the portal enforces (DESIGN.md §2 "meter", "reading", "submission window").
+
+Pure: no I/O, no clock. Whatever depends on time takes `now` (an aware datetime) and the house's zone,
+or a `today` already computed in the house's zone with `local_date`.
+
+Two kinds of error:
+- `InvalidInput` (HTTP 400, exit 2): input that can never be right — not a number, negative, more digits than
+  any meter has (15 whole + 7 fraction), an unparseable date.
+- `ReadingRefused` (HTTP 422, exit 5): input refused because of this meter or this house's state — outside the
+  window, wrong number of zones, too many digits for this meter, a date in the future or before the previous
+  reading, lower than the previous reading, a period closed for billing.
+
+Values are `Decimal` in code and canonical decimal TEXT in storage and JSON (`canonical`): 15 + 7 digits do
+not fit an int64 once scaled, and a float would lose them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Context, Decimal
+from zoneinfo import ZoneInfo
+
+from gkh.domain.dates import format_person_date, local_date, parse_person_date
+from gkh.domain.errors import InvalidInput
+from gkh.domain.identifiers import quoted
+
+__all__ = [
+    "ZONE_NAMES",
+    "MAX_WHOLE_DIGITS",
+    "MAX_FRACTION_DIGITS",
+    "ReadingRefused",
+    "MeterSpec",
+    "SubmissionWindow",
+    "DEFAULT_WINDOW",
+    "parse_reading_value",
+    "canonical",
+    "canonical_values",
+    "digit_counts",
+    "check_values",
+    "check_window",
+    "reading_date",
+    "check_reading_date",
+    "check_period_open",
+    "consumption",
+    "suspicious_jump",
+]
+
+ZONE_NAMES = ("T1", "T2", "T3")
+MAX_WHOLE_DIGITS = 15
+MAX_FRACTION_DIGITS = 7
+
+# Far more precision than 15 + 7 digits need, so sums and wraps are always exact.
+_CTX = Context(prec=60)
+# [0-9], not \d: \d also matches other scripts' digits. No sign, no exponent, no NaN/Infinity, no grouping.
+_VALUE_RE = re.compile(r"^([0-9]+)(?:[.,]([0-9]+))?$")
+# Longer text is refused before any work (leading zeros could otherwise make it arbitrarily long).
+_MAX_TEXT = 64
+_VALUE_EXPECTED = (
+    "a meter reading such as 123.45 or 123,45 (digits, an optional decimal point or comma;"
+    f" at most {MAX_WHOLE_DIGITS} whole and {MAX_FRACTION_DIGITS} fraction digits)"
+)
+
+
+class ReadingRefused(Exception):
+    """A reading refused because of the meter or the house's state (HTTP 422, exit code 5).
+
+    `code` is stable snake_case (for JSON and tests), `message` one line naming what and why, `field` the
+    input concerned (or None), `details` machine-readable extras (strings), e.g. the window's next opening.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        details: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = dict(details or {})
+
+
+# --- meter ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeterSpec:
+    """What the rules need of a meter: its tariff zones (in order) and its digit capacity."""
+
+    zones: tuple[str, ...]
+    whole_digits: int
+    fraction_digits: int
+
+    def __post_init__(self) -> None:
+        zones = tuple(self.zones)
+        if not 1 <= len(zones) <= len(ZONE_NAMES) or zones != ZONE_NAMES[: len(zones)]:
+            raise InvalidInput(
+                f"a meter's zones must be T1, T1 T2 or T1 T2 T3; got {quoted(' '.join(map(str, zones)))}",
+                "zones",
+            )
+        object.__setattr__(self, "zones", zones)
+        if not _is_int(self.whole_digits) or not 1 <= self.whole_digits <= MAX_WHOLE_DIGITS:
+            raise InvalidInput(
+                f"a meter's whole digits must be 1–{MAX_WHOLE_DIGITS}; got {self.whole_digits!r}",
+                "whole_digits",
+            )
+        if not _is_int(self.fraction_digits) or not 0 <= self.fraction_digits <= MAX_FRACTION_DIGITS:
+            raise InvalidInput(
+                f"a meter's fraction digits must be 0–{MAX_FRACTION_DIGITS}; got {self.fraction_digits!r}",
+                "fraction_digits",
+            )
+
+    @property
+    def capacity(self) -> Decimal:
+        """Where the counter wraps: 10**whole_digits (a 5-digit meter goes 99999.9… → 00000)."""
+        return Decimal(10) ** self.whole_digits
+
+    @property
+    def largest(self) -> Decimal:
+        """The largest value the meter can show, e.g. 99999.999 for 5 + 3 digits."""
+        return _CTX.subtract(self.capacity, Decimal(1).scaleb(-self.fraction_digits))
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _meter(meter_id: str | None) -> str:
+    return f"meter {meter_id}" if meter_id else "this meter"
+
+
+# --- values -----------------------------------------------------------------------------------------
+
+
+def digit_counts(value: Decimal) -> tuple[int, int]:
+    """(whole, fraction) significant digits of a value: leading zeros and trailing fraction zeros don't count.
+
+    So "00010" has 2 whole digits and "1.2300" 2 fraction digits: limits are judged on the value, not on
+    how many zeros a person copied from the display. Zero is (0, 0).
+    """
+    _, digits, exp = value.as_tuple()
+    if not isinstance(exp, int):
+        raise ValueError(f"digit_counts needs a finite Decimal, got {value!r}")
+    ds = list(digits)
+    while exp < 0 and ds and ds[-1] == 0:
+        ds.pop()
+        exp += 1
+    while ds and ds[0] == 0:
+        ds.pop(0)
+    if not ds:
+        return 0, 0
+    return max(0, len(ds) + exp), max(0, -exp)
+
+
+def canonical(value: Decimal) -> str:
+    """The one stored/JSON spelling of a value: plain digits, no exponent, no leading zeros, no trailing
+    fraction zeros (and no lone point): 123.450 → "123.45", 00010 → "10", 1E+2 → "100", 0.000 → "0".
+
+    Equal values have equal text, so "the same value again" is a text comparison too.
+    """
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"canonical needs a finite Decimal, got {value!r}")
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text.startswith("-"):
+        text = text[1:] if text.strip("-0") == "" else text  # -0 → 0
+    return text or "0"
+
+
+def canonical_values(values: dict[str, Decimal]) -> dict[str, str]:
+    """Zone → canonical text, in zone order (what JSON shows and storage keeps)."""
+    return {zone: canonical(values[zone]) for zone in sorted(values, key=_zone_order)}
+
+
+def _zone_order(zone: str) -> tuple[int, str]:
+    return (ZONE_NAMES.index(zone) if zone in ZONE_NAMES else len(ZONE_NAMES), zone)
+
+
+def parse_reading_value(text: str, field: str = "value") -> Decimal:
+    """A reading a person typed → Decimal, exactly as typed (never via float).
+
+    Accepts "123.45" and "123,45", "00010", "0"; surrounding whitespace is ignored. Refuses (InvalidInput):
+    negative, empty, not a number, exponent, NaN/Infinity, thousands separators, and more than 15 whole or
+    7 fraction significant digits (the most any meter has). Whether it fits *this* meter is `check_values`.
+    """
+    if not isinstance(text, str):
+        # A float here would already have lost digits; an int/Decimal skips the format check.
+        raise InvalidInput(f"{field} must be given as text; got {text!r}", field)
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got an empty value", field)
+    if len(stripped) > _MAX_TEXT:
+        raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got {quoted(stripped)}", field)
+    if stripped[0] in "-\u2212":
+        raise InvalidInput(f"{field} must not be negative; got {quoted(stripped)}", field)
+    m = _VALUE_RE.match(stripped)
+    if not m:
+        raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got {quoted(stripped)}", field)
+    whole, frac = m.group(1), m.group(2) or ""
+    value = Decimal(f"{whole}.{frac}" if frac else whole)
+    n_whole, n_frac = digit_counts(value)
+    if n_whole > MAX_WHOLE_DIGITS:
+        raise InvalidInput(
+            f"{field} has {n_whole} whole digits; no meter has more than {MAX_WHOLE_DIGITS}:"
+            f" got {quoted(stripped)}",
+            field,
+        )
+    if n_frac > MAX_FRACTION_DIGITS:
+        raise InvalidInput(
+            f"{field} has {n_frac} fraction digits; no meter has more than {MAX_FRACTION_DIGITS}:"
+            f" got {quoted(stripped)}",
+            field,
+        )
+    return value
+
+
+def check_values(
+    meter: MeterSpec, values: list[Decimal], *, meter_id: str | None = None
+) -> dict[str, Decimal]:
+    """One value per zone of the meter, in order T1 T2 T3, each within the meter's digits → zone → value.
+
+    ReadingRefused `wrong_zone_count` or `too_many_digits` (field "values").
+    """
+    values = list(values)
+    for v in values:
+        if not isinstance(v, Decimal) or not v.is_finite() or v < 0:
+            raise InvalidInput(f"a reading must be a finite, non-negative Decimal; got {v!r}", "values")
+    zones = meter.zones
+    if len(values) != len(zones):
+        want = "one value" if len(zones) == 1 else f"{len(zones)} values, one per zone in order"
+        raise ReadingRefused(
+            "wrong_zone_count",
+            f"{_meter(meter_id)} has {len(zones)} tariff zone{'s' if len(zones) != 1 else ''}"
+            f" ({' '.join(zones)}): give {want}; got {len(values)}",
+            "values",
+            {"zones": " ".join(zones)},
+        )
+    out: dict[str, Decimal] = {}
+    for zone, v in zip(zones, values):
+        n_whole, n_frac = digit_counts(v)
+        if n_whole > meter.whole_digits or n_frac > meter.fraction_digits:
+            which = (
+                f"{n_whole} whole digits" if n_whole > meter.whole_digits else f"{n_frac} fraction digits"
+            )
+            raise ReadingRefused(
+                "too_many_digits",
+                f"{zone}: {canonical(v)} has {which}, but {_meter(meter_id)} shows {meter.whole_digits}"
+                f" whole and {meter.fraction_digits} fraction digits (at most {canonical(meter.largest)})",
+                "values",
+                {"zone": zone},
+            )
+        out[zone] = v
+    return out
+
+
+# --- submission window --------------------------------------------------------------------------------
+
+
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True)
+class SubmissionWindow:
+    """Readings are accepted from day `from_day` to day `to_day` of each month (inclusive), judged on the
+    date in the house's zone. A day beyond a month's last day means that last day (to_day 31 = "to the end
+    of the month"; from 30 to 31 in February = just the 28th/29th). Windows spanning a month end are not
+    supported: from_day ≤ to_day.
+    """
+
+    from_day: int = 15
+    to_day: int = 25
+
+    def __post_init__(self) -> None:
+        for name in ("from_day", "to_day"):
+            day = getattr(self, name)
+            if not _is_int(day) or not 1 <= day <= 31:
+                raise InvalidInput(f"the window's {name} must be a day 1–31; got {day!r}", name)
+        if self.from_day > self.to_day:
+            raise InvalidInput(
+                f"the window must not start after it ends: from day {self.from_day} to day {self.to_day}",
+                "from_day",
+            )
+
+    def bounds(self, month: date) -> tuple[date, date]:
+        """First and last day of the window in the month of `month` (any day of it)."""
+        last = _last_day(month.year, month.month)
+        return (
+            date(month.year, month.month, min(self.from_day, last)),
+            date(month.year, month.month, min(self.to_day, last)),
+        )
+
+    def is_open(self, day: date) -> bool:
+        first, last = self.bounds(day)
+        return first <= day <= last
+
+    def next_opening(self, today: date) -> date:
+        """The first day after `today` on which a window opens (this month's if it is still ahead)."""
+        first, _ = self.bounds(today)
+        if today < first:
+            return first
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return self.bounds(date(year, month, 1))[0]
+
+    def describe(self) -> str:
+        """"from the 15th to the 25th of each month" (with a note when to_day is past some months' end)."""
+        to = _ordinal(self.to_day)
+        if self.to_day > 28:
+            to += " (or the month's last day)"
+        return f"from the {_ordinal(self.from_day)} to the {to} of each month"
+
+
+DEFAULT_WINDOW = SubmissionWindow(15, 25)
+
+
+def check_window(window: SubmissionWindow, today: date) -> None:
+    """ReadingRefused `outside_window` unless `today` (in the house's zone) is inside the window."""
+    if window.is_open(today):
+        return
+    opens = window.next_opening(today)
+    raise ReadingRefused(
+        "outside_window",
+        f"readings for this house are accepted {window.describe()}; today is {format_person_date(today)}"
+        f" in the house's time zone; the next window opens {format_person_date(opens)}",
+        None,
+        {
+            "from_day": str(window.from_day),
+            "to_day": str(window.to_day),
+            "next_opening": opens.isoformat(),
+        },
+    )
+
+
+# --- reading date and period --------------------------------------------------------------------------
+
+
+def reading_date(text: str | None, now: datetime, zone: ZoneInfo) -> date:
+    """The date a person typed (DD.MM.YYYY or YYYY-MM-DD), or else today in the house's zone."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return local_date(now, zone)
+    return parse_person_date(text, "date")
+
+
+def check_reading_date(d: date, today: date, previous_date: date | None = None) -> None:
+    """Not in the future (after `today` in the house's zone), not before the previous reading's date.
+
+    The previous reading's own date is allowed: a resubmission in the same period replaces it.
+    """
+    if d > today:
+        raise ReadingRefused(
+            "date_in_future",
+            f"the reading date {format_person_date(d)} is in the future: today is"
+            f" {format_person_date(today)} in the house's time zone",
+            "date",
+        )
+    if previous_date is not None and d < previous_date:
+        raise ReadingRefused(
+            "date_before_previous",
+            f"the reading date {format_person_date(d)} is before the previous reading's date"
+            f" {format_person_date(previous_date)}",
+            "date",
+        )
+
+
+def check_period_open(period: str, closed: bool) -> None:
+    """ReadingRefused `period_closed` when the period ("YYYY-MM") is closed for billing."""
+    if closed:
+        raise ReadingRefused(
+            "period_closed",
+            f"the period {period} is closed for billing: its readings can no longer change",
+            "date",
+            {"period": period},
+        )
+
+
+# --- consumption --------------------------------------------------------------------------------------
+
+
+def consumption(
+    previous: dict[str, Decimal] | None,
+    current: dict[str, Decimal],
+    meter: MeterSpec,
+    rollover: bool,
+    *,
+    meter_id: str | None = None,
+) -> dict[str, Decimal] | None:
+    """Per-zone consumption since the previous reading; None when there is no previous reading.
+
+    Lower than the previous value is ReadingRefused `lower_than_previous` unless `rollover`, and then that
+    zone wraps at the meter's capacity: (capacity − previous) + current. With `rollover`, zones that did not
+    wrap are computed normally. A zone missing from `previous` (the meter's zones changed) is left out.
+    """
+    if previous is None:
+        return None
+    out: dict[str, Decimal] = {}
+    for zone in sorted(current, key=_zone_order):
+        cur = current[zone]
+        prev = previous.get(zone)
+        if prev is None:
+            continue
+        if cur >= prev:
+            out[zone] = _CTX.subtract(cur, prev)
+        elif rollover:
+            out[zone] = _CTX.add(_CTX.subtract(meter.capacity, prev), cur)
+        else:
+            raise ReadingRefused(
+                "lower_than_previous",
+                f"{zone}: the new reading {canonical(cur)} is lower than the previous {canonical(prev)}"
+                f" on {_meter(meter_id)}; if the meter rolled over past {canonical(meter.largest)},"
+                " submit again with --rollover",
+                "values",
+                {"zone": zone, "previous": canonical(prev), "value": canonical(cur)},
+            )
+    return out
+
+
+_AVERAGE_SHOWN = Decimal("0.001")
+
+
+def suspicious_jump(
+    consumption: dict[str, Decimal],
+    history: list[dict[str, Decimal]],
+    factor: Decimal = Decimal(10),
+) -> list[str]:
+    """Warnings (one line each) for zones whose consumption exceeds `factor` × the average monthly
+    consumption in `history` (past periods' per-zone consumption). Nothing when a zone has no history or
+    its average is 0. The comparison is exact (cons × n > factor × sum); only the shown average is rounded.
+    """
+    warnings: list[str] = []
+    for zone in sorted(consumption, key=_zone_order):
+        past = [h[zone] for h in history if h.get(zone) is not None]
+        if not past:
+            continue
+        total = sum(past, Decimal(0))
+        if total <= 0:
+            continue
+        cons = consumption[zone]
+        if _CTX.multiply(cons, Decimal(len(past))) > _CTX.multiply(factor, total):
+            average = _CTX.divide(total, Decimal(len(past))).quantize(_AVERAGE_SHOWN, context=_CTX)
+            months = "month" if len(past) == 1 else f"{len(past)} months"
+            warnings.append(
+                f"{zone}: consumption {canonical(cons)} is more than {canonical(factor)}× the average"
+                f" monthly consumption {canonical(average)} over the last {months}; check the value"
+            )
+    return warnings

@@ -1,0 +1,82 @@
+"""The demo world's meters and a year of their readings (schema version 2).
+
+Flats at ул. Ленина, д. 5 (Moscow, readings accepted every day) and at the two Yekaterinburg houses get
+cold- and hot-water meters on the managing organisation's account; at Ленина 5 the supplier's account
+also gets an electricity meter — one-zone in odd flats, two-zone in even ones, three-zone (T1 T2 T3) in
+the demo resident's flat 12. Ids (`M-000001`…) and serial numbers are deterministic; the history covers
+the twelve months before the portal's creation, one reading on the 20th of each.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from gkh.domain.dates import house_zone, local_date, period_of
+from gkh.server.demo import DEMO_HOUSES, ORG_ENERGO, SEED
+from gkh.server.store import stamp
+
+METER_HOUSES = ("H1", "H4", "H5")
+HISTORY_MONTHS = 12
+
+# resource → (unit, whole digits, fraction digits, verification interval in years, monthly use range)
+_KINDS = {
+    "cold_water": ("m3", 5, 3, 6, (3.0, 8.0)),
+    "hot_water": ("m3", 5, 3, 4, (2.0, 5.0)),
+    "electricity": ("kWh", 6, 1, 16, (120.0, 320.0)),
+}
+_SERIAL_PREFIX = {"cold_water": "ХВ", "hot_water": "ГВ", "electricity": "ЭЛ"}
+# Night and semi-peak shares of electricity use in multi-zone meters.
+_ZONE_SHARES = {1: (1.0,), 2: (0.7, 0.3), 3: (0.45, 0.25, 0.30)}
+
+
+def _zones(flat_number: str) -> tuple[str, ...]:
+    if flat_number == "12":
+        return ("T1", "T2", "T3")
+    return ("T1", "T2") if int(flat_number) % 2 == 0 else ("T1",)
+
+
+def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
+    rng = random.Random(f"{SEED}/meters")
+    guids = {DEMO_HOUSES[key].guid: DEMO_HOUSES[key] for key in METER_HOUSES}
+    marks = ",".join("?" * len(guids))
+    accounts = conn.execute(
+        f"SELECT a.id, a.org_id, a.house_guid, f.number FROM accounts a JOIN flats f ON f.id = a.flat_id "
+        f"WHERE a.house_guid IN ({marks}) ORDER BY a.id", list(guids),
+    ).fetchall()
+    meters, readings = [], []
+    for account_id, org_id, house_guid, flat_number in accounts:
+        house = guids[house_guid]
+        today = local_date(now, house_zone(house.timezone))
+        kinds = ["electricity"] if org_id == ORG_ENERGO else ["cold_water", "hot_water"]
+        for resource in kinds:
+            unit, whole, fraction, interval, (low, high) = _KINDS[resource]
+            zones = _zones(flat_number) if resource == "electricity" else ("T1",)
+            meter_id = f"M-{len(meters) + 1:06d}"
+            installed = date(rng.randint(2012, 2021), rng.randint(1, 12), rng.randint(1, 28))
+            verified = installed + relativedelta(years=((today - installed).days // 365 // interval) * interval)
+            serial = f"{_SERIAL_PREFIX[resource]}-{installed.year % 100:02d}-{rng.randint(0, 999999):06d}"
+            meters.append((meter_id, account_id, serial, resource, unit, ",".join(zones), whole, fraction,
+                           installed.isoformat(), verified.isoformat(),
+                           (verified + relativedelta(years=interval)).isoformat()))
+            values = [Decimal(rng.randint(100, 3000)) for _ in zones]
+            shares = _ZONE_SHARES[len(zones)]
+            for months_ago in range(HISTORY_MONTHS, 0, -1):
+                taken = (today - relativedelta(months=months_ago)).replace(day=20)
+                use = Decimal(str(round(rng.uniform(low, high), fraction)))
+                values = [v + (use * Decimal(str(share))).quantize(Decimal(1).scaleb(-fraction))
+                          for v, share in zip(values, shares)]
+                readings.append((meter_id, period_of(taken), taken.isoformat(),
+                                 json.dumps(dict(zip(zones, (str(v) for v in values)))),
+                                 stamp(datetime.combine(taken, datetime.min.time()).replace(tzinfo=now.tzinfo)
+                                       + timedelta(hours=12))))
+    conn.executemany("INSERT INTO meters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", meters)
+    conn.executemany(
+        "INSERT INTO readings (meter_id, period, taken_on, reading_values, submitted_at) VALUES (?, ?, ?, ?, ?)",
+        readings,
+    )

@@ -1,0 +1,143 @@
+"""gkh meter: list, submit (for people and for cron), history — on the embedded portal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+
+import pytest
+from cli_helpers import gkh, gkh_json
+
+COLD, HOT, POWER = "M-000023", "M-000024", "M-000452"  # the demo resident's meters
+
+
+def stored(home, meter: str) -> list[tuple]:
+    conn = sqlite3.connect(home / "portal.sqlite3")
+    return conn.execute("SELECT period, taken_on, reading_values FROM readings WHERE meter_id = ? "
+                        "AND period >= '2026-11' ORDER BY period", (meter,)).fetchall()
+
+
+def test_meter_list_in_every_format(home):
+    meters = gkh_json("meter", "list")
+    assert [m["id"] for m in meters] == [COLD, HOT, POWER]
+    power = meters[2]
+    assert set(power) == {"id", "serial", "resource", "unit", "zones", "account", "house", "last_reading",
+                          "verification_due", "window"}
+    assert power["zones"] == ["T1", "T2", "T3"] and power["unit"] == "kWh"
+    assert power["window"] == {"from": "2026-11-01", "to": "2026-11-30", "open": True}
+    rows = list(csv.DictReader(io.StringIO(gkh("meter", "list", "-o", "csv").stdout)))
+    assert rows[2]["zones"] == "T1;T2;T3" and rows[2]["window.open"] == "true"
+    assert rows[2]["last_reading.values.T3"] == power["last_reading"]["values"]["T3"]
+    assert len(gkh("meter", "list").stdout.splitlines()) == 3
+    assert gkh("meter", "list", tty=True).stdout.splitlines()[0].split()[:3] == ["id", "serial", "resource"]
+    assert [m["id"] for m in gkh_json("meter", "list", "--account", "77ИВ845392")] == [POWER]
+
+
+def test_submit_off_a_terminal_is_silent_and_stores_it(home):
+    result = gkh("meter", "submit", COLD, "2700,5")
+    assert (result.exit_code, result.stdout, result.stderr.count("signed in")) == (0, "", 1)
+    assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
+    again = gkh("meter", "submit", COLD, "2700.500")
+    assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")
+    assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
+
+
+def test_submit_json_says_accepted_replaced_unchanged(home):
+    statuses = [gkh_json("meter", "submit", POWER, *values)["status"]
+                for values in (["2800.5", "3600", "2500.2"], ["2801", "3600", "2500.2"], ["2801", "3600", "2500.2"])]
+    assert statuses == ["accepted", "replaced", "unchanged"]
+    reading = gkh_json("meter", "submit", POWER, "2801", "3600", "2500.2")
+    assert reading["values"] == {"T1": "2801", "T2": "3600", "T3": "2500.2"}
+    assert reading["consumption"] == {"T1": "94.1", "T2": "47.5", "T3": "20.9"}
+    assert reading["period"] == "2026-11" and reading["warnings"] == []
+
+
+def test_submit_by_serial_on_a_terminal_shows_the_reading(home):
+    serial = gkh_json("meter", "list")[0]["serial"]
+    result = gkh("meter", "submit", serial, "2700", tty=True)
+    assert result.exit_code == 0 and "accepted" in result.stdout and COLD in result.stdout
+
+
+@pytest.mark.parametrize("args,field", [
+    ([COLD, "abc"], "value 1"), ([COLD, "-5"], "-5"), ([COLD, "--", "-5"], "negative"), ([COLD, "1234567890123456"], "value 1"),
+    ([COLD, "2700", "--date", "31.02.2026"], "--date"), ([COLD, "2700", "--date", "2026-11"], "--date"),
+])
+def test_malformed_input_is_2_and_sends_nothing(home, args, field):
+    result = gkh("meter", "submit", *args)
+    assert result.exit_code == 2 and field in result.stderr and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert stored(home, COLD) == []
+
+
+@pytest.mark.parametrize("args,words", [
+    ([POWER, "2800", "3600"], "3 tariff zones"),
+    ([COLD, "2600"], "lower than the previous"),
+    ([COLD, "123456"], "digits"),
+    ([COLD, "2700", "--date", "21.11.2026"], "future"),
+    ([COLD, "2700", "--date", "25.10.2026"], "2026-10"),
+])
+def test_refusals_are_5_with_a_reason(home, args, words):
+    result = gkh("meter", "submit", *args)
+    assert result.exit_code == 5, result.stderr
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) <= 2
+    assert stored(home, args[0]) == []
+
+
+def test_rollover_wraps_at_the_capacity(home):
+    assert gkh("meter", "submit", COLD, "5").exit_code == 5
+    reading = gkh_json("meter", "submit", COLD, "5", "--rollover")
+    previous = gkh_json("meter", "history", COLD, "--months", "2")[0]["values"]["T1"]
+    from decimal import Decimal
+
+    assert Decimal(reading["consumption"]["T1"]) == Decimal(100000) - Decimal(previous) + 5
+
+
+def test_a_suspicious_jump_is_accepted_with_a_warning_on_stderr(home):
+    result = gkh("meter", "submit", COLD, "9000", "-o", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["warnings"] and "warning:" in result.stderr
+    quiet = gkh("-q", "meter", "submit", COLD, "9001")
+    assert quiet.exit_code == 0 and "warning:" in quiet.stderr
+
+
+def test_dry_run_checks_and_stores_nothing(home):
+    result = gkh("meter", "submit", COLD, "2700", "--dry-run", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["dry_run"] is True
+    assert stored(home, COLD) == []
+    assert gkh("meter", "submit", COLD, "1", "--dry-run").exit_code == 5
+
+
+def test_outside_the_window_in_yekaterinburg_names_the_next_opening(home, monkeypatch):
+    with sqlite3.connect(home / "portal.sqlite3") as conn:  # ivanov's relative in Yekaterinburg
+        conn.execute("INSERT INTO account_links SELECT (SELECT id FROM users WHERE login = 'ivanov'), a.id, "
+                     "'2026-11-01T00:00:00+00:00' FROM accounts a JOIN meters m ON m.account_id = a.id "
+                     "WHERE m.id = (SELECT min(m2.id) FROM meters m2 JOIN accounts a2 ON a2.id = m2.account_id "
+                     "JOIN houses h ON h.guid = a2.house_guid WHERE h.timezone = 'Asia/Yekaterinburg')")
+    meter = next(m for m in gkh_json("meter", "list") if m["house"]["address"].startswith("г. Екатеринбург"))
+    value = str(int(float(meter["last_reading"]["values"]["T1"])) + 5)
+    monkeypatch.setenv("GKH_NOW", "2026-11-26T12:00:00+05:00")
+    late = gkh("meter", "submit", meter["id"], value)
+    assert late.exit_code == 5 and "15.12.2026" in late.stderr
+    monkeypatch.setenv("GKH_NOW", "2026-12-14T20:30:00+00:00")  # the 14th in Moscow, the 15th there
+    assert gkh("meter", "submit", meter["id"], value).exit_code == 0
+
+
+def test_history_and_chart(home):
+    assert gkh("meter", "submit", POWER, "2800.5", "3600", "2500.2").exit_code == 0
+    items = gkh_json("meter", "history", POWER)
+    assert len(items) == 12 and items[-1]["period"] == "2026-11"
+    assert all(item["consumption"] for item in items)
+    chart = gkh("meter", "history", POWER, "--chart").stdout.splitlines()
+    assert len(chart) == 12 and chart[-1].startswith("2026-11") and chart[-1].endswith("162.0 kWh")
+    assert max(line.count("█") for line in chart) == 40
+    assert len(gkh_json("meter", "history", POWER, "--months", "3")) == 3
+
+
+def test_another_residents_meter_is_1(home):
+    from cli_helpers import login
+
+    login("petrova", "petrova")
+    result = gkh("--profile", "petrova", "meter", "submit", COLD, "2700")
+    assert result.exit_code == 1 and COLD in result.stderr

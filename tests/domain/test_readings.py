@@ -1,0 +1,427 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gkh.domain.errors import InvalidInput
+from gkh.domain.readings import (
+    DEFAULT_WINDOW,
+    MeterSpec,
+    ReadingRefused,
+    SubmissionWindow,
+    canonical,
+    canonical_values,
+    check_period_open,
+    check_reading_date,
+    check_values,
+    check_window,
+    consumption,
+    digit_counts,
+    parse_reading_value,
+    reading_date,
+    suspicious_jump,
+)
+
+D = Decimal
+MSK = ZoneInfo("Europe/Moscow")
+YEKT = ZoneInfo("Asia/Yekaterinburg")
+ONE = MeterSpec(("T1",), 5, 3)
+THREE = MeterSpec(("T1", "T2", "T3"), 6, 2)
+BIG = MeterSpec(("T1",), 15, 7)
+
+# --- parsing and canonical form ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "canon"),
+    [
+        ("123.45", "123.45", "123.45"),
+        ("123,45", "123.45", "123.45"),
+        (" 123,450 ", "123.450", "123.45"),
+        ("00010", "10", "10"),
+        ("0", "0", "0"),
+        ("0,000", "0", "0"),
+        ("100", "100", "100"),
+        ("999999999999999.9999999", "999999999999999.9999999", "999999999999999.9999999"),
+        ("000000000000000000000001.5", "1.5", "1.5"),
+        ("1.23000000000", "1.23", "1.23"),
+    ],
+)
+def test_parse_reading_value_valid(text: str, value: str, canon: str) -> None:
+    parsed = parse_reading_value(text)
+    assert isinstance(parsed, Decimal)
+    assert parsed == D(value)
+    assert canonical(parsed) == canon
+    assert parse_reading_value(canonical(parsed)) == parsed  # round trip
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("-1", "negative"),
+        ("\u22121", "negative"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("abc", "meter reading"),
+        ("1e5", "meter reading"),
+        ("1E+5", "meter reading"),
+        ("NaN", "meter reading"),
+        ("inf", "meter reading"),
+        ("Infinity", "meter reading"),
+        ("1.2.3", "meter reading"),
+        ("1 234,5", "meter reading"),
+        (".5", "meter reading"),
+        ("5.", "meter reading"),
+        ("+5", "meter reading"),
+        ("١٢٣", "meter reading"),  # Arabic-Indic digits
+        ("1234567890123456", "16 whole digits"),
+        ("1.12345678", "8 fraction digits"),
+        ("1" * 70, "meter reading"),
+    ],
+)
+def test_parse_reading_value_refused(text: str, fragment: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_reading_value(text, "value")
+    assert exc.value.field == "value"
+    assert fragment in exc.value.message
+    assert "\n" not in exc.value.message
+
+
+def test_parse_reading_value_refuses_float() -> None:
+    with pytest.raises(InvalidInput):
+        parse_reading_value(1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(D("1E+2"), "100"), (D("-0"), "0"), (D("0E-7"), "0"), (D("12.3400"), "12.34"), (D("5E-7"), "0.0000005")],
+)
+def test_canonical(value: Decimal, expected: str) -> None:
+    assert canonical(value) == expected
+
+
+def test_canonical_refuses_nan() -> None:
+    with pytest.raises(ValueError):
+        canonical(D("NaN"))
+
+
+@pytest.mark.parametrize(
+    ("value", "counts"),
+    [("0", (0, 0)), ("00010", (2, 0)), ("1.2300", (1, 2)), ("0.001", (0, 3)), ("1E+3", (4, 0))],
+)
+def test_digit_counts(value: str, counts: tuple[int, int]) -> None:
+    assert digit_counts(D(value)) == counts
+
+
+# --- meter spec and values ---------------------------------------------------------------------------
+
+
+def test_meter_spec_capacity() -> None:
+    assert ONE.capacity == D(100000)
+    assert ONE.largest == D("99999.999")
+    assert BIG.capacity == D(10) ** 15
+    assert canonical(BIG.largest) == "999999999999999.9999999"
+
+
+@pytest.mark.parametrize(
+    ("zones", "whole", "frac", "field"),
+    [
+        ((), 5, 3, "zones"),
+        (("T2",), 5, 3, "zones"),
+        (("T1", "T3"), 5, 3, "zones"),
+        (("T1", "T2", "T3", "T4"), 5, 3, "zones"),
+        (("T1",), 0, 3, "whole_digits"),
+        (("T1",), 16, 3, "whole_digits"),
+        (("T1",), 5, 8, "fraction_digits"),
+        (("T1",), 5, -1, "fraction_digits"),
+    ],
+)
+def test_meter_spec_invalid(zones: tuple[str, ...], whole: int, frac: int, field: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        MeterSpec(zones, whole, frac)
+    assert exc.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("meter", "texts", "expected"),
+    [
+        (ONE, ["99999.999"], {"T1": "99999.999"}),
+        (ONE, ["00010"], {"T1": "10"}),
+        (ONE, ["12,500"], {"T1": "12.5"}),
+        (THREE, ["1", "2,5", "999999.99"], {"T1": "1", "T2": "2.5", "T3": "999999.99"}),
+        (BIG, ["999999999999999.9999999"], {"T1": "999999999999999.9999999"}),
+    ],
+)
+def test_check_values_ok(meter: MeterSpec, texts: list[str], expected: dict[str, str]) -> None:
+    values = check_values(meter, [parse_reading_value(t) for t in texts])
+    assert list(values) == list(meter.zones)
+    assert canonical_values(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("meter", "texts", "code", "fragments"),
+    [
+        (ONE, [], "wrong_zone_count", ["1 tariff zone (T1)", "got 0"]),
+        (ONE, ["1", "2"], "wrong_zone_count", ["1 tariff zone (T1)", "got 2"]),
+        (THREE, ["1", "2"], "wrong_zone_count", ["3 tariff zones (T1 T2 T3)", "got 2"]),
+        (ONE, ["123456"], "too_many_digits", ["T1: 123456 has 6 whole digits", "5 whole and 3 fraction"]),
+        (ONE, ["1.2345"], "too_many_digits", ["T1: 1.2345 has 4 fraction digits", "at most 99999.999"]),
+        (THREE, ["1", "2", "1.234"], "too_many_digits", ["T3: 1.234 has 3 fraction digits"]),
+    ],
+)
+def test_check_values_refused(meter: MeterSpec, texts: list[str], code: str, fragments: list[str]) -> None:
+    with pytest.raises(ReadingRefused) as exc:
+        check_values(meter, [parse_reading_value(t) for t in texts], meter_id="M-000123")
+    assert exc.value.code == code
+    assert exc.value.field == "values"
+    assert "meter M-000123" in exc.value.message
+    for fragment in fragments:
+        assert fragment in exc.value.message
+
+
+def test_sixteen_whole_digits_never_reach_a_meter() -> None:
+    with pytest.raises(InvalidInput):
+        parse_reading_value("9999999999999999")
+
+
+# --- submission window -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "day", "is_open"),
+    [
+        (DEFAULT_WINDOW, date(2026, 11, 14), False),
+        (DEFAULT_WINDOW, date(2026, 11, 15), True),
+        (DEFAULT_WINDOW, date(2026, 11, 25), True),
+        (DEFAULT_WINDOW, date(2026, 11, 26), False),
+        (SubmissionWindow(1, 31), date(2026, 2, 1), True),
+        (SubmissionWindow(1, 31), date(2026, 2, 28), True),
+        (SubmissionWindow(1, 31), date(2028, 2, 29), True),
+        (SubmissionWindow(1, 31), date(2026, 12, 31), True),
+        (SubmissionWindow(20, 31), date(2026, 11, 30), True),  # 30-day month: 31 means the 30th
+        (SubmissionWindow(20, 31), date(2026, 11, 19), False),
+        (SubmissionWindow(30, 31), date(2026, 2, 28), True),
+        (SubmissionWindow(30, 31), date(2026, 2, 27), False),
+    ],
+)
+def test_window_is_open(window: SubmissionWindow, day: date, is_open: bool) -> None:
+    assert window.is_open(day) is is_open
+
+
+@pytest.mark.parametrize(
+    ("window", "month", "bounds"),
+    [
+        (DEFAULT_WINDOW, date(2026, 11, 3), (date(2026, 11, 15), date(2026, 11, 25))),
+        (SubmissionWindow(1, 31), date(2026, 2, 10), (date(2026, 2, 1), date(2026, 2, 28))),
+        (SubmissionWindow(20, 31), date(2026, 11, 1), (date(2026, 11, 20), date(2026, 11, 30))),
+    ],
+)
+def test_window_bounds(window: SubmissionWindow, month: date, bounds: tuple[date, date]) -> None:
+    assert window.bounds(month) == bounds
+
+
+@pytest.mark.parametrize(
+    ("window", "today", "opens"),
+    [
+        (DEFAULT_WINDOW, date(2026, 11, 3), date(2026, 11, 15)),
+        (DEFAULT_WINDOW, date(2026, 11, 26), date(2026, 12, 15)),
+        (DEFAULT_WINDOW, date(2026, 11, 20), date(2026, 12, 15)),  # open now: the next one
+        (DEFAULT_WINDOW, date(2026, 12, 26), date(2027, 1, 15)),  # across a year end
+        (SubmissionWindow(1, 31), date(2026, 12, 31), date(2027, 1, 1)),
+        (SubmissionWindow(30, 31), date(2026, 1, 31), date(2026, 2, 28)),
+    ],
+)
+def test_window_next_opening(window: SubmissionWindow, today: date, opens: date) -> None:
+    assert window.next_opening(today) == opens
+
+
+def test_check_window_message() -> None:
+    check_window(DEFAULT_WINDOW, date(2026, 11, 15))
+    with pytest.raises(ReadingRefused) as exc:
+        check_window(DEFAULT_WINDOW, date(2026, 11, 26))
+    err = exc.value
+    assert err.code == "outside_window"
+    assert "readings for this house are accepted from the 15th to the 25th of each month" in err.message
+    assert "the next window opens 15.12.2026" in err.message
+    assert "26.11.2026" in err.message
+    assert err.details["next_opening"] == "2026-12-15"
+    assert "\n" not in err.message
+
+
+def test_check_window_message_ordinals() -> None:
+    with pytest.raises(ReadingRefused) as exc:
+        check_window(SubmissionWindow(1, 3), date(2026, 11, 4))
+    assert "from the 1st to the 3rd of each month" in exc.value.message
+    with pytest.raises(ReadingRefused) as exc:
+        check_window(SubmissionWindow(22, 31), date(2026, 11, 21))
+    assert "from the 22nd to the 31st (or the month's last day)" in exc.value.message
+    assert "opens 22.11.2026" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("from_day", "to_day"),
+    [(0, 25), (15, 32), (26, 25), (True, 25)],
+)
+def test_window_invalid(from_day: int, to_day: int) -> None:
+    with pytest.raises(InvalidInput):
+        SubmissionWindow(from_day, to_day)
+
+
+# --- time zone and reading date ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "today", "is_open"),
+    [
+        # 23:30 UTC on the 14th is 04:30 on the 15th in Yekaterinburg (UTC+5).
+        (datetime(2026, 11, 14, 23, 30, tzinfo=timezone.utc), YEKT, date(2026, 11, 15), True),
+        # 19:30 UTC on the 14th: already the 15th in Yekaterinburg, still the 14th in Moscow.
+        (datetime(2026, 11, 14, 19, 30, tzinfo=timezone.utc), YEKT, date(2026, 11, 15), True),
+        (datetime(2026, 11, 14, 19, 30, tzinfo=timezone.utc), MSK, date(2026, 11, 14), False),
+        # 21:30 UTC on the 25th is the 26th in Moscow: closed.
+        (datetime(2026, 11, 25, 21, 30, tzinfo=timezone.utc), MSK, date(2026, 11, 26), False),
+    ],
+)
+def test_house_zone_decides_today(now: datetime, zone: ZoneInfo, today: date, is_open: bool) -> None:
+    d = reading_date(None, now, zone)
+    assert d == today
+    assert DEFAULT_WINDOW.is_open(d) is is_open
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(None, date(2026, 11, 20)), ("", date(2026, 11, 20)), ("18.11.2026", date(2026, 11, 18)),
+     ("2026-11-19", date(2026, 11, 19))],
+)
+def test_reading_date(text: str | None, expected: date) -> None:
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    assert reading_date(text, now, MSK) == expected
+
+
+def test_reading_date_malformed() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        reading_date("11/18/2026", datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc), MSK)
+    assert exc.value.field == "date"
+
+
+@pytest.mark.parametrize(
+    ("d", "today", "previous", "code"),
+    [
+        (date(2026, 11, 20), date(2026, 11, 20), None, None),
+        (date(2026, 11, 20), date(2026, 11, 20), date(2026, 11, 20), None),
+        (date(2026, 11, 18), date(2026, 11, 20), date(2026, 10, 20), None),
+        (date(2026, 11, 21), date(2026, 11, 20), None, "date_in_future"),
+        (date(2026, 10, 19), date(2026, 11, 20), date(2026, 10, 20), "date_before_previous"),
+    ],
+)
+def test_check_reading_date(d: date, today: date, previous: date | None, code: str | None) -> None:
+    if code is None:
+        check_reading_date(d, today, previous)
+        return
+    with pytest.raises(ReadingRefused) as exc:
+        check_reading_date(d, today, previous)
+    assert exc.value.code == code
+    assert exc.value.field == "date"
+    assert d.strftime("%d.%m.%Y") in exc.value.message
+
+
+def test_check_period_open() -> None:
+    check_period_open("2026-11", False)
+    with pytest.raises(ReadingRefused) as exc:
+        check_period_open("2026-10", True)
+    assert exc.value.code == "period_closed"
+    assert "2026-10" in exc.value.message
+
+
+# --- consumption -------------------------------------------------------------------------------------
+
+FIVE = MeterSpec(("T1",), 5, 0)
+TWO_ZONES = MeterSpec(("T1", "T2"), 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("meter", "previous", "current", "rollover", "expected"),
+    [
+        (FIVE, None, {"T1": "10"}, False, None),
+        (FIVE, {"T1": "100"}, {"T1": "150"}, False, {"T1": "50"}),
+        (FIVE, {"T1": "100"}, {"T1": "100"}, False, {"T1": "0"}),
+        (FIVE, {"T1": "99990"}, {"T1": "00010"}, True, {"T1": "20"}),
+        (FIVE, {"T1": "100"}, {"T1": "150"}, True, {"T1": "50"}),
+        (TWO_ZONES, {"T1": "999999.5", "T2": "10"}, {"T1": "0.5", "T2": "12.5"}, True, {"T1": "1", "T2": "2.5"}),
+        (
+            BIG,
+            {"T1": "999999999999999.9999999"},
+            {"T1": "0.0000001"},
+            True,
+            {"T1": "0.0000002"},
+        ),
+        (BIG, {"T1": "0.0000001"}, {"T1": "999999999999999.9999999"}, False, {"T1": "999999999999999.9999998"}),
+    ],
+)
+def test_consumption(
+    meter: MeterSpec,
+    previous: dict[str, str] | None,
+    current: dict[str, str],
+    rollover: bool,
+    expected: dict[str, str] | None,
+) -> None:
+    prev = None if previous is None else {z: parse_reading_value(v) for z, v in previous.items()}
+    cur = {z: parse_reading_value(v) for z, v in current.items()}
+    result = consumption(prev, cur, meter, rollover)
+    assert (None if result is None else canonical_values(result)) == expected
+
+
+def test_consumption_lower_than_previous() -> None:
+    with pytest.raises(ReadingRefused) as exc:
+        consumption({"T1": D("99990")}, {"T1": D("10")}, FIVE, False, meter_id="M-000001")
+    err = exc.value
+    assert err.code == "lower_than_previous"
+    assert err.field == "values"
+    assert "T1" in err.message and "99990" in err.message and " 10 " in err.message
+    assert "--rollover" in err.message
+    assert "M-000001" in err.message
+
+
+def test_consumption_names_the_lower_zone() -> None:
+    with pytest.raises(ReadingRefused) as exc:
+        consumption({"T1": D(5), "T2": D(9)}, {"T1": D(6), "T2": D(8)}, TWO_ZONES, False)
+    assert exc.value.message.startswith("T2:")
+
+
+# --- suspicious jumps --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cons", "history", "count", "fragments"),
+    [
+        ({"T1": "100"}, [], 0, []),
+        ({"T1": "100"}, [{"T1": "0"}, {"T1": "0"}], 0, []),
+        ({"T1": "100"}, [{"T1": "10"}, {"T1": "10"}], 0, []),  # exactly 10×: fine
+        ({"T1": "100.1"}, [{"T1": "10"}, {"T1": "10"}], 1, ["T1: consumption 100.1", "10×", "average", " 10 "]),
+        (
+            {"T1": "50", "T2": "5"},
+            [{"T1": "1", "T2": "4"}, {"T1": "2", "T2": "5"}, {"T1": "2", "T2": "6"}],
+            1,
+            ["T1:", "1.667", "3 months"],
+        ),
+        ({"T2": "500"}, [{"T1": "1"}], 0, []),  # no history for that zone
+    ],
+)
+def test_suspicious_jump(
+    cons: dict[str, str], history: list[dict[str, str]], count: int, fragments: list[str]
+) -> None:
+    warnings = suspicious_jump(
+        {z: D(v) for z, v in cons.items()}, [{z: D(v) for z, v in h.items()} for h in history]
+    )
+    assert len(warnings) == count
+    for fragment in fragments:
+        assert fragment in warnings[0]
+    assert all("\n" not in w for w in warnings)
+
+
+def test_suspicious_jump_custom_factor() -> None:
+    assert suspicious_jump({"T1": D(31)}, [{"T1": D(10)}], factor=D(3)) != []
+    assert suspicious_jump({"T1": D(30)}, [{"T1": D(10)}], factor=D(3)) == []
