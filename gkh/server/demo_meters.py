@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from gkh.domain.dates import house_zone, local_date, period_of
 from gkh.server.demo import DEMO_HOUSES, ORG_ENERGO, SEED
-from gkh.server.store import stamp
 
 METER_HOUSES = ("H1", "H4", "H5")
 HISTORY_MONTHS = 12
@@ -49,10 +48,13 @@ def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
         f"SELECT a.id, a.org_id, a.house_guid, f.number FROM accounts a JOIN flats f ON f.id = a.flat_id "
         f"WHERE a.house_guid IN ({marks}) ORDER BY a.id", list(guids),
     ).fetchall()
+    # Each house's reading days: the 20th of the twelve months before today in its own zone.
+    todays = {guid: local_date(now, house_zone(house.timezone)) for guid, house in guids.items()}
+    days = {guid: [(today - relativedelta(months=n)).replace(day=20) for n in range(HISTORY_MONTHS, 0, -1)]
+            for guid, today in todays.items()}
     meters, readings = [], []
     for account_id, org_id, house_guid, flat_number in accounts:
-        house = guids[house_guid]
-        today = local_date(now, house_zone(house.timezone))
+        today = todays[house_guid]
         kinds = ["electricity"] if org_id == ORG_ENERGO else ["cold_water", "hot_water"]
         for resource in kinds:
             unit, whole, fraction, interval, (low, high) = _KINDS[resource]
@@ -66,15 +68,13 @@ def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
                            (verified + relativedelta(years=interval)).isoformat()))
             values = [Decimal(rng.randint(100, 3000)) for _ in zones]
             shares = _ZONE_SHARES[len(zones)]
-            for months_ago in range(HISTORY_MONTHS, 0, -1):
-                taken = (today - relativedelta(months=months_ago)).replace(day=20)
+            for taken in days[house_guid]:
                 use = Decimal(str(round(rng.uniform(low, high), fraction)))
                 values = [v + (use * Decimal(str(share))).quantize(Decimal(1).scaleb(-fraction))
                           for v, share in zip(values, shares)]
                 readings.append((meter_id, period_of(taken), taken.isoformat(),
                                  json.dumps(dict(zip(zones, (str(v) for v in values)))),
-                                 stamp(datetime.combine(taken, datetime.min.time()).replace(tzinfo=now.tzinfo)
-                                       + timedelta(hours=12))))
+                                 f"{taken.isoformat()}T12:00:00+00:00"))
     conn.executemany("INSERT INTO meters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", meters)
     conn.executemany(
         "INSERT INTO readings (meter_id, period, taken_on, reading_values, submitted_at) VALUES (?, ?, ?, ?, ?)",
