@@ -142,7 +142,10 @@ class MeterReadings:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, meter: str) -> None:
         """The last `months` periods' readings with their consumption, oldest first."""
-        months = req.get_param_as_int("months", min_value=1, max_value=MAX_HISTORY_MONTHS) or 12
+        months = req.get_param("months") or "12"
+        if not months.isdigit() or not 1 <= int(months) <= MAX_HISTORY_MONTHS:
+            raise invalid(f"months must be a whole number from 1 to {MAX_HISTORY_MONTHS}", "months")
+        months = int(months)
         with self.store.read() as conn:
             row = find_meter(conn, req.context.user, meter)
             today = _today(row, req.context.now)
@@ -161,7 +164,7 @@ class MeterReadings:
             raise invalid('values must be a list of strings, one reading per tariff zone: ["123.45"]', "values")
         values = [rules.parse_reading_value(v, field="values") for v in values_in]
         date_text = body.get("date")
-        if date_text is not None and not isinstance(date_text, str):
+        if date_text is not None and (not isinstance(date_text, str) or not date_text.strip()):
             raise invalid("date must be DD.MM.YYYY or YYYY-MM-DD", "date")
         rollover = body.get("rollover", False)
         if not isinstance(rollover, bool):
@@ -177,10 +180,10 @@ class MeterReadings:
             zoned = rules.check_values(spec, values, meter_id=row["id"])
             rules.check_window(_window(row), today)
             period = period_of(taken)
-            rules.check_period_open(period, closed=period != period_of(today))
             history = _history(tx, row, before_period=period)
             previous = history[-1] if history else None
             rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
+            rules.check_period_open(period, closed=period != period_of(today))
             used = rules.consumption(previous["values"] if previous else None, zoned, spec, rollover,
                                      meter_id=row["id"])
             warnings = rules.suspicious_jump(used, [h["consumption"] for h in history if h["consumption"]]) \
