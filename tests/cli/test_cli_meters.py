@@ -141,3 +141,38 @@ def test_another_residents_meter_is_1(home):
     login("petrova", "petrova")
     result = gkh("--profile", "petrova", "meter", "submit", COLD, "2700")
     assert result.exit_code == 1 and COLD in result.stderr
+
+
+def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
+    """The portal stored it, the connection dropped before the answer: the retry gets the stored answer."""
+    import requests
+
+    from gkh.client.api import Client, RetryPolicy
+    from gkh.client.transport import LOCAL_BASE, LocalTransport
+
+    class DropsFirstAnswer(LocalTransport):
+        dropped = 0
+
+        def send(self, request, **kwargs):
+            response = super().send(request, **kwargs)
+            if request.method == "POST" and not self.dropped:
+                self.dropped += 1
+                raise requests.exceptions.ConnectionError("connection reset by peer")
+            return response
+
+    from conftest import SEED_NOW
+
+    client = Client.for_local(home, SEED_NOW, retry=RetryPolicy(attempts=3, backoff=0, sleep=lambda s: None))
+    client.session.mount(LOCAL_BASE + "/", DropsFirstAnswer(client.portal.app))
+    client.set_token(client.portal.demo_resident_token(SEED_NOW)[0])
+    reading = client.submit_reading(COLD, ["2700.5"])
+    assert reading["status"] == "accepted"  # the first answer, replayed, not "unchanged"
+    assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
+    conn = sqlite3.connect(home / "portal.sqlite3")
+    assert conn.execute("SELECT count(*) FROM idempotency_keys WHERE response IS NOT NULL").fetchone()[0] == 1
+
+
+def test_across_a_month_end_the_period_follows_the_houses_clock(home, monkeypatch):
+    monkeypatch.setenv("GKH_NOW", "2026-11-30T21:30:00+00:00")  # 00:30 on 1 December in Moscow
+    reading = gkh_json("meter", "submit", COLD, "2700")
+    assert (reading["period"], reading["date"]) == ("2026-12", "2026-12-01")
