@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import sqlite3
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 # Cheap password hashing for every portal the suite creates, subprocesses included.
 os.environ["GKH_PASSWORD_COST"] = "4"
 
-SEED_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+from gkh_testing import SEED_NOW  # noqa: E402  (after the cost is set)
 
 
 @pytest.fixture(scope="session")
@@ -52,12 +50,6 @@ def portal(home):
     p = Portal(home, SEED_NOW)
     yield p
     p.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

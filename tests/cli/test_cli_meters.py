@@ -160,7 +160,7 @@ def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
                 raise requests.exceptions.ConnectionError("connection reset by peer")
             return response
 
-    from conftest import SEED_NOW
+    from gkh_testing import SEED_NOW
 
     client = Client.for_local(home, SEED_NOW, retry=RetryPolicy(attempts=3, backoff=0, sleep=lambda s: None))
     client.session.mount(LOCAL_BASE + "/", DropsFirstAnswer(client.portal.app))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from gkh_testing import free_port
 
 pytestmark = pytest.mark.e2e
 
