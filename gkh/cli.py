@@ -98,7 +98,7 @@ def root(
 
 def _mount() -> None:
     # Each noun's module imports only typer at the top: the heavy parts load when a verb runs.
-    from gkh.commands import account, address, auth, config, house, meter, server
+    from gkh.commands import account, address, auth, completion, config, house, meter, server
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(config.app, name="config")
@@ -107,10 +107,18 @@ def _mount() -> None:
     app.add_typer(account.app, name="account")
     app.add_typer(meter.app, name="meter")
     app.add_typer(server.app, name="server")
+    app.command("completion", help="Print the shell completion script for bash, zsh or fish "
+                "(e.g. gkh completion bash > ~/.local/share/bash-completion/completions/gkh).")(completion.completion)
 
 
 _mount()
 
 
 def main() -> None:
+    import os
+
+    if os.environ.get("_GKH_COMPLETE"):  # a shell asking for completions: teach Typer its shells first
+        from typer.completion import completion_init
+
+        completion_init()
     app()
