@@ -132,3 +132,16 @@ def test_usage_errors_are_plain_lines(home):
     result = gkh("account", "frobnicate")
     assert result.exit_code == 2
     assert "╭" not in result.stderr and "│" not in result.stderr
+
+
+def test_login_asks_for_the_password_at_a_terminal_without_echoing_it(home):
+    result = gkh("--profile", "staff", "auth", "login", "--user", "uk-staff", input="uk-staff-demo-2026\n", tty=True)
+    assert result.exit_code == 0, result.stderr
+    assert "Password" in result.stderr
+    assert "uk-staff-demo-2026" not in result.stdout + result.stderr
+    assert gkh_json("--profile", "staff", "auth", "status")["login"] == "uk-staff"
+
+
+def test_no_input_never_prompts_even_at_a_terminal(home):
+    result = gkh("--no-input", "auth", "login", "--user", "uk-staff", input="uk-staff-demo-2026\n", tty=True)
+    assert result.exit_code == 2 and "--password-stdin" in result.stderr
