@@ -9,7 +9,7 @@ from typer.core import TyperGroup
 
 from gkh import __version__
 from gkh.commands.common import GLOBALS
-from gkh.errors import ExitCode, GkhError, describe_error
+from gkh.errors import ExitCode, describe_error
 
 
 class GkhGroup(TyperGroup):
