@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import responses
 from responses import matchers
 
 from gkh import __version__
@@ -16,17 +15,6 @@ BASE = "https://portal.example.ru"
 API = BASE + "/api/v1"
 HOUSE = "83804ac7-87c6-472e-a474-d02c6f740e9c"
 TOKEN = "gkh_Zq3-very-secret-token-value"
-
-
-@pytest.fixture
-def stub():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 @pytest.fixture

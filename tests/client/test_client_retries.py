@@ -8,7 +8,6 @@ from email.utils import formatdate
 
 import pytest
 import requests
-import responses
 
 from gkh.client.api import Client, RetryPolicy
 from gkh.client.errors import (
@@ -28,17 +27,6 @@ HOUSE = "83804ac7-87c6-472e-a474-d02c6f740e9c"
 
 def error_body(code: str, message: str = "it went wrong", field: str | None = None, request_id: str = "0123456789abcdef"):
     return {"error": {"code": code, "message": message, "field": field, "request_id": request_id}}
-
-
-@pytest.fixture
-def stub():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
 
 
 @pytest.fixture
