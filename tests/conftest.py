@@ -72,5 +72,8 @@ def stop_waitress(server) -> None:
         for channel in list(server._map.values()):
             channel.handle_close()
 
-    server.trigger.pull_trigger(close_all)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # the trigger is closed already: the loop has ended or is ending by itself
+        pass
     server.task_dispatcher.shutdown()
