@@ -20,9 +20,6 @@ from gkh.errors import ExitCode, GkhError
 if TYPE_CHECKING:
     from gkh.client.api import Client
 
-LOCAL_URL = "local://"
-
-
 @dataclass
 class Globals:
     """The options given before the noun (Typer takes callback options only there)."""
@@ -113,6 +110,8 @@ class Runtime:
 
     @property
     def is_local(self) -> bool:
+        from gkh.config.settings import LOCAL_URL
+
         return self.url == LOCAL_URL
 
     def anonymous_client(self) -> Client:

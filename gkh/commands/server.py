@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import typer
 
-from gkh.commands.common import JsonOpt, OutputOpt, show
+from gkh.commands.common import JsonOpt, OutputOpt, runtime, show
 from gkh.errors import ExitCode, GkhError
 from gkh.paths import data_home
 
@@ -19,20 +18,10 @@ app = typer.Typer(help="Run and look after the portal (the reference server).", 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 
-def _now() -> datetime:
-    from gkh.clock import current_now
-    from gkh.domain.errors import InvalidInput
-
-    try:
-        return current_now()
-    except InvalidInput as error:
-        raise GkhError(error.message, ExitCode.USAGE) from None
-
-
 def _portal():
     from gkh.server.local import Portal
 
-    return Portal(data_home(), _now())
+    return Portal(data_home(), runtime().now)
 
 
 @app.command()
