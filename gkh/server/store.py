@@ -238,14 +238,27 @@ CREATE TABLE readings (
 """)
 
 
-SCHEMA_VERSION = 2  # the last migration's version: a database at it needs no lock and no migration
+# Failed attempts at guarded actions (signing in, linking an account), counted per key in a fixed window.
+SCHEMA_V3 = _statements("""
+CREATE TABLE throttle (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    window_start TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID
+""")
+
+
+SCHEMA_VERSION = 3  # the last migration's version: a database at it needs no lock and no migration
 
 
 def migrations() -> list[Migration]:
     # The demo world is only needed while migrating (importing it costs ~70 ms a command otherwise).
     from gkh.server import demo, demo_meters
 
-    return [Migration(1, SCHEMA_V1, demo.seed_v1), Migration(SCHEMA_VERSION, SCHEMA_V2, demo_meters.seed_v2)]
+    return [Migration(1, SCHEMA_V1, demo.seed_v1), Migration(2, SCHEMA_V2, demo_meters.seed_v2),
+            Migration(3, SCHEMA_V3)]
 
 
 @contextmanager
