@@ -127,7 +127,6 @@ class DemoHouse:
     supplier_org_ids: tuple[str, ...]  # organisations with their own accounts in every flat
     common_meters: tuple[str, ...]  # resources of the house's common (ОДПУ) meters
     cadastral_quarter: str  # flats' cadastral numbers for the owner register's documents
-    account_prefix: int  # the managing organisation's account numbers: PPPFFFF (house, flat)
 
     @property
     def flats(self) -> int:
@@ -149,19 +148,19 @@ H5_GUID = "6f7aa778-d77e-4532-88ff-8dfbb53ae1d4"
 _HOUSES: tuple[DemoHouse, ...] = (
     DemoHouse("H1", H1_GUID, "г. Москва, ул. Ленина, д. 5", "Москва", "45376000", "Europe/Moscow",
               1, 31, 1978, 11, 4, 5, "исправный", "C", ORG_UK_MOSCOW, (ORG_ENERGO,),
-              ("cold_water", "heat", "electricity"), "77:05:0004005", 5),
+              ("cold_water", "heat", "electricity"), "77:05:0004005"),
     DemoHouse("H2", H2_GUID, "г. Москва, пр-т Мира, д. 12, корп. 1", "Москва", "45349000",
               "Europe/Moscow", 15, 25, 2019, 24, 8, 6, "исправный", "B", ORG_UK_MOSCOW, (),
-              ("cold_water", "heat"), "77:02:0021012", 121),
+              ("cold_water", "heat"), "77:02:0021012"),
     DemoHouse("H3", H3_GUID, "г. Москва, пр-т Мира, д. 12, корп. 2", "Москва", "45349000",
               "Europe/Moscow", 15, 25, 2019, 24, 8, 6, "исправный", "B", ORG_UK_MOSCOW, (),
-              ("cold_water", "hot_water"), "77:02:0021013", 122),
+              ("cold_water", "hot_water"), "77:02:0021013"),
     DemoHouse("H4", H4_GUID, "г. Екатеринбург, ул. Малышева, д. 51", "Екатеринбург", "65701000",
               "Asia/Yekaterinburg", 15, 25, 1962, 5, 3, 3, "исправный", "D", ORG_UK_EKB, (),
-              ("heat", "cold_water"), "66:41:0702047", 51),
+              ("heat", "cold_water"), "66:41:0702047"),
     DemoHouse("H5", H5_GUID, "г. Екатеринбург, ул. Ленина, д. 24", "Екатеринбург", "65701000",
               "Asia/Yekaterinburg", 15, 25, 1958, 9, 1, 4, "требует капитального ремонта", "E",
-              ORG_UK_EKB, (), ("heat",), "66:41:0701025", 24),
+              ORG_UK_EKB, (), ("heat",), "66:41:0701025"),
 )
 
 # H1 … H5 → the house (GUID, address, town, window, …).
@@ -231,10 +230,12 @@ DEMO_PETROVA_FLAT = "34"
 # ivanov's two accounts, in H1 flat 12; the first (the managing organisation's) is "the demo resident's
 # first account", the one the README's examples use.
 DEMO_RESIDENT_ACCOUNT_DETAILS: tuple[DemoAccount, ...] = (
-    DemoAccount("77ЕЖ532838", "77ЕЖ532838-01", "0050012", ORG_UK_MOSCOW, H1_GUID, "12"),
-    DemoAccount("77ИВ845392", "77ИВ845392-01", "ЭС-004049", ORG_ENERGO, H1_GUID, "12"),
+    DemoAccount("77ЕЖ532838", "77ЕЖ532838-01", "87892735", ORG_UK_MOSCOW, H1_GUID, "12"),
+    DemoAccount("77ИВ845392", "77ИВ845392-01", "ЭС-036322", ORG_ENERGO, H1_GUID, "12"),
 )
 DEMO_RESIDENT_ACCOUNTS: list[str] = [a.els for a in DEMO_RESIDENT_ACCOUNT_DETAILS]
+# petrova's flat 34: the managing organisation's account, not linked to anyone; its payer is Петрова.
+DEMO_PETROVA_ACCOUNT = DemoAccount("77ДА488933", "77ДА488933-01", "40187299", ORG_UK_MOSCOW, H1_GUID, "34")
 
 
 # --- names for the owner register -----------------------------------------------------------------
@@ -385,6 +386,15 @@ def _els_numbers(rng: random.Random, taken: set[str], region: str) -> str:
             return els
 
 
+def _account_number(rng: random.Random, taken: set[str], supplier: bool) -> str:
+    """A managing organisation's 8 digits, or the electricity supplier's ЭС- and 6 digits; never reused."""
+    while True:
+        number = f"ЭС-{rng.randrange(10**6):06d}" if supplier else f"{rng.randrange(10**8):08d}"
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
 def _iso(day: date) -> str:
     return day.isoformat()
 
@@ -433,21 +443,18 @@ def _world() -> _World:
             meters.append((len(meters) + 1, guid, resource, serial, _METER_UNITS[resource], _iso(verified)))
 
     els_rng, opened_rng = _rng("els"), _rng("opened-on")
-    supplier_rng = _rng("supplier-numbers")
+    # Account numbers are drawn, not counted: a number must not be guessable from the flat.
+    numbers_rng = _rng("account-numbers")
     taken: set[str] = set()
+    numbers_taken: set[str] = set()
     accounts = []
-    supplier_next = {ORG_ENERGO: 4000}
     for house, guid in zip(_HOUSES, guids):
         house_flats = [f for f in flats if f.house is house]
         for org_id in (house.managing_org_id, *house.supplier_org_ids):
             since = _ACCOUNTS_SINCE[(house.key, org_id)]
             for flat in house_flats:
                 els = _els_numbers(els_rng, taken, house.region)
-                if org_id == house.managing_org_id:
-                    number = f"{house.account_prefix:03d}{int(flat.number):04d}"
-                else:
-                    supplier_next[org_id] += supplier_rng.randint(1, 9)
-                    number = f"ЭС-{supplier_next[org_id]:06d}"
+                number = _account_number(numbers_rng, numbers_taken, org_id != house.managing_org_id)
                 # An account dates from the contract, or from the current owners' registration if later.
                 opened = since
                 if flat.reg_year >= since.year:

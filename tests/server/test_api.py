@@ -239,12 +239,12 @@ def links(home, login="petrova") -> list[str]:
 def test_link_an_account_by_number_els_or_izhku(sign_in, home, kind):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    resp = petrova.post("/accounts/links", json={"house": H1_GUID, kind: account[kind]})
+    resp = petrova.post("/accounts/links", json={"house": H1_GUID, kind: account[kind], "payer": "Петрова"})
     assert resp.status_code == 201, resp.text
     assert resp.json()["status"] == "linked"
     assert resp.json()["account"]["els"] == account["els"]
     assert links(home) == [account["els"]]
-    again = petrova.post("/accounts/links", json={"house": H1_GUID, kind: account[kind]})
+    again = petrova.post("/accounts/links", json={"house": H1_GUID, kind: account[kind], "payer": "Петрова"})
     assert again.status_code == 200 and again.json()["status"] == "unchanged"
     assert links(home) == [account["els"]]
 
@@ -252,10 +252,11 @@ def test_link_an_account_by_number_els_or_izhku(sign_in, home, kind):
 def test_link_needs_the_account_to_be_at_that_house(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    assert_error(petrova.post("/accounts/links", json={"house": H2_GUID, "els": account["els"]}),
+    assert_error(petrova.post("/accounts/links", json={"house": H2_GUID, "els": account["els"], "payer": "Петрова"}),
                  404, "account_not_found")
     assert_error(petrova.post("/accounts/links", json={"house": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
-                                                       "els": account["els"]}), 404, "house_not_found")
+                                                       "els": account["els"], "payer": "Петрова"}),
+                 404, "house_not_found")
     assert links(home) == []
 
 
@@ -265,8 +266,14 @@ def test_link_needs_the_account_to_be_at_that_house(sign_in, home):
     ({"house": H1_GUID, "number": "1", "els": "77ЕЖ532838"}, "number"),
     ({"house": H1_GUID, "els": "77DD532838"}, "els"),
     ({"house": H1_GUID, "izhku": "77ЕЖ532838"}, "izhku"),
-    ({"house": H1_GUID, "number": "0050034", "org": "7705124830"}, "org"),
-    ({"house": "Ленина 5", "number": "0050034"}, "house"),
+    ({"house": H1_GUID, "number": "40187299", "payer": "Петрова", "org": "7705124830"}, "org"),
+    ({"house": "Ленина 5", "number": "40187299", "payer": "Петрова"}, "house"),
+    ({"house": H1_GUID, "number": "40187299"}, "payer"),
+    ({"house": H1_GUID, "number": "40187299", "payer": " "}, "payer"),
+    ({"house": H1_GUID, "number": "40187299", "payer": "12345"}, "payer"),
+    ({"house": H1_GUID, "number": "40187299", "payer": "Петрова\u001b[31m"}, "payer"),
+    ({"house": H1_GUID, "number": "40187299", "payer": "П" * 201}, "payer"),
+    ({"house": H1_GUID, "number": "40187299", "payer": 7}, "payer"),
 ])
 def test_malformed_link_requests_name_the_field(sign_in, home, body, field):
     assert_error(sign_in("petrova").post("/accounts/links", json=body), 400, "invalid", field)
@@ -279,16 +286,19 @@ def test_a_number_two_organisations_share_at_one_house_needs_org(sign_in, home):
         conn.execute("UPDATE accounts SET number = ? WHERE house_guid = ? AND org_id = 'ORG-0002' AND flat_id = ?",
                      (account["number"], H1_GUID, account["flat_id"]))
     petrova = sign_in("petrova")
-    error = assert_error(petrova.post("/accounts/links", json={"house": H1_GUID, "number": account["number"]}),
+    error = assert_error(petrova.post("/accounts/links", json={"house": H1_GUID, "number": account["number"],
+                                                                 "payer": "Петрова"}),
                          400, "org_required", "org")
     assert "7705124833" in error["message"] and "7736402199" in error["message"]
-    resp = petrova.post("/accounts/links", json={"house": H1_GUID, "number": account["number"], "org": "7705124833"})
+    resp = petrova.post("/accounts/links", json={"house": H1_GUID, "number": account["number"], "payer": "Петрова",
+                                                       "org": "7705124833"})
     assert resp.status_code == 201
     assert links(home) == [account["els"]]
 
 
 def test_only_residents_link(sign_in):
-    assert_error(sign_in("uk-staff").post("/accounts/links", json={"house": H1_GUID, "number": "0050034"}),
+    assert_error(sign_in("uk-staff").post("/accounts/links", json={"house": H1_GUID, "number": "40187299",
+                                                                   "payer": "Петрова"}),
                  403, "forbidden")
 
 
@@ -306,11 +316,13 @@ def test_unlink_then_it_is_gone_and_unlinking_again_is_404(ivanov, home):
 def test_dry_run_checks_everything_and_commits_nothing(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    resp = petrova.post("/accounts/links", params={"dry_run": "true"}, json={"house": H1_GUID, "els": account["els"]})
+    resp = petrova.post("/accounts/links", params={"dry_run": "true"},
+                        json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"})
     assert resp.status_code == 201
     assert resp.json()["dry_run"] is True and resp.json()["status"] == "linked"
     assert links(home) == []
-    bad = petrova.post("/accounts/links", params={"dry_run": "1"}, json={"house": H2_GUID, "els": account["els"]})
+    bad = petrova.post("/accounts/links", params={"dry_run": "1"},
+                        json={"house": H2_GUID, "els": account["els"], "payer": "Петрова"})
     assert_error(bad, 404, "account_not_found")
     unlink = petrova.delete(f"/accounts/links/{account['els']}", params={"dry_run": "true"})
     assert_error(unlink, 404, "account_not_found")
@@ -324,7 +336,7 @@ def test_dry_run_unlink_keeps_the_link(ivanov, home):
 def test_a_repeated_idempotency_key_replays_the_stored_response(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    body = {"house": H1_GUID, "els": account["els"]}
+    body = {"house": H1_GUID, "els": account["els"], "payer": "Петрова"}
     first = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "k-1"})
     assert first.status_code == 201
     with db(home) as conn:  # were the work done again it would now say "unchanged"
@@ -339,8 +351,8 @@ def test_a_repeated_idempotency_key_replays_the_stored_response(sign_in, home):
 def test_the_same_key_with_another_body_is_422(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"]}, headers={"Idempotency-Key": "k"})
-    other = petrova.post("/accounts/links", json={"house": H1_GUID, "izhku": account["izhku"]},
+    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"}, headers={"Idempotency-Key": "k"})
+    other = petrova.post("/accounts/links", json={"house": H1_GUID, "izhku": account["izhku"], "payer": "Петрова"},
                          headers={"Idempotency-Key": "k"})
     assert_error(other, 422, "idempotency_key_reused", "Idempotency-Key")
 
@@ -348,8 +360,8 @@ def test_the_same_key_with_another_body_is_422(sign_in, home):
 def test_keys_belong_to_their_user(sign_in, home):
     petrova, ivanov = sign_in("petrova"), sign_in("ivanov")
     account = petrova_flat_account(home)
-    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"]}, headers={"Idempotency-Key": "k"})
-    resp = ivanov.post("/accounts/links", json={"house": H1_GUID, "els": account["els"]},
+    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"}, headers={"Idempotency-Key": "k"})
+    resp = ivanov.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"},
                        headers={"Idempotency-Key": "k"})
     assert resp.status_code == 201 and "Idempotent-Replayed" not in resp.headers
     assert account["els"] in links(home, "ivanov")
@@ -358,7 +370,7 @@ def test_keys_belong_to_their_user(sign_in, home):
 def test_in_progress_then_takeover_after_the_lease(sign_in, home, monkeypatch):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    body = {"house": H1_GUID, "els": account["els"]}
+    body = {"house": H1_GUID, "els": account["els"], "payer": "Петрова"}
     # First find the request's hash the way the server makes it, from a dry rehearsal with another key.
     petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "probe"})
     with db(home) as conn:
@@ -384,7 +396,7 @@ def test_in_progress_then_takeover_after_the_lease(sign_in, home, monkeypatch):
 def test_a_refused_request_frees_its_key(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    wrong = petrova.post("/accounts/links", json={"house": H2_GUID, "els": account["els"]},
+    wrong = petrova.post("/accounts/links", json={"house": H2_GUID, "els": account["els"], "payer": "Петрова"},
                          headers={"Idempotency-Key": "k"})
     assert wrong.status_code == 404
     assert db(home).execute("SELECT count(*) FROM idempotency_keys").fetchone()[0] == 0
@@ -393,9 +405,9 @@ def test_a_refused_request_frees_its_key(sign_in, home):
 def test_keys_are_forgotten_after_24_hours(sign_in, home, monkeypatch):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"]}, headers={"Idempotency-Key": "k"})
+    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"}, headers={"Idempotency-Key": "k"})
     monkeypatch.setenv("GKH_NOW", "2026-11-21T12:00:01+03:00")
-    resp = petrova.post("/accounts/links", json={"house": H1_GUID, "izhku": account["izhku"]},
+    resp = petrova.post("/accounts/links", json={"house": H1_GUID, "izhku": account["izhku"], "payer": "Петрова"},
                         headers={"Idempotency-Key": "k"})
     assert resp.status_code == 200 and resp.json()["status"] == "unchanged"
 

@@ -177,9 +177,19 @@ def test_accounts_are_well_formed(db):
         if a["org_id"] == org_id(ENERGO):
             assert re.fullmatch(r"ЭС-[0-9]{6}", a["number"])
         else:
-            assert re.fullmatch(r"[0-9]{7}", a["number"])
+            assert re.fullmatch(r"[0-9]{8}", a["number"])
         per_org_flat[(a["org_id"], a["flat_id"])] += 1
     assert set(per_org_flat.values()) == {1}  # one account per flat per organisation
+
+
+def test_account_numbers_cannot_be_guessed_from_the_flat(db):
+    """A neighbour's number is not the own number plus one: the numbers are drawn, not counted."""
+    rows = db.execute("SELECT a.org_id, a.number FROM accounts a JOIN flats f ON f.id = a.flat_id"
+                      " ORDER BY a.org_id, a.house_guid, CAST(f.number AS INTEGER)").fetchall()
+    steps = [int(b["number"].removeprefix("ЭС-")) - int(a["number"].removeprefix("ЭС-"))
+             for a, b in zip(rows, rows[1:]) if a["org_id"] == b["org_id"]]
+    assert len(set(steps)) > len(steps) * 0.99
+    assert sum(1 for step in steps if 0 < step < 10) < len(steps) * 0.01
 
 
 def test_account_volumes_and_organisations(db):
@@ -252,7 +262,7 @@ def test_constants_match_the_database(db):
         row = db.execute("SELECT * FROM organisations WHERE id = ?", (org.id,)).fetchone()
         assert (row["short_name"], row["inn"], row["ogrn"], row["kind"]) == (short_name, org.inn, org.ogrn,
                                                                               org.kind)
-    for acc in demo.DEMO_RESIDENT_ACCOUNT_DETAILS:
+    for acc in (*demo.DEMO_RESIDENT_ACCOUNT_DETAILS, demo.DEMO_PETROVA_ACCOUNT):
         row = db.execute("SELECT a.*, f.number AS flat FROM accounts a JOIN flats f ON f.id = a.flat_id"
                          " WHERE a.els = ?", (acc.els,)).fetchone()
         assert (row["izhku"], row["number"], row["org_id"], row["house_guid"], row["flat"]) == (

@@ -16,13 +16,13 @@ import pytest
 from server_helpers import assert_error
 
 from gkh.domain.readings import canonical as text
-from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, H1_GUID, H4_GUID
+from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS, H1_GUID, H4_GUID
 
 WATER_ELS, POWER_ELS = DEMO_RESIDENT_ACCOUNTS
 COLD, HOT, POWER = "M-000023", "M-000024", "M-000452"
 METER_FIELDS = {"id", "serial", "resource", "unit", "zones", "account", "house", "last_reading",
                 "verification_due", "window"}
-READING_FIELDS = {"meter", "period", "date", "values", "consumption", "status", "warnings"}
+READING_FIELDS = {"meter", "period", "date", "values", "consumption", "status", "warnings", "submitted_by"}
 
 
 def db(home) -> sqlite3.Connection:
@@ -135,8 +135,9 @@ def test_filtering_by_another_residents_account_is_404_and_a_malformed_one_400(i
 
 
 def test_another_residents_meter_is_404_like_one_that_does_not_exist(ivanov, petrova, home):
-    # petrova links her flat's account (managing organisation's number 0050034) and sees its meters …
-    link = petrova.post("/accounts/links", json={"house": H1_GUID, "number": "0050034"})
+    # petrova links her flat's account (the managing organisation's number) and sees its meters …
+    link = petrova.post("/accounts/links", json={"house": H1_GUID, "number": DEMO_PETROVA_ACCOUNT.number,
+                                                  "payer": "Петрова"})
     assert link.status_code == 201, link.text
     hers = [m["id"] for m in petrova.get("/meters").json()["items"]]
     assert hers and not {COLD, HOT, POWER} & set(hers)
@@ -183,7 +184,7 @@ def test_a_first_reading_of_the_period_is_accepted_with_its_consumption(ivanov, 
     body = resp.json()
     assert body == {"meter": COLD, "period": "2026-11", "date": "2026-11-20", "values": {"T1": "2675.5"},
                     "consumption": {"T1": text(Decimal("2675.5") - previous)}, "status": "accepted",
-                    "warnings": []}
+                    "warnings": [], "submitted_by": "Иванов Иван Петрович"}
     rows = stored(home, COLD, "2026-11")
     assert len(rows) == 1
     assert (rows[0]["taken_on"], json.loads(rows[0]["reading_values"]), rows[0]["rollover"]) == (
@@ -467,7 +468,8 @@ def test_across_a_month_end_the_new_period_starts_in_the_houses_zone(ivanov, hom
     again = submit(ivanov, COLD, "2675.5")
     assert again.status_code == 201, again.text  # a new period, not "unchanged"
     assert again.json() == {"meter": COLD, "period": "2026-12", "date": "2026-12-01", "values": {"T1": "2675.5"},
-                            "consumption": {"T1": "0"}, "status": "accepted", "warnings": []}
+                            "consumption": {"T1": "0"}, "status": "accepted", "warnings": [],
+                            "submitted_by": "Иванов Иван Петрович"}
     # 01.12.2026 is today in Moscow (it would be tomorrow in UTC); November is closed now.
     assert submit(ivanov, HOT, text(last_stored(home, HOT)["T1"] + 1), date="01.12.2026").status_code == 201
     error = assert_error(submit(ivanov, COLD, "2676", date="30.11.2026"), 422, "period_closed", "date")
@@ -545,7 +547,7 @@ def test_history_lists_the_last_months_with_consumption_per_period_oldest_first(
         assert set(item) == READING_FIELDS
         assert item == {"meter": COLD, "period": row["period"], "date": row["taken_on"],
                         "values": {"T1": text(now)}, "consumption": {"T1": text(now - before)},
-                        "status": "accepted", "warnings": []}
+                        "status": "accepted", "warnings": [], "submitted_by": None}  # seeded: imported
     # the oldest stored reading has nothing before it: no consumption
     all_items = ivanov.get(f"/meters/{COLD}/readings", params={"months": 24}).json()["items"]
     assert all_items[0]["period"] == "2025-11" and all_items[0]["consumption"] is None
@@ -568,7 +570,7 @@ def test_after_a_submission_the_history_includes_the_new_period(ivanov, home):
     assert [i["period"] for i in items] == ["2026-09", "2026-10", "2026-11"]
     assert items[-1] == {"meter": COLD, "period": "2026-11", "date": "2026-11-20", "values": {"T1": "2675.5"},
                          "consumption": {"T1": text(Decimal("2675.5") - previous)}, "status": "accepted",
-                         "warnings": []}
+                         "warnings": [], "submitted_by": "Иванов Иван Петрович"}
     # a replacement shows in the history too
     assert submit(ivanov, COLD, "2676").status_code == 200
     assert ivanov.get(f"/meters/{COLD}/readings", params={"months": 1}).json()["items"] == [

@@ -13,8 +13,10 @@ from gkh.domain.identifiers import (
     normalize_inn,
     normalize_izhku,
 )
+from gkh.domain.payer import parse_payer, payer_matches
+from gkh.server import throttle
 from gkh.server.auth import User
-from gkh.server.http import ApiError, Page, invalid, json_body, not_found, text_field
+from gkh.server.http import ApiError, Page, flag, invalid, json_body, not_found, text_field
 from gkh.server.idempotency import run_mutation
 from gkh.server.store import Store, stamp
 
@@ -105,28 +107,37 @@ def _resident(user: User) -> None:
         raise ApiError(403, "forbidden", "only residents link personal accounts to themselves")
 
 
-def _account_at_house(conn: sqlite3.Connection, body: dict) -> sqlite3.Row:
-    """The one account the link request names: by ЕЛС, ИЖКУ or number, at that house, of that organisation."""
+def _no_match(address: str) -> ApiError:
+    # One answer for an unknown number and a wrong surname alike: it must not confirm that an account exists.
+    return not_found(f"no account at {address} matches these details: check the account number and the "
+                     "payer's surname on your bill", "account_not_found")
+
+
+def _account_to_link(conn: sqlite3.Connection, body: dict) -> sqlite3.Row:
+    """The one account the link request proves it knows: its number, ЕЛС or ИЖКУ at the house, and its payer."""
     house = normalize_fias_guid(text_field(body, "house"), field="house")
-    house_row = conn.execute("SELECT address FROM houses WHERE guid = ?", (house,)).fetchone()
-    if house_row is None:
-        raise not_found(f"no house with FIAS GUID {house}", "house_not_found")
     given = [name for name in ("number", "els", "izhku") if body.get(name) is not None]
     if len(given) != 1:
         raise invalid("give exactly one of number, els or izhku", "number")
     kind = given[0]
     normalize = {"number": normalize_account_number, "els": normalize_els, "izhku": normalize_izhku}[kind]
     value = normalize(text_field(body, kind), field=kind)
-    sql = "SELECT a.id, o.inn, o.short_name FROM accounts a JOIN organisations o ON o.id = a.org_id " \
+    payer = parse_payer(text_field(body, "payer"), field="payer")
+    org = text_field(body, "org", required=False)
+    org = normalize_inn(org, field="org") if org is not None else None
+    house_row = conn.execute("SELECT address FROM houses WHERE guid = ?", (house,)).fetchone()
+    if house_row is None:  # the address directory is public: saying a house is unknown reveals nothing
+        raise not_found(f"no house with FIAS GUID {house}", "house_not_found")
+    sql = "SELECT a.id, a.payer, o.inn, o.short_name FROM accounts a JOIN organisations o ON o.id = a.org_id " \
           f"WHERE a.house_guid = ? AND a.{kind} = ?"
     params: list = [house, value]
-    if (org := text_field(body, "org", required=False)) is not None:
+    if org is not None:
         sql += " AND o.inn = ?"
-        params.append(normalize_inn(org, field="org"))
-    matches = conn.execute(sql, params).fetchall()
+        params.append(org)
+    matches = [row for row in conn.execute(sql, params) if payer_matches(row["payer"], payer)]
     if not matches:
-        raise not_found(f"no account {value} at {house_row['address']}", "account_not_found")
-    if len(matches) > 1:
+        raise _no_match(house_row["address"])
+    if len(matches) > 1:  # the caller has proved both facts for each of them, so naming them is safe
         choices = ", ".join(f"{m['inn']} ({m['short_name']})" for m in matches)
         raise ApiError(400, "org_required", f"several organisations have account {value} at this house; "
                        f"give the organisation's ИНН: {choices}", "org")
@@ -143,22 +154,35 @@ class AccountLinks:
         self.store = store
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Link an account found by house and number, ЕЛС or ИЖКУ; linking it again changes nothing."""
+        """Link an account the caller proves to know (number, ЕЛС or ИЖКУ, and the payer's surname).
+
+        Linking it again changes nothing. A dry run answers only whether the details match: nothing about
+        the account is shown before it is linked.
+        """
         user: User = req.context.user
         _resident(user)
         body = json_body(req)
         now = req.context.now
+        dry_run = flag(req, "dry_run")
+        limit = (throttle.LINK_PER_USER, str(user.id))
+        throttle.check(self.store.connection(), *limit, now)
 
         def link(tx: sqlite3.Connection) -> tuple[int, dict]:
-            account = _account_at_house(tx, body)
+            account = _account_to_link(tx, body)
             inserted = tx.execute(
                 "INSERT OR IGNORE INTO account_links (user_id, account_id, linked_at) VALUES (?, ?, ?)",
                 (user.id, account["id"], stamp(now)),
             ).rowcount
             status = "linked" if inserted else "unchanged"
-            return (201 if inserted else 200), {"status": status, "account": _linked_account(tx, user, account["id"])}
+            shown = None if dry_run and inserted else _linked_account(tx, user, account["id"])
+            return (201 if inserted else 200), {"status": status, "account": shown}
 
-        run_mutation(self.store, req, resp, user.id, body, link)
+        try:
+            run_mutation(self.store, req, resp, user.id, body, link)
+        except ApiError as error:
+            if error.error_code == "account_not_found":
+                throttle.record_failures(self.store, now, limit)
+            raise
 
 
 class AccountLink:

@@ -82,28 +82,32 @@ def _values(text: str) -> dict[str, Decimal]:
 def _history(conn: sqlite3.Connection, meter: sqlite3.Row, before_period: str | None = None,
              months: int = MAX_HISTORY_MONTHS) -> list[dict]:
     """Stored readings in period order, each with its consumption since the one before."""
-    sql = "SELECT period, taken_on, reading_values, rollover FROM readings WHERE meter_id = ?"
+    sql = ("SELECT r.period, r.taken_on, r.reading_values, r.rollover, u.name AS submitted_by FROM readings r"
+           " LEFT JOIN users u ON u.id = r.submitted_by WHERE r.meter_id = ?")
     params: list = [meter["id"]]
     if before_period:
-        sql += " AND period < ?"
+        sql += " AND r.period < ?"
         params.append(before_period)
-    rows = conn.execute(sql + " ORDER BY period DESC LIMIT ?", (*params, months + 1)).fetchall()[::-1]
+    rows = conn.execute(sql + " ORDER BY r.period DESC LIMIT ?", (*params, months + 1)).fetchall()[::-1]
     spec, out, previous = _spec(meter), [], None
     for row in rows:
         values = _values(row["reading_values"])
         used = rules.consumption(previous, values, spec, bool(row["rollover"])) if previous is not None else None
-        out.append({"period": row["period"], "date": row["taken_on"], "values": values, "consumption": used})
+        out.append({"period": row["period"], "date": row["taken_on"], "values": values, "consumption": used,
+                    "submitted_by": row["submitted_by"]})
         previous = values
     return out[-months:]
 
 
 def reading_view(meter_id: str, period: str, taken_on: str, values: dict, used: dict | None, status: str,
-                 warnings: list[str]) -> dict:
+                 warnings: list[str], submitted_by: str | None) -> dict:
     def text(zones: dict | None) -> dict | None:
         return None if zones is None else rules.canonical_values(zones)
 
     return {"meter": meter_id, "period": period, "date": taken_on, "values": text(values),
-            "consumption": text(used), "status": status, "warnings": warnings}
+            "consumption": text(used), "status": status, "warnings": warnings,
+            # Who stored it: a linked relative or the organisation's staff may submit too (None: imported).
+            "submitted_by": submitted_by}
 
 
 class MeterList:
@@ -150,7 +154,8 @@ class MeterReadings:
             row = find_meter(conn, req.context.user, meter)
             today = _today(row, req.context.now)
             first_period = period_of(today - relativedelta(months=months - 1))
-            items = [reading_view(row["id"], h["period"], h["date"], h["values"], h["consumption"], "accepted", [])
+            items = [reading_view(row["id"], h["period"], h["date"], h["values"], h["consumption"], "accepted", [],
+                                  h["submitted_by"])
                      for h in _history(conn, row, months=months) if h["period"] >= first_period]
         resp.media = {"items": items, "next_cursor": None}
 
@@ -189,21 +194,23 @@ class MeterReadings:
             warnings = rules.suspicious_jump(used, [h["consumption"] for h in history if h["consumption"]]) \
                 if used else []
             stored = json.dumps(rules.canonical_values(zoned))
-            existing = tx.execute("SELECT taken_on, reading_values FROM readings WHERE meter_id = ? AND period = ?",
+            existing = tx.execute("SELECT r.taken_on, r.reading_values, u.name FROM readings r"
+                                  " LEFT JOIN users u ON u.id = r.submitted_by WHERE r.meter_id = ? AND r.period = ?",
                                   (row["id"], period)).fetchone()
+            submitter = user.name
             if existing is None:
                 status = "accepted"
                 tx.execute("INSERT INTO readings (meter_id, period, taken_on, reading_values, rollover, submitted_by,"
                            " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (row["id"], period, taken.isoformat(), stored, int(rollover), user.id, stamp(now)))
             elif (existing["taken_on"], existing["reading_values"]) == (taken.isoformat(), stored):
-                status = "unchanged"
+                status, submitter = "unchanged", existing["name"]
             else:
                 status = "replaced"
                 tx.execute("UPDATE readings SET taken_on = ?, reading_values = ?, rollover = ?, submitted_by = ?,"
                            " submitted_at = ? WHERE meter_id = ? AND period = ?",
                            (taken.isoformat(), stored, int(rollover), user.id, stamp(now), row["id"], period))
-            view = reading_view(row["id"], period, taken.isoformat(), zoned, used, status, warnings)
+            view = reading_view(row["id"], period, taken.isoformat(), zoned, used, status, warnings, submitter)
             return (201 if status == "accepted" else 200), view
 
         run_mutation(self.store, req, resp, user.id, body, submit)

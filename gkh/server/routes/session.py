@@ -5,7 +5,7 @@ from __future__ import annotations
 import falcon
 
 from gkh import __version__
-from gkh.server import auth
+from gkh.server import auth, throttle
 from gkh.server.http import ApiError, json_body, text_field
 from gkh.server.passwords import unknown_login_hash, verify_password
 from gkh.server.store import Store, stamp
@@ -51,13 +51,20 @@ class Token:
         login = text_field(body, "login")
         password = text_field(body, "password")
         now = req.context.now
+        # Keyed on the login as typed (existing or not), so the limit tells nothing about which logins exist.
+        limits = [(throttle.SIGN_IN_PER_LOGIN, throttle.digest(login.casefold())),
+                  (throttle.SIGN_IN_PER_ADDRESS, req.remote_addr or "")]
         conn = self.store.connection()
+        for limit, key in limits:
+            throttle.check(conn, limit, key, now)
         row = conn.execute("SELECT id, password_hash FROM users WHERE login = ?", (login,)).fetchone()
         # An unknown login costs a hash check too, so timing does not tell which logins exist.
         stored = row["password_hash"] if row else unknown_login_hash()
         if not verify_password(password, stored) or row is None:
+            throttle.record_failures(self.store, now, *limits)
             raise ApiError(401, "invalid_credentials", "wrong login or password")
         with self.store.write() as tx:
+            throttle.clear(tx, *limits[0])
             token, expires = auth.issue_token(tx, row["id"], now)
             user = auth.load_user(tx, row["id"])
             result = {"token": token, "expires_at": stamp(expires), "user": user_view(tx, user)}

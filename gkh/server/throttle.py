@@ -1,0 +1,76 @@
+"""Limits on failed attempts at guarded actions: signing in, and linking someone's account.
+
+A fixed window per (scope, key): the first failure opens it, and once `attempts` failures fall in it,
+every further attempt — right or wrong, so the lock is no oracle — gets 429 `too_many_attempts`
+with Retry-After until the window ends. Counters live in the portal's database, so every process
+serving one portal shares them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gkh.server.http import ApiError
+from gkh.server.store import Store, stamp, unstamp
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    attempts: int
+    window: timedelta
+    what: str  # for the message: "failed sign-ins", …
+
+
+# A person mistyping a password a few times is never stopped; a password-guesser gets 10 tries a quarter hour.
+SIGN_IN_PER_LOGIN = Limit("sign_in_login", 10, timedelta(minutes=15), "failed sign-ins for this login")
+# Many people may share one address (a flat's router, an office): a looser limit across logins.
+SIGN_IN_PER_ADDRESS = Limit("sign_in_address", 50, timedelta(minutes=15), "failed sign-ins from this address")
+# Account numbers can be guessed; surnames take tries: 5 wrong link requests an hour per user.
+LINK_PER_USER = Limit("link", 5, timedelta(hours=1), "failed attempts to link an account")
+
+
+def digest(text: str) -> str:
+    """A fixed-size key for text a client chose (a login may be a megabyte long)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def check(conn: sqlite3.Connection, limit: Limit, key: str, now: datetime) -> None:
+    """Refuse with 429 while `key` has used up its failures in the current window."""
+    row = conn.execute("SELECT failures, window_start FROM throttle WHERE scope = ? AND key = ?",
+                       (limit.scope, key)).fetchone()
+    if row is None or row["failures"] < limit.attempts:
+        return
+    ends = unstamp(row["window_start"]) + limit.window
+    if ends <= now:
+        return
+    wait = max(1, math.ceil((ends - now).total_seconds()))
+    minutes = math.ceil(wait / 60)
+    raise ApiError(429, "too_many_attempts",
+                   f"too many {limit.what}: try again in {minutes} minute{'s' if minutes != 1 else ''}",
+                   headers={"Retry-After": str(wait)})
+
+
+def record_failures(store: Store, now: datetime, *counted: tuple[Limit, str]) -> None:
+    """Count one failure against each (limit, key), in a transaction of its own (the request's rolled back)."""
+    with store.write() as tx:
+        for limit, key in counted:
+            row = tx.execute("SELECT window_start FROM throttle WHERE scope = ? AND key = ?",
+                             (limit.scope, key)).fetchone()
+            if row is None or unstamp(row["window_start"]) + limit.window <= now:
+                tx.execute("INSERT OR REPLACE INTO throttle (scope, key, failures, window_start) VALUES (?, ?, 1, ?)",
+                           (limit.scope, key, stamp(now)))
+            else:
+                tx.execute("UPDATE throttle SET failures = failures + 1 WHERE scope = ? AND key = ?",
+                           (limit.scope, key))
+            # Ended windows are of no use: the table stays as small as the set of recent offenders.
+            tx.execute("DELETE FROM throttle WHERE scope = ? AND window_start < ?",
+                       (limit.scope, stamp(now - limit.window)))
+
+
+def clear(conn: sqlite3.Connection, limit: Limit, key: str) -> None:
+    conn.execute("DELETE FROM throttle WHERE scope = ? AND key = ?", (limit.scope, key))
