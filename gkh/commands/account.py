@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, confirm, runtime, say, show
+from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, can_prompt, confirm, runtime, say, show
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
 
@@ -41,14 +41,17 @@ def link(
     number: str = typer.Option(None, "--number", help="The account number the organisation gave you."),
     els: str = typer.Option(None, "--els", help="Or the unified account number (ЕЛС)."),
     izhku: str = typer.Option(None, "--izhku", help="Or the service id (ИЖКУ)."),
+    payer: str = typer.Option(None, "--payer", help="The payer's surname as printed on the bill (the proof that "
+                              "it is yours to link); asked for on a terminal when not given."),
     org: str = typer.Option(None, "--org", help="The organisation's ИНН, when several at the house use the number."),
     dry_run: bool = DryRunOpt,
     output: str = OutputOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Link a personal account: the house, then its number, ЕЛС or ИЖКУ."""
+    """Link a personal account: the house, its number (or ЕЛС or ИЖКУ) and the payer's surname from the bill."""
     from gkh.commands.house import resolve_house
     from gkh.domain import identifiers
+    from gkh.domain.payer import parse_payer
     from gkh.errors import ExitCode, GkhError
 
     given = {k: v for k, v in {"number": number, "els": els, "izhku": izhku}.items() if v is not None}
@@ -61,13 +64,21 @@ def link(
     value = normalize(value, field=f"--{kind}")
     if org is not None:
         org = identifiers.normalize_inn(org, field="--org")
+    if payer is None:
+        if not can_prompt():
+            raise GkhError("--payer is required: the payer's surname as printed on the bill", ExitCode.USAGE)
+        payer = typer.prompt("The payer's surname, as printed on the bill", err=True)
+    payer = parse_payer(payer, field="--payer")
     client = runtime().client
-    result = client.link_account(resolve_house(client, house), org=org, dry_run=dry_run, **{kind: value})
+    result = client.link_account(resolve_house(client, house), payer=payer, org=org, dry_run=dry_run,
+                                 **{kind: value})
     account = result["account"]
-    verb = {"linked": "linked", "unchanged": "was already linked:"}[result["status"]]
-    prefix = "dry run: would have " if dry_run and result["status"] == "linked" else ""
-    say(f"gkh: {prefix}{verb} {account['els']} ({account['organisation']['short_name']}, "
-        f"{account['house']['address']}, flat {account['flat']})")
+    if account is None:  # a dry run of a new link: the portal shows nothing of an account before it is linked
+        say("gkh: dry run: the details match; run it again without --dry-run to link the account")
+    else:
+        verb = {"linked": "linked", "unchanged": "was already linked:"}[result["status"]]
+        say(f"gkh: {verb} {account['els']} ({account['organisation']['short_name']}, "
+            f"{account['house']['address']}, flat {account['flat']})")
     if output or as_json:
         show(result, output, as_json)
 

@@ -10,7 +10,14 @@ import sqlite3
 import pytest
 from cli_helpers import gkh, gkh_json, login
 
-from gkh.server.demo import DEMO_RESIDENT_ACCOUNT_DETAILS, DEMO_RESIDENT_ACCOUNTS, H1_GUID, H2_GUID, H3_GUID
+from gkh.server.demo import (
+    DEMO_PETROVA_ACCOUNT,
+    DEMO_RESIDENT_ACCOUNT_DETAILS,
+    DEMO_RESIDENT_ACCOUNTS,
+    H1_GUID,
+    H2_GUID,
+    H3_GUID,
+)
 
 FIRST, SECOND = DEMO_RESIDENT_ACCOUNT_DETAILS
 
@@ -104,28 +111,60 @@ def petrova_links(home) -> list[str]:
         "WHERE u.login = 'petrova'")]
 
 
-def test_link_by_address_and_number_then_list(home):
+PETROVA = DEMO_PETROVA_ACCOUNT.number
+
+
+def test_link_by_address_number_and_payer_then_list(home):
     login("petrova", "petrova")
-    dry = gkh("--profile", "petrova", "account", "link", "--house", "ул. Ленина, д. 5", "--number", "0050034",
-              "--dry-run")
+    dry = gkh("--profile", "petrova", "account", "link", "--house", "ул. Ленина, д. 5", "--number", PETROVA,
+              "--payer", "Петрова", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
-    assert "dry run" in dry.stderr and petrova_links(home) == []
-    result = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", "0050034")
+    assert "dry run: the details match" in dry.stderr and petrova_links(home) == []
+    result = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", PETROVA,
+                 "--payer", "петрова")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""  # off a terminal, without -o: nothing but the note on stderr
     assert "linked" in result.stderr
     assert len(petrova_links(home)) == 1
-    again = gkh("--profile", "petrova", "account", "link", "--house", H1_GUID, "--number", "0050034", "--json")
+    again = gkh("--profile", "petrova", "account", "link", "--house", H1_GUID, "--number", PETROVA,
+                "--payer", "Петрова", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "unchanged"
     listed = gkh_json("--profile", "petrova", "account", "list")
-    assert [a["number"] for a in listed] == ["0050034"]
+    assert [a["number"] for a in listed] == [PETROVA]
+
+
+def test_link_asks_for_the_payer_on_a_terminal(home):
+    login("petrova", "petrova")
+    result = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", PETROVA,
+                 input="Петрова\n", tty=True)
+    assert result.exit_code == 0, result.stderr
+    assert "The payer's surname" in result.stderr
+    assert len(petrova_links(home)) == 1
+
+
+def test_link_without_the_payer_off_a_terminal_is_2(home):
+    result = gkh("account", "link", "--house", "ленина 5", "--number", PETROVA)
+    assert result.exit_code == 2 and "--payer is required" in result.stderr
+
+
+def test_a_wrong_surname_is_the_same_1_as_an_unknown_number(home):
+    login("petrova", "petrova")
+    wrong = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", FIRST.number,
+                "--payer", "Петрова")
+    unknown = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", "99999999",
+                  "--payer", "Петрова")
+    assert wrong.exit_code == unknown.exit_code == 1
+    assert wrong.stderr == unknown.stderr and "payer's surname" in wrong.stderr
+    assert "Иванов" not in wrong.stderr and petrova_links(home) == []
 
 
 @pytest.mark.parametrize("args,field", [
-    (["--house", "ленина 5"], "--number"),
-    (["--house", "ленина 5", "--number", "1", "--els", FIRST.els], "--number"),
-    (["--house", "ленина 5", "--els", "77DD000000"], "--els"),
-    (["--house", "ленина 5", "--number", "0050034", "--org", "7705124830"], "--org"),
+    (["--house", "ленина 5", "--payer", "Петрова"], "--number"),
+    (["--house", "ленина 5", "--number", "1", "--els", FIRST.els, "--payer", "Петрова"], "--number"),
+    (["--house", "ленина 5", "--els", "77DD000000", "--payer", "Петрова"], "--els"),
+    (["--house", "ленина 5", "--number", PETROVA, "--payer", "Петрова", "--org", "7705124830"], "--org"),
+    (["--house", "ленина 5", "--number", PETROVA, "--payer", "12345"], "--payer"),
+    (["--house", "ленина 5", "--number", PETROVA, "--payer", ""], "--payer"),
 ])
 def test_link_malformed_input_is_2_before_any_request(home, args, field):
     result = gkh("account", "link", *args)
@@ -135,8 +174,9 @@ def test_link_malformed_input_is_2_before_any_request(home, args, field):
 
 def test_link_an_account_at_another_house_is_1(home):
     login("petrova", "petrova")
-    result = gkh("--profile", "petrova", "account", "link", "--house", H2_GUID, "--number", "0050034")
-    assert result.exit_code == 1 and "0050034" in result.stderr
+    result = gkh("--profile", "petrova", "account", "link", "--house", H2_GUID, "--number", PETROVA,
+                 "--payer", "Петрова")
+    assert result.exit_code == 1 and "пр-т Мира, д. 12, корп. 1" in result.stderr
     assert petrova_links(home) == []
 
 

@@ -38,11 +38,12 @@ def test_sign_in_and_work_against_the_http_portal(server):
                 input="petrova-demo-2026\n")
     assert login.returncode == 0, login.stderr
     assert "petrova" in login.stderr and login.stdout == ""
-    link = run("--profile", "remote", "account", "link", "--house", "ленина 5", "--number", "0050034", "--json")
+    link = run("--profile", "remote", "account", "link", "--house", "ленина 5", "--number", "40187299",
+               "--payer", "Петрова", "--json")
     assert link.returncode == 0, link.stderr
     assert json.loads(link.stdout)["account"]["house"]["guid"] == H1_GUID
     listed = run("--profile", "remote", "account", "list")
-    assert [line.split("\t")[2] for line in listed.stdout.splitlines()] == ["0050034"]
+    assert [line.split("\t")[2] for line in listed.stdout.splitlines()] == ["40187299"]
     status = json.loads(run("--profile", "remote", "auth", "status", "--json").stdout)
     assert status["login"] == "petrova" and status["portal"] == server
 
