@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 from typer.core import TyperGroup
@@ -21,22 +22,22 @@ class GkhGroup(TyperGroup):
         except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            print("gkh: interrupted", file=sys.stderr)
+            _say("gkh: interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as error:
             if _is_usage_error(error):
                 raise  # main() below prints it as one line
-            described = describe_error(error)
-            if described is None or GLOBALS.debug:
-                if not GLOBALS.debug:
-                    print(f"gkh: unexpected error: {type(error).__name__}: {error} "
-                          "(run with --debug for the traceback)", file=sys.stderr)
-                    raise typer.Exit(ExitCode.ERROR) from None
-                raise
-            line, code = described
-            print(f"gkh: {line}", file=sys.stderr)
-            raise typer.Exit(code) from None
+            if GLOBALS.debug:  # the traceback as well, never instead of the line and its exit code
+                from gkh.output import printable
 
+                sys.stderr.write(printable("".join(traceback.format_exception(error))))
+            described = describe_error(error)
+            if described is None:
+                more = "" if GLOBALS.debug else " (run with --debug for the traceback)"
+                described = f"unexpected error: {type(error).__name__}: {error}{more}", ExitCode.ERROR
+            line, code = described
+            _say(f"gkh: {line}")
+            raise typer.Exit(code) from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Usage errors as one plain line with the next step, instead of click's three."""
@@ -45,7 +46,7 @@ class GkhGroup(TyperGroup):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.Abort:
-            print("gkh: aborted", file=sys.stderr)
+            _say("gkh: aborted")
             sys.exit(ExitCode.ERROR)
         except Exception as error:
             if not _is_usage_error(error):
@@ -55,9 +56,16 @@ class GkhGroup(TyperGroup):
             else:
                 ctx = getattr(error, "ctx", None)
                 hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-                print(f"gkh: {error.format_message()}{hint}", file=sys.stderr)
+                _say(f"gkh: {error.format_message()}{hint}")  # it quotes the bad argument: escaped
             sys.exit(error.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def _say(line: str) -> None:
+    """An error line on stderr, through the one place that escapes control characters."""
+    from gkh.output import message
+
+    message(" ".join(line.split()))
 
 
 def _is_usage_error(error: Exception) -> bool:

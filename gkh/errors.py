@@ -45,6 +45,7 @@ def describe_error(error: Exception) -> tuple[str, int] | None:
         (portal.NotFound, ExitCode.ERROR, None),
         (portal.Refused, ExitCode.REFUSED, None),
         (portal.Unreachable, ExitCode.UNREACHABLE, "check the portal's URL: gkh config get url"),
+        (portal.PortalUnusable, ExitCode.UNREACHABLE, "check GKH_HOME, or restore the folder from a backup"),
         (portal.ServerError, ExitCode.UNREACHABLE, None),
     ]
     for kind, code, hint in table:

@@ -16,6 +16,10 @@ Rules shared by every format (DESIGN.md §4):
 - JSON is the data exactly as given (nested, ``columns`` do not apply: a script asking for JSON gets
   whole objects), ``ensure_ascii=False``, indent 2, ``[]`` for an empty list.
 
+Text from the portal or the user may hold control characters (``ESC ]0;…``, ``CSI``, bidi overrides): every
+cell, header and message goes through ``printable``, which shows them as ``\\x1b``/``\\u202e`` escapes, and
+JSON escapes the same characters as ``\\u001b``, so nothing written can drive the terminal.
+
 No colours are ever written, so ``NO_COLOR`` and non-terminals need no special case. Only the standard
 library is imported here; tabulate is imported when a table is actually drawn (``gkh --help`` stays fast).
 """
@@ -25,6 +29,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
@@ -33,7 +38,7 @@ from enum import Enum
 from typing import Any, TextIO
 from uuid import UUID
 
-__all__ = ["FORMATS", "is_terminal", "flatten", "cell", "render", "message", "warn"]
+__all__ = ["FORMATS", "is_terminal", "printable", "flatten", "cell", "render", "message", "warn"]
 
 FORMATS = ("table", "json", "csv", "tsv")
 
@@ -41,6 +46,11 @@ _FORCE_TTY_ON = ("1", "true")
 _FORCE_TTY_OFF = ("0", "false")
 # One space per tab or line break, so a value can never split a tab-separated row.
 _TSV_BREAKS = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+# What a terminal would obey rather than show: C0 controls but tab and newline, DEL, C1 (0x9b is CSI), the
+# bidi overrides and isolates (they reorder what is shown), and lone surrogates (undecodable argv bytes).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# JSON already escapes C0 controls; these it would write raw.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def is_terminal(stream: Any) -> bool:
@@ -57,6 +67,19 @@ def is_terminal(stream: Any) -> bool:
         return bool(isatty())
     except (ValueError, OSError):  # a closed or detached stream
         return False
+
+
+def printable(text: str) -> str:
+    """Text safe to show on a terminal: each control character as an escape (``\\x1b``, ``\\x9b``, ``\\u202e``).
+
+    Tab and newline are kept (each format deals with them); everything else is unchanged.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(found: re.Match) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def flatten(obj: Mapping[str, Any]) -> dict[str, object]:
@@ -102,7 +125,9 @@ def _decimal_text(value: Decimal) -> str:
 
 def _json_text(value: Any, *, indent: int | None = None) -> str:
     separators = None if indent is not None else (",", ":")
-    return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators, default=_json_default)
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators, default=_json_default)
+    # Such characters occur only inside JSON strings, where \uXXXX stands for the same character.
+    return _JSON_UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def cell(value: object, fmt: str = "csv") -> str:
@@ -111,13 +136,16 @@ def cell(value: object, fmt: str = "csv") -> str:
     None → "", booleans → "true"/"false", a list of scalars → items joined with ";" (empty → ""),
     a list holding objects or lists (or an object itself) → compact JSON text, Decimal → plain decimal
     text, dates → ISO 8601, anything else → str(). In tsv, tabs and line breaks become single spaces.
+    Control characters are escaped (``printable``).
     """
     text = _cell_text(value)
     if fmt == "tsv":
         text = text.replace("\r\n", " ").translate(_TSV_BREAKS)
     elif fmt == "table":
         text = text.replace("\t", " ")  # tabulate counts a tab as one column and misaligns the row
-    return text
+    elif fmt == "csv":  # CRLF inside a quoted field is a line break of the data; a lone CR is not
+        return "\r\n".join(printable(part) for part in text.split("\r\n"))
+    return printable(text)
 
 
 def _cell_text(value: object) -> str:
@@ -204,7 +232,7 @@ def _union_of_keys(rows: list[dict[str, object]]) -> list[str]:
 
 def _write_csv(out: TextIO, fields: list[str], rows: list[dict[str, object]]) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields)
+    writer.writerow([cell(name, "csv") for name in fields])
     writer.writerows([cell(row.get(name), "csv") for name in fields] for row in rows)
 
 
@@ -221,21 +249,23 @@ def _write_table(out: TextIO, fields: list[str], rows: list[dict[str, object]]) 
 
     body = [[cell(row.get(name), "table") for name in fields] for row in rows]
     # disable_numparse: "1234.50" and "0012" must be shown as the portal sent them, not as floats.
-    out.write(tabulate(body, headers=fields, tablefmt="simple", disable_numparse=True) + "\n")
+    headers = [cell(name, "table") for name in fields]
+    out.write(tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True) + "\n")
 
 
 def _write_vertical_table(out: TextIO, fields: list[str], row: dict[str, object]) -> None:
     """One object as field → value lines: people read a single record better down than across."""
     from tabulate import tabulate
 
-    body = [[name, cell(row.get(name), "table")] for name in fields]
+    body = [[cell(name, "table"), cell(row.get(name), "table")] for name in fields]
     out.write(tabulate(body, tablefmt="plain", disable_numparse=True) + "\n")
 
 
 def message(text: str, *, err: TextIO | None = None) -> None:
-    """One line for people on stderr (default: stderr at call time); never on stdout."""
+    """One line for people on stderr (default: stderr at call time); never on stdout. Control characters
+    and line breaks (from the portal or the user's own arguments) are shown escaped."""
     stream = sys.stderr if err is None else err
-    stream.write(text.rstrip("\n") + "\n")
+    stream.write(printable(text.rstrip("\n")).replace("\n", "\\n") + "\n")
     stream.flush()
 
 

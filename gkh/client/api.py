@@ -6,10 +6,13 @@ nothing above this module knows which it has.
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json as jsonlib
 import random
 import re
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,6 +30,7 @@ from gkh import __version__
 from gkh.client.errors import (
     InvalidRequest,
     PortalError,
+    PortalUnusable,
     ServerError,
     Unreachable,
     error_from_response,
@@ -156,26 +160,56 @@ def describe_failure(error: requests.exceptions.RequestException, timeout: float
     return one_line(text, 160) or type(error).__name__
 
 
+MAX_URL = 2048  # what browsers and proxies reliably take; a longer "URL" is a mistake or an attack
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _invalid_url(base_url: str, why: str) -> InvalidRequest:
+    shown = base_url if len(base_url) <= 60 else base_url[:57] + "..."
+    return InvalidRequest(f"the portal URL {why}, not {shown!r}", code="invalid_url", field="url")
+
+
+def _host_is_valid(host: str) -> bool:
+    """An IP address, or a DNS name (IDNA allowed) that urllib3 will accept when it connects."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")  # fails on empty or over-long labels
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= 253 and bool(_HOST_NAME.fullmatch(ascii_host))
+
+
 def normalise_base_url(base_url: str) -> tuple[str, str, str]:
     """The portal's root as (URL to call, key for credentials, host to name in messages).
 
     Both URLs are scheme://host[:port]/path without a trailing slash (or the API prefix) and with the
     host lower-cased; the key always names the port (80/443 filled in), the URL to call only when it is
-    not the scheme's default.
+    not the scheme's default. Anything requests would choke on later is an InvalidRequest for field url.
     """
-    parts = urlsplit(base_url.strip())
+    text = base_url.strip()
+    if len(text) > MAX_URL:
+        raise _invalid_url(base_url, f"must be at most {MAX_URL} characters")
+    if not text.isprintable() or " " in text:  # control characters, bidi overrides, undecodable bytes
+        raise _invalid_url(base_url, "must not hold spaces or control characters")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # a bad port, or a bracketed host that is not IPv6
+        raise _invalid_url(base_url, "has a bad port or host") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(
-            f"the portal URL must be http://host[:port] or https://…, not {base_url!r}",
-            code="invalid_url", field="url",
-        )
+        raise _invalid_url(base_url, "must be http://host[:port] or https://…")
     default_port = 443 if scheme == "https" else 80
-    try:
-        port = parts.port or default_port
-    except ValueError:
-        raise InvalidRequest(f"the portal URL has a bad port: {base_url!r}", code="invalid_url", field="url") from None
+    port = port or default_port
     host = parts.hostname.lower()
+    if not _host_is_valid(host):
+        raise _invalid_url(base_url, "has a bad host name")
     host_text = f"[{host}]" if ":" in host else host
     path = parts.path.rstrip("/")
     if path.endswith(API_PREFIX):  # tolerate a URL given with the API prefix
@@ -186,6 +220,41 @@ def normalise_base_url(base_url: str) -> tuple[str, str, str]:
         f"{scheme}://{host_text}:{port}{path}",
         f"{host_text}{shown_port}",
     )
+
+
+def _check_text(value: Any, field: str) -> None:
+    """Refuse a lone surrogate (a byte the locale could not decode, e.g. from $'\\xff') before it is sent."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise InvalidRequest(f"{field} holds bytes that are not UTF-8 text; check the terminal's encoding",
+                                 code="invalid_text", field=field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(item, str(key))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_text(item, field)
+
+
+def open_local_portal(home: Path, now: datetime):
+    """The embedded portal under `home`; a folder or database that cannot be used is PortalUnusable (exit 6)."""
+    from gkh.paths import portal_db
+    from gkh.server.local import Portal  # the server loads only when local:// is used
+
+    db = portal_db(home)
+    try:
+        # sqlite's own words for these would be "unable to open database file" or "File exists"
+        existing = next((folder for folder in (home, *home.parents) if folder.exists()), home)
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} is not a folder")
+        if db.exists() and not db.is_file():
+            raise IsADirectoryError(errno.EISDIR, f"{db.name} is not a file")
+        return Portal(home, now)
+    except (sqlite3.Error, OSError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        reason = reason[:1].lower() + reason[1:]  # "Permission denied" mid-sentence
+        raise PortalUnusable(f"the local portal's data at {home} cannot be used: {reason}",
+                             code="portal_unusable") from error
 
 
 class Client:
@@ -215,9 +284,7 @@ class Client:
     @classmethod
     def for_local(cls, home: Path, now: datetime, **kw) -> Client:
         """A client of the embedded portal under `home`, answering in-process (created with its demo world on first use)."""
-        from gkh.server.local import Portal  # the server loads only when local:// is used
-
-        portal = Portal(home, now)
+        portal = open_local_portal(home, now)
         session = kw.pop("session", None) or requests.Session()
         session.mount(LOCAL_BASE + "/", LocalTransport(portal.app))
         client = cls(LOCAL_BASE, session=session, **kw)
@@ -281,6 +348,8 @@ class Client:
             path = "/" + path
         url = self._api + path
         query = {k: v for k, v in (params or {}).items() if v is not None}
+        _check_text(query, "query")
+        _check_text(json, "body")
         if dry_run:
             query["dry_run"] = "true"
         headers = dict(self._headers)
@@ -370,9 +439,13 @@ class Client:
             seen.add(cursor)
 
     @staticmethod
-    def _segment(value: str) -> str:
+    def _segment(value: str, field: str) -> str:
         """One path segment, percent-encoded so that user input never changes the route."""
-        return quote(str(value).strip(), safe="")
+        text = str(value).strip()
+        if not text:  # "/meters//readings" or "/accounts/links/" would be another route, or none
+            raise InvalidRequest(f"{field} must not be empty", code="invalid", field=field)
+        _check_text(text, field)
+        return quote(text, safe="")
 
     # --- the portal, signing in and out ---------------------------------------------------------
 
@@ -400,7 +473,7 @@ class Client:
 
     def house(self, guid: str) -> dict:
         """A house's passport by FIAS GUID."""
-        return self.request("GET", f"/houses/{self._segment(guid)}")
+        return self.request("GET", f"/houses/{self._segment(guid, 'house')}")
 
     # --- personal accounts ----------------------------------------------------------------------
 
@@ -410,27 +483,29 @@ class Client:
 
     def account(self, els: str) -> dict:
         """One of the caller's accounts by ЕЛС."""
-        return self.request("GET", f"/accounts/{self._segment(els)}")
+        return self.request("GET", f"/accounts/{self._segment(els, 'account')}")
 
     def link_account(
         self,
         house: str,
         *,
+        payer: str,
         number: str | None = None,
         els: str | None = None,
         izhku: str | None = None,
         org: str | None = None,
         dry_run: bool = False,
     ) -> dict:
-        """Link the account at `house` named by number, ЕЛС or ИЖКУ (and org's ИНН if several): {status, account}."""
-        body = {"house": house, "number": number, "els": els, "izhku": izhku, "org": org}
+        """Link the account at `house` named by number, ЕЛС or ИЖКУ (and org's ИНН if several), proved by the
+        payer's surname from the bill: {status, account} (a dry run's account is None: nothing is shown before)."""
+        body = {"house": house, "number": number, "els": els, "izhku": izhku, "payer": payer, "org": org}
         return self.request(
             "POST", "/accounts/links", json={k: v for k, v in body.items() if v is not None}, dry_run=dry_run
         )
 
     def unlink_account(self, els: str, dry_run: bool = False) -> dict:
         """Unlink one of my accounts: {status, account}."""
-        return self.request("DELETE", f"/accounts/links/{self._segment(els)}", dry_run=dry_run)
+        return self.request("DELETE", f"/accounts/links/{self._segment(els, 'account')}", dry_run=dry_run)
 
     # -- meters -----------------------------------------------------------------------------------
 
@@ -440,7 +515,7 @@ class Client:
 
     def meter(self, meter: str) -> dict:
         """One meter by its portal id (M-000123) or serial number."""
-        return self.request("GET", f"/meters/{self._segment(meter)}")
+        return self.request("GET", f"/meters/{self._segment(meter, 'meter')}")
 
     def submit_reading(
         self, meter: str, values: list[str], *, date: str | None = None, rollover: bool = False, dry_run: bool = False
@@ -449,8 +524,8 @@ class Client:
         body: dict = {"values": values, "rollover": rollover}
         if date is not None:
             body["date"] = date
-        return self.request("POST", f"/meters/{self._segment(meter)}/readings", json=body, dry_run=dry_run)
+        return self.request("POST", f"/meters/{self._segment(meter, 'meter')}/readings", json=body, dry_run=dry_run)
 
     def meter_history(self, meter: str, months: int = 12) -> list[dict]:
         """The last `months` periods' readings with consumption, oldest first."""
-        return self.request("GET", f"/meters/{self._segment(meter)}/readings", params={"months": months})["items"]
+        return self.request("GET", f"/meters/{self._segment(meter, 'meter')}/readings", params={"months": months})["items"]

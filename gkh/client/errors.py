@@ -59,6 +59,10 @@ class Unreachable(PortalError):
     """No answer at all: connection refused, name not found, timed out, answer cut short (after retries)."""
 
 
+class PortalUnusable(PortalError):
+    """The embedded portal's data cannot be opened: not a folder, not writable, or not a portal database."""
+
+
 class ServerError(PortalError):
     """The portal failed or was busy (5xx, 429, 409 in_progress) and still did after the retries."""
 

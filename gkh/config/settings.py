@@ -15,6 +15,7 @@ comments are not kept (tomli-w writes data only).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -36,6 +37,8 @@ PROFILE_ENV = "GKH_PROFILE"
 CONFIG_FILE_NAME = "config.toml"
 
 Value = str | int | float
+MAX_TEXT = 2048  # no setting's value is longer (a URL's practical limit); a longer one is a mistake
+MAX_SECONDS = 3600
 
 
 class InvalidValue(ValueError):
@@ -72,8 +75,8 @@ def normalise_url(raw: object) -> str:
     text = raw.strip()
     if text.lower().rstrip("/") == "local:":
         return LOCAL_URL
-    if not text or any(ch.isspace() for ch in text):
-        raise InvalidValue("must be local:// or an http(s) URL")
+    if not text or not text.isprintable() or " " in text:  # also control characters and undecodable bytes
+        raise InvalidValue("must be local:// or an http(s) URL, without spaces or control characters")
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -82,6 +85,8 @@ def normalise_url(raw: object) -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise InvalidValue("must be local:// or an http(s) URL")
+    if not _host_is_valid(parts.hostname.lower()):
+        raise InvalidValue("must be local:// or an http(s) URL with a valid host name")
     if parts.username is not None or parts.password is not None:
         raise InvalidValue("must not hold a user name or password (sign in with gkh auth login)")
     if parts.query or parts.fragment or text.endswith(("?", "#")):
@@ -92,6 +97,24 @@ def normalise_url(raw: object) -> str:
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     return f"{scheme}://{host}{parts.path.rstrip('/')}"
+
+
+_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+
+
+def _host_is_valid(host: str) -> bool:
+    """An IP address or a DNS name (IDNA allowed); the client checks the same before it connects."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")  # fails on empty or over-long labels
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= 253 and bool(_HOST_NAME.fullmatch(ascii_host))
 
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
@@ -118,7 +141,14 @@ def parse_timeout(raw: object) -> int | float:
     value = _number(raw, reason)
     if value <= 0:
         raise InvalidValue(reason)
-    return value
+    return _at_most_an_hour(value)
+
+
+def _at_most_an_hour(seconds: int | float) -> int | float:
+    # Beyond that a wait is a typo, and sockets refuse timeouts that do not fit a C timeval.
+    if seconds > MAX_SECONDS:
+        raise InvalidValue(f"must be at most {MAX_SECONDS} seconds")
+    return seconds
 
 
 def parse_retries(raw: object) -> int:
@@ -137,7 +167,7 @@ def parse_backoff(raw: object) -> int | float:
     value = _number(raw, reason)
     if value < 0:
         raise InvalidValue(reason)
-    return value
+    return _at_most_an_hour(value)
 
 
 KEYS: dict[str, ConfigKey] = {
@@ -176,6 +206,8 @@ def config_file() -> Path:
 
 def _load(path: Path) -> dict:
     """The whole document (empty when there is no file), its shape checked."""
+    if path.is_dir():
+        raise GkhError(f"{path} is a folder, not a config file", ExitCode.USAGE, hint="remove or rename it")
     data = read_bytes(path)
     if data is None:
         return {}
@@ -187,6 +219,9 @@ def _load(path: Path) -> dict:
     except tomllib.TOMLDecodeError as error:
         # Python 3.11-3.13 put "(at line L, column C)" in the message itself.
         raise GkhError(f"{path} is not valid TOML: {error}", ExitCode.USAGE, hint="fix or remove the file") from None
+    except RecursionError:  # tomllib recurses per nested array or inline table: [[[[… thousands deep
+        raise GkhError(f"{path} is not valid TOML: nested too deeply", ExitCode.USAGE,
+                       hint="fix or remove the file") from None
     default = document.get("default_profile")
     if default is not None:
         check_profile_name(default, f'{path}: default_profile')
@@ -227,6 +262,8 @@ def _show_url(raw: object) -> str:
 
 def _parse(key: ConfigKey, raw: object, where: str) -> Value:
     try:
+        if isinstance(raw, str) and len(raw) > MAX_TEXT:
+            raise InvalidValue(f"must be at most {MAX_TEXT} characters")
         return key.parse(raw)
     except InvalidValue as error:
         shown = _show_url(raw) if key.name == "url" else _show(raw)

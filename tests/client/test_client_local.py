@@ -14,7 +14,7 @@ from gkh.client.errors import AuthenticationError, InvalidRequest, NotFound, Ref
 from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, DEMO_USERS, H1_GUID
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-PETROVA_ACCOUNT = "0050034"  # flat 34 at ул. Ленина, д. 5, not linked to ivanov
+PETROVA_ACCOUNT = "40187299"  # flat 34 at ул. Ленина, д. 5 (payer Петрова), not linked to ivanov
 NO_RETRY = RetryPolicy(attempts=1)
 
 
@@ -84,13 +84,13 @@ def test_a_house_passport(client):
 
 
 def test_a_dry_run_link_changes_nothing(client):
-    result = client.link_account(H1_GUID, number=PETROVA_ACCOUNT, dry_run=True)
+    result = client.link_account(H1_GUID, payer="Петрова", number=PETROVA_ACCOUNT, dry_run=True)
     assert result["status"] == "linked" and result["dry_run"] is True
     assert len(client.accounts()) == 2
 
 
 def test_link_and_unlink_for_real(client):
-    linked = client.link_account(H1_GUID, number=PETROVA_ACCOUNT)
+    linked = client.link_account(H1_GUID, payer="Петрова", number=PETROVA_ACCOUNT)
     assert linked["status"] == "linked"
     els = linked["account"]["els"]
     assert len(client.accounts()) == 3
@@ -99,13 +99,13 @@ def test_link_and_unlink_for_real(client):
 
 
 def test_the_idempotency_key_arrives_and_is_honoured(client):
-    first = client.request("POST", "/accounts/links", json={"house": H1_GUID, "number": PETROVA_ACCOUNT},
+    first = client.request("POST", "/accounts/links", json={"house": H1_GUID, "number": PETROVA_ACCOUNT, "payer": "Петрова"},
                            idempotency_key="link-petrova-1")
-    replay = client.request("POST", "/accounts/links", json={"house": H1_GUID, "number": PETROVA_ACCOUNT},
+    replay = client.request("POST", "/accounts/links", json={"house": H1_GUID, "number": PETROVA_ACCOUNT, "payer": "Петрова"},
                             idempotency_key="link-petrova-1")
     assert first == replay and first["status"] == "linked"  # replayed, not "unchanged"
     with pytest.raises(Refused) as caught:
-        client.request("POST", "/accounts/links", json={"house": H1_GUID, "els": DEMO_RESIDENT_ACCOUNTS[0]},
+        client.request("POST", "/accounts/links", json={"house": H1_GUID, "els": DEMO_RESIDENT_ACCOUNTS[0], "payer": "Петрова"},
                        idempotency_key="link-petrova-1")
     assert caught.value.code == "idempotency_key_reused"
     assert caught.value.field == "Idempotency-Key"

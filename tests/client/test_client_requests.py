@@ -100,8 +100,8 @@ def test_a_portal_repeating_its_cursor_does_not_loop_forever(stub, client):
 def test_a_dry_run_link_says_so_in_the_query_and_sends_only_the_given_fields(stub, client):
     stub.post(f"{API}/accounts/links", status=201, json={"status": "linked", "dry_run": True},
               match=[matchers.query_param_matcher({"dry_run": "true"}),
-                     matchers.json_params_matcher({"house": HOUSE, "number": "0050034"})])
-    assert client.link_account(HOUSE, number="0050034", dry_run=True)["dry_run"] is True
+                     matchers.json_params_matcher({"house": HOUSE, "number": "0050034", "payer": "Петрова"})])
+    assert client.link_account(HOUSE, payer="Петрова", number="0050034", dry_run=True)["dry_run"] is True
     assert stub.calls[0].request.headers["Content-Type"] == "application/json"
 
 
@@ -184,5 +184,5 @@ def test_a_failing_log_does_not_fail_the_call(stub):
 
 def test_the_json_body_is_utf8(stub, client):
     stub.post(f"{API}/accounts/links", status=201, json={})
-    client.link_account(HOUSE, els="77ЕЖ532838")
-    assert json.loads(stub.calls[0].request.body) == {"house": HOUSE, "els": "77ЕЖ532838"}
+    client.link_account(HOUSE, payer="Петрова", els="77ЕЖ532838")
+    assert json.loads(stub.calls[0].request.body) == {"house": HOUSE, "els": "77ЕЖ532838", "payer": "Петрова"}

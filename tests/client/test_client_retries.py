@@ -96,11 +96,11 @@ def test_every_retry_of_one_post_reuses_its_idempotency_key(stub, client):
     stub.post(f"{API}/accounts/links", status=201, json={"status": "linked"})
     stub.post(f"{API}/accounts/links", status=201, json={"status": "linked"})
 
-    assert client.link_account(HOUSE, number="0050034") == {"status": "linked"}
+    assert client.link_account(HOUSE, payer="Петрова", number="0050034") == {"status": "linked"}
     keys = [call.request.headers["Idempotency-Key"] for call in stub.calls]
     assert len(keys) == 3 and len(set(keys)) == 1
 
-    client.link_account(HOUSE, number="0050035")
+    client.link_account(HOUSE, payer="Петрова", number="0050035")
     assert stub.calls[3].request.headers["Idempotency-Key"] != keys[0]
 
 
@@ -168,14 +168,14 @@ def test_409_in_progress_is_retried_after_its_retry_after(stub, client, sleeps):
     stub.post(f"{API}/accounts/links", status=409, headers={"Retry-After": "1"},
               json=error_body("in_progress", field="Idempotency-Key"))
     stub.post(f"{API}/accounts/links", status=201, json={"status": "linked"})
-    assert client.link_account(HOUSE, number="0050034")["status"] == "linked"
+    assert client.link_account(HOUSE, payer="Петрова", number="0050034")["status"] == "linked"
     assert sleeps == [1.0]
 
 
 def test_409_in_progress_that_never_ends_is_a_server_error(stub, client):
     stub.post(f"{API}/accounts/links", status=409, json=error_body("in_progress"))
     with pytest.raises(ServerError) as caught:
-        client.link_account(HOUSE, number="0050034")
+        client.link_account(HOUSE, payer="Петрова", number="0050034")
     assert caught.value.code == "in_progress"
     assert len(stub.calls) == 4
 
@@ -183,7 +183,7 @@ def test_409_in_progress_that_never_ends_is_a_server_error(stub, client):
 def test_any_other_409_is_refused_at_once(stub, client, sleeps):
     stub.post(f"{API}/accounts/links", status=409, json=error_body("conflict", "already voted"))
     with pytest.raises(Refused) as caught:
-        client.link_account(HOUSE, number="0050034")
+        client.link_account(HOUSE, payer="Петрова", number="0050034")
     assert caught.value.code == "conflict"
     assert len(stub.calls) == 1 and sleeps == []
 
@@ -192,7 +192,7 @@ def test_422_is_refused_with_its_field_and_request_id(stub, client):
     stub.post(f"{API}/accounts/links", status=422,
               json=error_body("outside_window", "readings are accepted from 15 to 25 November", "date", "a40023e2aa1b4858"))
     with pytest.raises(Refused) as caught:
-        client.link_account(HOUSE, number="0050034")
+        client.link_account(HOUSE, payer="Петрова", number="0050034")
     error = caught.value
     assert (error.status, error.code, error.field, error.request_id) == (422, "outside_window", "date", "a40023e2aa1b4858")
     assert str(error) == "readings are accepted from 15 to 25 November"

@@ -289,3 +289,60 @@ def test_the_config_folder_is_read_at_call_time(tmp_path, monkeypatch):
     monkeypatch.setenv("GKH_CONFIG_DIR", str(tmp_path / "elsewhere"))
     assert get_value("local", "timeout").source == "default"
     assert settings.config_file() == tmp_path / "elsewhere" / "config.toml"
+
+
+# --- hostile values (issue 7): too long, control characters, hosts that cannot be, a file nested too deeply
+
+
+def test_a_120_kb_url_is_refused_naming_the_key_and_not_echoed_whole(config_dir):
+    with pytest.raises(GkhError) as caught:
+        set_value("staff", "url", "http://" + "a" * 120_000 + ".ru")
+    assert caught.value.message == 'url must be at most 2048 characters; got "http://' + "a" * 50 + '..."'
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert not (config_dir / "config.toml").exists()
+
+
+@pytest.mark.parametrize(("raw", "why"), [
+    ("http://portal.example.ru\x1b]0;x\x07", "without spaces or control characters"),
+    ("http://portal\u202eur.example", "without spaces or control characters"),
+    ("http://\udcff.ru", "without spaces or control characters"),
+    ("http://portal.example.ru/a\tb", "without spaces or control characters"),
+    ("http://%00", "with a valid host name"),
+    ("http://a..b", "with a valid host name"),
+    ("http://" + "a" * 64 + ".ru", "with a valid host name"),
+    ("http://[fe80::zz]", "must be local:// or an http(s) URL; got"),
+])
+def test_urls_with_control_characters_or_impossible_hosts_are_refused(raw, why):
+    with pytest.raises(GkhError, match=r"^url must be local:// or an http\(s\) URL") as caught:
+        set_value("staff", "url", raw)
+    assert why in caught.value.message
+    assert "\x1b" not in caught.value.message  # quoted as JSON: \u001b
+
+
+@pytest.mark.parametrize(("key", "raw", "message"), [
+    ("timeout", "1000000000", 'timeout must be at most 3600 seconds; got "1000000000"'),
+    ("backoff", "86400", 'backoff must be at most 3600 seconds; got "86400"'),
+    ("retries", "9" * 5000, 'retries must be at most 2048 characters; got "' + "9" * 57 + '..."'),
+    ("timeout", "1e9", 'timeout must be a positive number of seconds; got "1e9"'),
+    ("timeout", "Infinity", 'timeout must be a positive number of seconds; got "Infinity"'),
+])
+def test_numbers_too_large_to_mean_anything_are_refused(key, raw, message):
+    with pytest.raises(GkhError) as caught:
+        set_value("staff", key, raw)
+    assert caught.value.message == message
+
+
+def test_a_config_file_nested_5000_deep_is_a_one_line_usage_error(config_dir):
+    path = write_config(config_dir, "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(GkhError) as caught:
+        resolve("local")
+    assert caught.value.message == f"{path} is not valid TOML: nested too deeply"
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_a_folder_in_place_of_the_config_file_is_a_usage_error(config_dir):
+    (config_dir / "config.toml").mkdir(parents=True)
+    with pytest.raises(GkhError) as caught:
+        active_profile(None)
+    assert caught.value.message == f"{config_dir / 'config.toml'} is a folder, not a config file"
+    assert caught.value.exit_code == ExitCode.USAGE
