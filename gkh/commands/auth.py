@@ -39,10 +39,16 @@ def login(
         user = typer.prompt("Login", err=True)
     password = _read_password(password_stdin)
     client = rt.anonymous_client()
+    portal_id = None  # a local portal's id is in its key already
+    if not rt.is_local:  # the token will only ever be sent back to a portal giving this same id
+        portal_id = rt.remote_portal_id(client)
+        if portal_id is None:
+            raise GkhError(f"{rt.url} gave no portal id (GET /api/v1/portal): it does not look like a gkh portal",
+                           ExitCode.UNREACHABLE, hint="check the portal's URL: gkh config get url")
     result = client.sign_in(user, password)
     CredentialStore().put(rt.profile, Credential(
         token=result["token"], login=result["user"]["login"], expires_at=result["expires_at"],
-        portal=client.portal_key, saved_at=rt.now.isoformat(timespec="seconds"),
+        portal=client.portal_key, saved_at=rt.now.isoformat(timespec="seconds"), portal_id=portal_id,
     ))
     say(f"gkh: signed in to {rt.url} as {result['user']['login']} ({result['user']['name']}, "
         f"{result['user']['role']}) on profile {rt.profile}; the sign-in lasts until {result['expires_at']} "
@@ -86,6 +92,11 @@ def logout() -> None:
     stored = store.get(rt.profile, client.portal_key)
     if stored is None:
         say(f"gkh: not signed in to {rt.url} on profile {rt.profile}")
+        return
+    if not rt.is_local and (stored.portal_id is None or stored.portal_id != rt.remote_portal_id(client)):
+        store.remove(rt.profile, client.portal_key)  # another portal answers there now: it must not see the token
+        say(f"gkh: forgot the token for {rt.url} (profile {rt.profile}) without sending it: the portal there now "
+            "is not the one that issued it")
         return
     client.set_token(stored.token)
     try:

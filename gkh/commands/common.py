@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -125,8 +126,35 @@ class Runtime:
             "log": _debug_log if GLOBALS.debug else None,
         }
         if self.is_local:
-            return Client.for_local(data_home(), self.now, **kwargs)
+            home = data_home()
+            self.check_data_home(home)
+            return Client.for_local(home, self.now, **kwargs)
         return Client(self.url, **kwargs)
+
+    def check_data_home(self, home: Path) -> None:
+        """One warning, once per command, when the data folder or the portal's files are open to others.
+        Opening the portal makes its files private; the folder is tightened only if it is gkh's default one."""
+        if self.__dict__.get("_home_checked"):
+            return
+        self._home_checked = True
+        from gkh.config._files import is_own_folder
+        from gkh.output import warn
+        from gkh.paths import default_data_home, open_to_others, portal_db, portal_files
+
+        loose = {p: _mode(p) for p in [home, *portal_files(portal_db(home))] if open_to_others(p)}
+        if not loose:
+            return
+        parts, step = [], ""
+        if folder_mode := loose.pop(home, None):
+            if is_own_folder(home, default_data_home()) and _chmod(home, folder_mode & ~0o077):
+                parts.append(f"the data folder {home} was open to others ({folder_mode:04o}): made it private")
+            else:  # a folder the user chose may be shared on purpose: theirs to change
+                parts.append(f"the data folder {home} is open to others ({folder_mode:04o})")
+                step = f"; run: chmod 700 {home}"
+        if loose:
+            files = ", ".join(f"{p.name} ({m:04o})" for p, m in loose.items())
+            parts.append(f"the portal's files {files} were open to others: made them private")
+        warn("; ".join(parts) + step)
 
     @cached_property
     def client(self) -> Client:
@@ -134,12 +162,18 @@ class Runtime:
         on a local demo portal only — the demo resident, signed in here and said so once."""
         client = self.anonymous_client()
         if token := os.environ.get("GKH_TOKEN"):
-            client.set_token(token)
+            client.set_token(token)  # given for this run: sent as is
             return client
         from gkh.config.credentials import CredentialStore
 
+        # Ask who answers at the URL before looking for a token: an unreachable portal is exit 6, not 4.
+        here = None if self.is_local else self.remote_portal_id(client)
         stored = CredentialStore().get(self.profile, client.portal_key)
         if stored is not None:
+            if not self.is_local and (stored.portal_id is None or stored.portal_id != here):
+                raise GkhError(f"the portal at {self.url} (id {_short(here)}) is not the one this token was "
+                               f"issued by (id {_short(stored.portal_id)}): the token was not sent", ExitCode.AUTH,
+                               hint=f"run: gkh --profile {self.profile} auth login")
             client.set_token(stored.token)
         elif self.is_local and client.portal.is_demo:
             self._sign_in_demo_resident(client)
@@ -147,6 +181,14 @@ class Runtime:
             raise GkhError(f"not signed in to {self.url} (profile {self.profile})", ExitCode.AUTH,
                            hint=f"run: gkh --profile {self.profile} auth login")
         return client
+
+    def remote_portal_id(self, client: Client) -> str | None:
+        """The id the portal at the URL gives (public GET /portal), asked once per run; None if it gives none."""
+        if "_remote_portal_id" not in self.__dict__:
+            info = client.portal_info()
+            portal_id = info.get("id") if isinstance(info, dict) else None
+            self._remote_portal_id = portal_id if isinstance(portal_id, str) and portal_id else None
+        return self._remote_portal_id
 
     def _sign_in_demo_resident(self, client: Client) -> None:
         from gkh.config.credentials import Credential, CredentialStore
@@ -160,6 +202,30 @@ class Runtime:
         ))
         say(f"gkh: signed in to the local demo portal as its demo resident ({DEMO_RESIDENT_LOGIN}); "
             "`gkh auth login --user LOGIN` signs in as someone else")
+
+
+def _short(portal_id: str | None) -> str:
+    """A portal id as a person compares it: its first 8 characters, nothing a terminal would act on."""
+    if not portal_id:
+        return "not recorded"
+    return "".join(c if c.isalnum() else "?" for c in portal_id[:8])
+
+
+def _mode(path: Path) -> int:
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0
+
+
+def _chmod(path: Path, mode: int) -> bool:
+    try:
+        os.chmod(path, mode)
+    except OSError:
+        return False
+    return True
 
 
 def _debug_log(line: str) -> None:

@@ -21,7 +21,10 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 def _portal():
     from gkh.server.local import Portal
 
-    return Portal(data_home(), runtime().now)
+    rt = runtime()
+    home = data_home()
+    rt.check_data_home(home)
+    return Portal(home, rt.now)
 
 
 @app.command()
@@ -85,9 +88,17 @@ def backup(
     force: bool = typer.Option(False, "--force", help="Overwrite FILE if it exists."),
 ) -> None:
     """Write a consistent copy of the portal's database (SQLite's backup API; safe while it runs)."""
-    if file.exists() and not force:
-        raise GkhError(f"{file} already exists: choose another name or add --force", ExitCode.USAGE)
-    if file.exists():
-        file.unlink()
-    _portal().backup(file)
-    print(f"gkh: portal backed up to {file}", file=sys.stderr)
+    import sqlite3
+
+    from gkh.server.local import BackupRefused
+
+    portal = _portal()
+    try:
+        written = portal.backup(file, overwrite=force)  # checks the target first: never the live file, never a device
+    except BackupRefused as refused:
+        raise GkhError(str(refused), ExitCode.USAGE) from None
+    except (OSError, sqlite3.Error) as error:
+        raise GkhError(f"cannot write the backup {file}: {getattr(error, 'strerror', None) or error}") from None
+    finally:
+        portal.close()
+    print(f"gkh: portal backed up to {written}", file=sys.stderr)

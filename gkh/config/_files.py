@@ -38,10 +38,15 @@ def ensure_private_folder(folder: Path) -> None:
 
 
 def _is_own_config_folder(folder: Path) -> bool:
-    """Only gkh's config folder, owned by us, and never a shared (sticky) folder or the home folder itself:
-    GKH_CONFIG_DIR may point anywhere, and chmod-ing /tmp or ~ would break other programs."""
+    return is_own_folder(folder, config_home())
+
+
+def is_own_folder(folder: Path, own: Path) -> bool:
+    """Only gkh's own folder `own` (its config or its default data folder), owned by us, and never a shared
+    (sticky) folder or the home folder itself: GKH_CONFIG_DIR and GKH_HOME may point anywhere, and chmod-ing
+    /tmp or ~ would break other programs."""
     try:
-        if folder.resolve() != config_home().resolve() or folder.resolve() == Path.home().resolve():
+        if folder.resolve() != own.resolve() or folder.resolve() == Path.home().resolve():
             return False
         info = os.stat(folder)
     except (OSError, RuntimeError):

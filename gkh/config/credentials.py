@@ -6,13 +6,18 @@ The file is `credentials.json` in the config folder, mode 0600 in a folder of mo
     {"version": 1, "profiles": {"<profile>": {"<portal>": {"token": ..., "login": ..., ...}}}}
 
 where <portal> is the client's key for the portal: "local:<portal id>" or the normalised URL
-(gkh.config.settings.normalise_url). Every change is a locked read-modify-write ending in an atomic
-replace. Nothing here logs or prints a token.
+(gkh.config.settings.normalise_url). An entry for a URL also holds "portal_id", the id the portal there
+gave at sign-in (GET /portal): another server later answering at the same URL does not get the token.
+Entries saved before it are read, with portal_id None. Every change is a locked read-modify-write ending
+in an atomic replace. A file others can read is refused when its tokens are wanted (as ssh ignores such a
+key file); the next write makes it 0600 again. Nothing here logs or prints a token.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +38,11 @@ class Credential:
     expires_at: str | None  # ISO 8601 with offset, as the portal gave it
     portal: str  # "local:<portal id>" or a normalised URL
     saved_at: str  # ISO 8601, the caller's `now`
+    portal_id: str | None = None  # for a URL: the id of the portal that issued the token (None: not recorded)
 
     def __repr__(self) -> str:
         return (f"Credential(token='***', login={self.login!r}, expires_at={self.expires_at!r}, "
-                f"portal={self.portal!r}, saved_at={self.saved_at!r})")
+                f"portal={self.portal!r}, saved_at={self.saved_at!r}, portal_id={self.portal_id!r})")
 
     __str__ = __repr__
 
@@ -56,8 +62,9 @@ class CredentialStore:
         """The token stored for this profile and this portal, or None (never one from another portal)."""
         check_profile_name(profile)
         path = self.path
+        _refuse_if_open_to_others(path)
         entry = self._read(path)["profiles"].get(profile, {}).get(portal)
-        return None if entry is None else Credential(portal=portal, **{f: entry[f] for f in _FIELDS})
+        return None if entry is None else _credential(portal, entry)
 
     def put(self, profile: str, credential: Credential) -> None:
         """Store (or replace) the profile's token for credential.portal."""
@@ -69,9 +76,10 @@ class CredentialStore:
         path = self.path
         with locked(path):
             document = self._read(path)
-            document["profiles"].setdefault(profile, {})[credential.portal] = {
-                f: getattr(credential, f) for f in _FIELDS
-            }
+            entry = {f: getattr(credential, f) for f in _FIELDS}
+            if credential.portal_id is not None:
+                entry["portal_id"] = credential.portal_id
+            document["profiles"].setdefault(profile, {})[credential.portal] = entry
             self._write(path, document)
 
     def remove(self, profile: str, portal: str) -> bool:
@@ -94,9 +102,9 @@ class CredentialStore:
     def for_profile(self, profile: str) -> list[Credential]:
         """Every token the profile holds, one per portal, sorted by portal."""
         check_profile_name(profile)
+        _refuse_if_open_to_others(self.path)
         portals = self._read(self.path)["profiles"].get(profile, {})
-        return [Credential(portal=portal, **{f: entry[f] for f in _FIELDS})
-                for portal, entry in sorted(portals.items())]
+        return [_credential(portal, entry) for portal, entry in sorted(portals.items())]
 
     # ---- the file
 
@@ -135,11 +143,27 @@ class CredentialStore:
         write_private_file(path, text.encode("utf-8"))
 
 
+def _credential(portal: str, entry: dict) -> Credential:
+    return Credential(portal=portal, portal_id=entry.get("portal_id"), **{f: entry[f] for f in _FIELDS})
+
+
 def _is_entry(entry: object) -> bool:
     if not isinstance(entry, dict):
         return False
     return (all(isinstance(entry.get(f), str) for f in ("token", "login", "saved_at"))
-            and isinstance(entry.get("expires_at", None), str | None) and "expires_at" in entry)
+            and isinstance(entry.get("expires_at", None), str | None) and "expires_at" in entry
+            and isinstance(entry.get("portal_id"), str | None))
+
+
+def _refuse_if_open_to_others(path: Path) -> None:
+    """Tokens others could have read are not used (as ssh ignores a key file others can read)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return  # missing (nothing to use), or unreadable: reading it says so in one line
+    if mode & 0o077:
+        raise GkhError(f"{path} is open to others (mode {mode:04o}): its tokens are not used", ExitCode.AUTH,
+                       hint=f"run: chmod 600 {path}")
 
 
 def _corrupt(path: Path, what: str) -> GkhError:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
+import stat
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
-from gkh.paths import portal_db
+from gkh.paths import portal_db, portal_files
 from gkh.server import auth
-from gkh.server.store import Store, file_lock, open_portal
+from gkh.server.store import PRIVATE_FILE, Store, file_lock, open_portal, private_folder
 
 
 class Portal:
@@ -46,11 +49,50 @@ class Portal:
             user_id = tx.execute("SELECT id FROM users WHERE login = ?", (DEMO_RESIDENT_LOGIN,)).fetchone()[0]
             return auth.issue_token(tx, user_id, now)
 
-    def backup(self, target: Path) -> None:
-        """A consistent copy through SQLite's backup API (a file copy could tear a live WAL database)."""
-        with sqlite3.connect(target) as dest:
-            self.store.connection().backup(dest)
-        dest.close()
+    def backup(self, target: Path, *, overwrite: bool = False) -> Path:
+        """Write a consistent copy through SQLite's backup API (a file copy could tear a live WAL database),
+        all or nothing: a 0600 temporary file beside the target, fsync, then one rename. Returns where it went
+        (a symlink's target). Raises BackupRefused before touching anything when the target is no place for it."""
+        target = self._backup_target(target, overwrite)
+        temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        try:
+            os.fchmod(fd, PRIVATE_FILE)  # exactly 0600 whatever the umask: the copy holds the same personal data
+            dest = sqlite3.connect(temp)
+            try:
+                self.store.connection().backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, not a WAL database
+            finally:
+                dest.close()
+            os.fsync(fd)
+            os.replace(temp, target)
+        except BaseException:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with suppress(OSError):
+                    os.unlink(f"{temp}{suffix}")
+            raise
+        finally:
+            os.close(fd)
+        _fsync_folder(target.parent)  # the rename itself survives a crash
+        return target
+
+    def _backup_target(self, target: Path, overwrite: bool) -> Path:
+        """The real path to write (symlinks followed), or BackupRefused naming why not."""
+        real = Path(os.path.realpath(target))
+        for own in portal_files(self.store.path):
+            if real == Path(os.path.realpath(own)) or (own.exists() and real.exists() and os.path.samefile(real, own)):
+                raise BackupRefused(f"{target} is the live portal's {own.name}: choose a file outside the portal")
+        try:
+            info = os.stat(real)
+        except FileNotFoundError:
+            if not real.parent.is_dir():
+                raise BackupRefused(f"{target}: the folder {real.parent} does not exist: create it first") from None
+            return real
+        if not stat.S_ISREG(info.st_mode):
+            raise BackupRefused(f"{target} is {_kind(info.st_mode)}, not a regular file: choose a file path")
+        if not overwrite:
+            raise BackupRefused(f"{target} already exists: choose another name or add --force")
+        return real
 
     def close(self) -> None:
         self.store.close()
@@ -59,9 +101,27 @@ class Portal:
 def reset_portal(home: Path) -> None:
     """Delete the portal's database so the next use creates a fresh demo world."""
     db = portal_db(home)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(db.parent)
     with file_lock(db.with_name(db.name + ".lock")):
-        for suffix in ("", "-wal", "-shm"):
-            path = db.with_name(db.name + suffix)
+        for path in portal_files(db)[:3]:  # not the lock file we hold
             if path.exists():
                 os.remove(path)
+
+
+class BackupRefused(ValueError):
+    """The backup's target is no place for a backup: the live database, a device, a folder, an existing file."""
+
+
+def _kind(mode: int) -> str:
+    kinds = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a pipe",
+             stat.S_IFSOCK: "a socket"}
+    return kinds.get(stat.S_IFMT(mode), "a special file")
+
+
+def _fsync_folder(folder: Path) -> None:
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

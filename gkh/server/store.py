@@ -10,14 +10,19 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gkh.paths import portal_files
+
 BUSY_TIMEOUT_MS = 15_000
+PRIVATE_FILE = 0o600  # the portal holds personal data: its files are its owner's alone
+PRIVATE_FOLDER = 0o700
 
 
 def stamp(moment: datetime) -> str:
@@ -264,8 +269,9 @@ def migrations() -> list[Migration]:
 @contextmanager
 def file_lock(path: Path) -> Iterator[None]:
     """An exclusive lock between processes (two first uses at once create one world)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     try:
+        _tighten_fd(fd)  # the umask or an older gkh may have left it open to others
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
@@ -273,9 +279,56 @@ def file_lock(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def private_folder(folder: Path) -> None:
+    """Create the folder with mode 0700 whatever the umask; an existing one is left as it is (GKH_HOME may be
+    a folder the user shares on purpose: the command layer warns about it)."""
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=PRIVATE_FOLDER)
+    except FileExistsError:
+        if folder.is_dir():
+            return  # another process made it a moment ago
+        raise
+    os.chmod(folder, PRIVATE_FOLDER)  # mkdir's mode is filtered by the umask
+
+
+def tighten(path: Path) -> None:
+    """Take group and others' bits off one of the portal's own files (missing, or not ours: left alone)."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode) and info.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
+    except OSError:
+        pass
+
+
+def _tighten_fd(fd: int) -> None:
+    mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    if mode & 0o077:
+        with suppress(OSError):
+            os.fchmod(fd, mode & ~0o077)
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty file of mode 0600 (SQLite takes an empty file for a new database); an existing one is kept."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE)  # exactly 0600 whatever the umask
+    finally:
+        os.close(fd)
+
+
 def open_portal(db_path: Path, now: datetime) -> Store:
     """Open the portal's database, creating it with the demo world on first use, migrating it if old."""
-    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(db_path.parent)
+    _create_private_file(db_path)  # before SQLite opens it: its -wal and -shm take the main file's mode
+    for path in portal_files(db_path):
+        tighten(path)
     store = Store(db_path)
     conn = store.connection()
     if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:

@@ -145,3 +145,23 @@ def test_login_asks_for_the_password_at_a_terminal_without_echoing_it(home):
 def test_no_input_never_prompts_even_at_a_terminal(home):
     result = gkh("--no-input", "auth", "login", "--user", "uk-staff", input="uk-staff-demo-2026\n", tty=True)
     assert result.exit_code == 2 and "--password-stdin" in result.stderr
+
+
+def test_credentials_others_can_read_are_refused_until_a_new_login(home, tmp_path):
+    login("staff", "uk-staff")
+    creds = tmp_path / "config" / "credentials.json"
+    os.chmod(creds, 0o644)
+    result = gkh("--profile", "staff", "auth", "status")
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr == (f"gkh: {creds} is open to others (mode 0644): its tokens are not used "
+                             f"(run: chmod 600 {creds})\n")
+    login("staff", "uk-staff")  # rewriting the file makes it private again
+    assert mode(creds) == 0o600
+    assert gkh_json("--profile", "staff", "auth", "status")["login"] == "uk-staff"
+
+
+def test_a_login_on_an_http_portal_records_the_portals_id(home, http_portal, portal, tmp_path):
+    assert gkh("--profile", "remote", "config", "set", "url", http_portal).exit_code == 0
+    login("remote", "ivanov")
+    entries = json.loads((tmp_path / "config" / "credentials.json").read_text())["profiles"]["remote"]
+    assert [e["portal_id"] for e in entries.values()] == [portal.portal_id]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
+from cli_helpers import gkh_json
 from typer.testing import CliRunner
 
 from gkh.cli import app
@@ -78,6 +82,122 @@ def test_backup_writes_a_consistent_copy_and_will_not_overwrite(home, tmp_path):
     again = gkh("server", "backup", str(target))
     assert again.exit_code == 2 and "already exists" in again.stderr
     assert gkh("server", "backup", str(target), "--force").exit_code == 0
+
+
+def store_a_reading(home: Path) -> tuple[str, str]:
+    """Submit a reading through the CLI (the live data a bad backup would destroy): (meter id, period)."""
+    meter = gkh_json("meter", "list")[0]
+    value = Decimal(meter["last_reading"]["values"]["T1"]) + 1
+    result = gkh("meter", "submit", meter["id"], str(value), "--json")
+    assert result.exit_code == 0, result.stderr
+    return meter["id"], json.loads(result.stdout)["period"]
+
+
+def reading_is_there(home: Path, reading: tuple[str, str]) -> bool:
+    with sqlite3.connect(home / "portal.sqlite3") as conn:
+        count = conn.execute("SELECT count(*) FROM readings WHERE meter_id = ? AND period = ?", reading).fetchone()[0]
+    return count == 1
+
+
+def one_line(text: str) -> str:
+    assert len(text.splitlines()) == 1, text
+    return text
+
+
+def test_backup_is_private_self_contained_and_has_the_latest_data(home, tmp_path):
+    reading = store_a_reading(home)
+    target = tmp_path / "backups" / "copy.sqlite3"
+    target.parent.mkdir()
+    old_umask = os.umask(0o022)
+    try:
+        result = gkh("server", "backup", str(target))
+    finally:
+        os.umask(old_umask)
+    assert result.exit_code == 0, result.stderr
+    assert oct(os.stat(target).st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["copy.sqlite3"]  # no temp, no -wal beside it
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("SELECT count(*) FROM readings WHERE meter_id = ? AND period = ?", reading).fetchone()[0]
+
+
+@pytest.mark.parametrize("name", ["portal.sqlite3", "portal.sqlite3-wal", "portal.sqlite3-shm", "portal.sqlite3.lock",
+                                  "symlink", "hardlink"])
+def test_backup_never_overwrites_the_live_database_or_its_siblings(home, tmp_path, name):
+    reading = store_a_reading(home)
+    before = portal_id(home)
+    target = home / name
+    if name == "symlink":
+        target = tmp_path / "latest.sqlite3"
+        target.symlink_to(home / "portal.sqlite3")
+    elif name == "hardlink":
+        target = tmp_path / "same.sqlite3"
+        os.link(home / "portal.sqlite3", target)
+    result = gkh("server", "backup", str(target), "--force")
+    assert result.exit_code == 2
+    assert "live portal" in one_line(result.stderr) and str(target) in result.stderr
+    assert portal_id(home) == before and reading_is_there(home, reading)
+    assert gkh("meter", "history", reading[0]).exit_code == 0
+
+
+def a_device(tmp_path: Path) -> Path:
+    """/dev/null, or as root (who could delete it if the check regressed) a null device of our own."""
+    if os.geteuid() != 0:
+        return Path("/dev/null")
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    return device
+
+
+@pytest.mark.parametrize("kind", ["device", "folder", "fifo", "no folder"])
+def test_backup_refuses_what_is_not_a_regular_file(home, tmp_path, kind):
+    reading = store_a_reading(home)
+    target = a_device(tmp_path) if kind == "device" else {
+        "folder": tmp_path / "dir", "fifo": tmp_path / "pipe", "no folder": tmp_path / "missing" / "copy.sqlite3"}[kind]
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    result = gkh("server", "backup", str(target), "--force")
+    assert result.exit_code == 2
+    assert str(target) in one_line(result.stderr) and "Traceback" not in result.stderr
+    assert reading_is_there(home, reading)
+    if kind == "device":
+        assert stat.S_ISCHR(os.stat(target).st_mode)
+    elif kind == "folder":
+        assert target.is_dir() and list(target.iterdir()) == []
+    elif kind == "fifo":
+        assert stat.S_ISFIFO(os.stat(target).st_mode)
+    else:
+        assert not target.parent.exists()
+
+
+def test_a_failed_backup_leaves_the_old_one_intact_and_no_half_file(home, tmp_path, monkeypatch):
+    target = tmp_path / "copy.sqlite3"
+    assert gkh("server", "backup", str(target)).exit_code == 0
+    old = target.read_bytes()
+    store_a_reading(home)
+
+    def disk_fails(fd):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr("gkh.server.local.os.fsync", disk_fails)
+    result = gkh("server", "backup", str(target), "--force")
+    assert result.exit_code == 1
+    assert one_line(result.stderr) == f"gkh: cannot write the backup {target}: Input/output error\n"
+    assert target.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home" and p.name != "config") == ["copy.sqlite3"]
+
+
+def test_backup_through_a_symlink_replaces_the_file_it_points_to(home, tmp_path):
+    real = tmp_path / "real.sqlite3"
+    real.write_bytes(b"")
+    link = tmp_path / "latest.sqlite3"
+    link.symlink_to(real)
+    result = gkh("server", "backup", str(link), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and real.stat().st_size > 0
+    assert f"backed up to {real}" in result.stderr
 
 
 def test_a_malformed_clock_is_a_usage_error(home, monkeypatch):

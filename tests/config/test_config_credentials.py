@@ -133,11 +133,14 @@ def test_the_token_is_absent_from_repr_and_str():
 
 @pytest.mark.parametrize("content", [b"{not json", b"", b"[]", b'{"version": 1, "profiles": []}',
                                      b'{"version": 1, "profiles": {"local": {"x": {"login": "a"}}}}',
+                                     b'{"version": 1, "profiles": {"local": {"x": {"token": "t", "login": "a", '
+                                     b'"saved_at": "s", "expires_at": null, "portal_id": 5}}}}',
                                      b"\xff\xfe"])
 def test_a_corrupt_file_is_an_error_naming_the_file_and_is_never_wiped(config_dir, content):
     config_dir.mkdir()
     path = config_dir / "credentials.json"
     path.write_bytes(content)
+    os.chmod(path, 0o600)  # only the damage is under test here
     store = CredentialStore()
     for call in (lambda: store.get("local", PORTAL_A), lambda: store.put("local", credential()),
                  lambda: store.remove("local", PORTAL_A), lambda: store.for_profile("local")):
@@ -149,9 +152,46 @@ def test_a_corrupt_file_is_an_error_naming_the_file_and_is_never_wiped(config_di
     assert path.read_bytes() == content
 
 
+def test_the_issuing_portals_id_is_kept_with_a_url_token(config_dir):
+    store = CredentialStore()
+    store.put("remote", Credential(token="tok", login="ivanov", expires_at=None, portal=PORTAL_A,
+                                   saved_at="2026-11-20T12:00:00+03:00", portal_id="5f3a9c1e0b7d4a26"))
+    assert store.get("remote", PORTAL_A).portal_id == "5f3a9c1e0b7d4a26"
+    entry = json.loads((config_dir / "credentials.json").read_text())["profiles"]["remote"][PORTAL_A]
+    assert entry["portal_id"] == "5f3a9c1e0b7d4a26"
+
+
+def test_an_entry_saved_before_portal_ids_is_still_read(config_dir):
+    config_dir.mkdir(mode=0o700)
+    path = config_dir / "credentials.json"
+    path.write_text(json.dumps({"version": 1, "profiles": {"remote": {PORTAL_A: {
+        "token": "old", "login": "ivanov", "expires_at": None, "saved_at": "2026-01-01T00:00:00+03:00"}}}}))
+    os.chmod(path, 0o600)
+    old = CredentialStore().get("remote", PORTAL_A)
+    assert (old.token, old.portal_id) == ("old", None)
+
+
+@pytest.mark.parametrize("loose", [0o644, 0o640, 0o604, 0o660])
+def test_a_file_others_can_read_is_refused_until_it_is_rewritten(config_dir, loose):
+    store = CredentialStore()
+    store.put("local", credential())
+    path = config_dir / "credentials.json"
+    os.chmod(path, loose)
+    for call in (lambda: store.get("local", PORTAL_A), lambda: store.for_profile("local")):
+        with pytest.raises(GkhError) as caught:
+            call()
+        assert caught.value.exit_code == ExitCode.AUTH
+        assert caught.value.message == f"{path} is open to others (mode {loose:04o}): its tokens are not used"
+        assert caught.value.hint == f"run: chmod 600 {path}"
+    store.put("local", credential(PORTAL_B))  # a sign-in rewrites the file, 0600
+    assert mode(path) == 0o600
+    assert store.get("local", PORTAL_A) == credential()
+
+
 def test_a_file_from_a_newer_gkh_is_refused(config_dir):
     config_dir.mkdir()
     (config_dir / "credentials.json").write_text('{"version": 2, "profiles": {}}')
+    os.chmod(config_dir / "credentials.json", 0o600)
     with pytest.raises(GkhError, match="format version 2"):
         CredentialStore().get("local", PORTAL_A)
 
