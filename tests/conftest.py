@@ -13,7 +13,7 @@ import pytest
 # Cheap password hashing for every portal the suite creates, subprocesses included.
 os.environ["GKH_PASSWORD_COST"] = "4"
 
-from gkh_testing import SEED_NOW  # noqa: E402  (after the cost is set)
+from gkh_testing import SEED_NOW, stop_waitress  # noqa: E402  (after the cost is set)
 
 
 @pytest.fixture(scope="session")
@@ -63,17 +63,3 @@ def http_portal(portal):
     yield f"http://127.0.0.1:{server.effective_port}"
     stop_waitress(server)
     thread.join(timeout=5)
-
-
-def stop_waitress(server) -> None:
-    """Close every channel from inside the serving loop (its trigger runs thunks there), so it ends."""
-
-    def close_all() -> None:
-        for channel in list(server._map.values()):
-            channel.handle_close()
-
-    try:
-        server.trigger.pull_trigger(close_all)
-    except OSError:  # the trigger is closed already: the loop has ended or is ending by itself
-        pass
-    server.task_dispatcher.shutdown()

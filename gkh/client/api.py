@@ -28,6 +28,7 @@ from requests.models import PreparedRequest
 
 from gkh import __version__
 from gkh.client.errors import (
+    TOO_MANY_ATTEMPTS,
     InvalidRequest,
     PortalError,
     PortalUnusable,
@@ -118,7 +119,9 @@ def _retryable_failure(error: requests.exceptions.RequestException) -> bool:
 
 def _retryable_status(error: PortalError) -> bool:
     status = error.status or 0
-    return status == 429 or status >= 500 or (status == 409 and error.code == "in_progress")
+    if status == 429:
+        return error.code != TOO_MANY_ATTEMPTS
+    return status >= 500 or (status == 409 and error.code == "in_progress")
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

@@ -85,6 +85,11 @@ _CODES = {
 }
 
 
+# 429 for failed sign-ins or link attempts past the portal's limit: waiting seconds will not help, so it is
+# refused (exit 5) with the portal's "try again in N minutes", never retried like a busy portal's 429.
+TOO_MANY_ATTEMPTS = "too_many_attempts"
+
+
 def error_class(status: int, code: str) -> type[PortalError]:
     """Which typed error an HTTP status (and, for 409, the error code) stands for."""
     if status == 401:
@@ -95,7 +100,7 @@ def error_class(status: int, code: str) -> type[PortalError]:
         return NotFound
     if status == 409:
         return ServerError if code == "in_progress" else Refused
-    if status == 422:
+    if status == 422 or (status == 429 and code == TOO_MANY_ATTEMPTS):
         return Refused
     if status == 429 or status >= 500:
         return ServerError

@@ -203,3 +203,16 @@ def test_staff_see_all_2524_accounts_in_every_format(home):
     assert len(gkh("--profile", "staff", "account", "list", "-o", "tsv").stdout.splitlines()) == 2525
     assert len(gkh("--profile", "staff", "account", "list", tty=True).stdout.splitlines()) == 2526
     assert len(gkh_json("--profile", "staff", "account", "list", "--limit", "1500")) == 1500
+
+
+def test_after_five_wrong_links_the_sixth_is_refused_with_5_and_when_to_try_again(home):
+    login("petrova", "petrova")
+    for _ in range(5):
+        wrong = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", PETROVA,
+                    "--payer", "Сидорова")
+        assert wrong.exit_code == 1, wrong.stderr
+    locked = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", PETROVA,
+                 "--payer", "Петрова")
+    assert locked.exit_code == 5
+    assert locked.stderr == "gkh: too many failed attempts to link an account: try again in 60 minutes\n"
+    assert petrova_links(home) == []

@@ -76,6 +76,15 @@ def test_retry_after_in_seconds_is_the_wait(stub, client, sleeps):
     assert sleeps == [3.0]
 
 
+def test_a_lockout_for_too_many_failed_attempts_is_refused_at_once_not_retried(stub, client, sleeps):
+    stub.post(f"{API}/auth/token", status=429, headers={"Retry-After": "840"},
+              json=error_body("too_many_attempts", "too many failed sign-ins for this login: try again in 14 minutes"))
+    with pytest.raises(Refused) as caught:
+        client.sign_in("ivanov", "secret")
+    assert "14 minutes" in caught.value.message
+    assert sleeps == [] and len(stub.calls) == 1
+
+
 def test_retry_after_is_capped(stub, client, sleeps):
     stub.get(f"{API}/me", status=503, headers={"Retry-After": "3600"})
     stub.get(f"{API}/me", json={})
