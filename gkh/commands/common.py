@@ -36,7 +36,21 @@ GLOBALS = Globals()
 
 OutputOpt = typer.Option(None, "--output", "-o", help="Output format: table, json, csv or tsv.")
 JsonOpt = typer.Option(False, "--json", help="JSON output (the same as -o json).")
-LimitOpt = typer.Option(None, "--limit", min=1, help="At most this many items (default: all of them).")
+def whole_number(low: int, high: int | None = None):
+    """An option's parser for a whole number in [low, high], ASCII digits only (int() takes '١٢' and '²')."""
+
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.isdigit()) or len(text) > 9:
+            raise typer.BadParameter(f"{text!r} is not a whole number")
+        if int(text) < low or (high is not None and int(text) > high):
+            raise typer.BadParameter(f"{text} is not in the range {low}…{high}" if high else f"{text} is below {low}")
+        return int(text)
+
+    return parse
+
+
+LimitOpt = typer.Option(None, "--limit", parser=whole_number(1), metavar="N",
+                        help="At most this many items (default: all of them).")
 DryRunOpt = typer.Option(False, "--dry-run", help="Let the portal check everything, and change nothing.")
 
 

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, runtime, say, show
+from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, runtime, say, show, whole_number
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
                   no_args_is_help=True)
@@ -66,7 +66,8 @@ def submit(
 @app.command()
 def history(
     meter: str = MeterArg,
-    months: int = typer.Option(12, "--months", min=1, max=120, help="How many months back."),
+    months: int = typer.Option("12", "--months", parser=whole_number(1, 120), metavar="1…120",
+                               help="How many months back."),
     chart: bool = typer.Option(False, "--chart", help="Draw monthly consumption as a bar chart."),
     output: str = OutputOpt,
     as_json: bool = JsonOpt,
@@ -75,9 +76,11 @@ def history(
     client = runtime().client
     readings = client.meter_history(meter, months=months)
     if chart:
+        from gkh.output import printable  # the periods and the unit come from the portal
+
         unit = client.meter(meter)["unit"]
         for line in consumption_chart(readings, unit):
-            print(line)
+            print(printable(line))
         return
     show(readings, output, as_json, empty="no readings in that time")
 

@@ -19,12 +19,12 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 
 
 def _portal():
-    from gkh.server.local import Portal
+    from gkh.client.api import open_local_portal  # a store that cannot be used is one line and exit 6
 
     rt = runtime()
     home = data_home()
     rt.check_data_home(home)
-    return Portal(home, rt.now)
+    return open_local_portal(home, rt.now)
 
 
 @app.command()

@@ -112,6 +112,13 @@ CASES = [
     case("debug-not-found-with-esc", ["--debug", "meter", "history", ESC_TITLE], 1),
     # the local portal's store: corrupt, not a folder, a folder where its file should be, unwritable
     case("home-corrupt-db", ["meter", "list"], 6, setup=_garbage_db),
+    # option numbers: int() would take other scripts' digits and superscripts
+    case("months-arabic-indic", ["meter", "history", "M-000023", "--months", "١٢"], 2),
+    case("months-superscript", ["meter", "history", "M-000023", "--months", "²"], 2),
+    case("limit-fullwidth", ["account", "list", "--limit", "１"], 2),
+    case("limit-huge", ["account", "list", "--limit", "9" * 40], 2),
+    case("home-corrupt-db-server-users", ["server", "users"], 6, setup=_garbage_db),
+    case("home-is-a-file-server-backup", ["server", "backup", "copy.sqlite3"], 6, setup=_home_is_a_file),
     case("home-is-a-file", ["meter", "list"], 6, setup=_home_is_a_file),
     case("home-under-a-file", ["meter", "list"], 6, setup=_home_under_a_file),
     case("home-db-is-a-folder", ["meter", "list"], 6, setup=_db_is_a_folder),
