@@ -10,7 +10,13 @@ import falcon
 
 from gkh.domain.errors import InvalidInput
 from gkh.server import auth
-from gkh.server.http import handle_invalid_input, handle_unexpected, request_now, serialize_error
+from gkh.server.http import (
+    check_header_sizes,
+    handle_invalid_input,
+    handle_unexpected,
+    request_now,
+    serialize_error,
+)
 from gkh.domain.readings import ReadingRefused
 from gkh.server.routes import accounts, addresses, meters, session
 from gkh.server.store import Store
@@ -26,6 +32,7 @@ class RequestContext:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.request_id = secrets.token_hex(8)
+        check_header_sizes(req)
         req.context.now = request_now()
 
     def process_resource(self, req, resp, resource, params) -> None:

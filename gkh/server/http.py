@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,17 @@ from gkh.clock import current_now
 from gkh.domain.errors import InvalidInput
 
 MAX_JSON_BODY = 1024 * 1024
+MAX_JSON_DEPTH = 32  # far deeper than any body the portal takes; whatever walks a body later stays shallow
+MAX_HEADER_FIELD = 8 * 1024  # as nginx and Apache; serve.py gives waitress a larger header limit
+MAX_HEADERS = 64 * 1024
+MAX_CURSOR = 1024  # the portal's own cursors are a few dozen characters
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000  # the official API's own batch limit
+ECHO_MAX = 64
+INT64 = range(-(2**63), 2**63)  # what SQLite can bind as an INTEGER
+
+# Lone surrogates can be written in JSON ("\ud800") but are not text: they cannot be stored or sent as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _CODES = {
     400: "invalid",
@@ -29,9 +39,25 @@ _CODES = {
     415: "unsupported_media_type",
     422: "refused",
     429: "too_many_requests",
+    431: "headers_too_large",
     500: "internal",
+    501: "not_implemented",
     503: "unavailable",
 }
+
+
+def error_code(status: int) -> str:
+    """The error code of a status the portal did not name itself (Falcon's and waitress's own errors)."""
+    return _CODES.get(status, "error")
+
+
+def echo(value: object) -> str:
+    """A caller's input shown in a message: one line, at most ECHO_MAX characters, then "…"."""
+    text = value if isinstance(value, str) else str(value)
+    cut = text[:ECHO_MAX]
+    # Control, invisible and surrogate characters escaped: the message stays one printable line.
+    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in cut)
+    return shown + ("…" if len(text) > ECHO_MAX else "")
 
 
 class ApiError(falcon.HTTPError):
@@ -53,22 +79,28 @@ def not_found(message: str, code: str = "not_found") -> ApiError:
     return ApiError(404, code, message)
 
 
+def error_document(code: str, message: str, field: str | None, request_id: str | None) -> bytes:
+    """The one JSON error shape, as bytes; never fails, whatever text the message echoes."""
+    payload = {"code": code, "message": message, "field": field, "request_id": request_id}
+    # A lone surrogate that slipped into a message becomes a \udXXX escape instead of a crash.
+    return json.dumps({"error": payload}, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
 def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     """Every error, Falcon's own included, as {"error": {"code", "message", "field", "request_id"}}."""
     status = error.status_code
     if isinstance(error, ApiError):
         code, message, field = error.error_code, error.description, error.field
     else:
-        code = _CODES.get(status, "error")
+        code = error_code(status)
         message = error.description or error.title or falcon.code_to_http_status(status)
         field = None
         if status == 404:
-            message = f"no such route: {req.method} {req.path}"
+            message = f"no such route: {req.method} {echo(req.path)}"
         elif status == 405:
-            message = f"{req.method} is not allowed on {req.path}"
-    payload = {"code": code, "message": message, "field": field, "request_id": req.context.get("request_id")}
+            message = f"{req.method} is not allowed on {echo(req.path)}"
     resp.content_type = falcon.MEDIA_JSON
-    resp.data = json.dumps({"error": payload}, ensure_ascii=False).encode()
+    resp.data = error_document(code, message, field, req.context.get("request_id"))
 
 
 def handle_invalid_input(req, resp, error: InvalidInput, params) -> None:
@@ -92,20 +124,62 @@ def request_now() -> datetime:
         raise ApiError(500, "bad_clock", error.message, "GKH_NOW") from None
 
 
+def check_header_sizes(req: falcon.Request) -> None:
+    """Oversize headers get the portal's 431 naming the header (serve.py sets waitress's own limit higher)."""
+    total = 0
+    for name, value in req.headers.items():
+        total += len(name) + len(value)
+        if len(value) > MAX_HEADER_FIELD:
+            raise ApiError(431, "headers_too_large", f"the {name.title()} header is over {MAX_HEADER_FIELD} bytes",
+                           echo(name.title()))
+    if total > MAX_HEADERS:
+        raise ApiError(431, "headers_too_large", f"the request's headers are over {MAX_HEADERS} bytes in all")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # json.loads would take NaN and Infinity
+
+
 def json_body(req: falcon.Request) -> dict[str, Any]:
+    """The request's JSON object: at most MAX_JSON_BODY bytes, strict JSON, shallow, every string real text."""
+    too_large = ApiError(413, "too_large", f"the request body is over {MAX_JSON_BODY} bytes")
     if req.content_length and req.content_length > MAX_JSON_BODY:
-        raise ApiError(413, "too_large", f"the request body is over {MAX_JSON_BODY} bytes")
+        raise too_large
     if req.content_length and not (req.content_type or "").startswith(falcon.MEDIA_JSON):
         raise ApiError(415, "unsupported_media_type", "send the request body as application/json")
+    raw = req.bounded_stream.read(MAX_JSON_BODY + 1)  # bounded even without a Content-Length
+    if len(raw) > MAX_JSON_BODY:
+        raise too_large
+    if not raw:
+        raise invalid("the request needs a JSON object body")
     try:
-        body = req.get_media()
-    except falcon.MediaNotFoundError:
-        raise invalid("the request needs a JSON object body") from None
-    except falcon.MediaMalformedError:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # RecursionError: "[" × 100 000
         raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise invalid("the request body must be a JSON object")
+    _check_json_strings(body)
     return body
+
+
+def _check_json_strings(body: dict[str, Any]) -> None:
+    """Refuse lone surrogates anywhere in the body, naming the top-level field, and nesting deeper than allowed."""
+    stack: list[tuple[Any, str | None, int]] = []
+    for key, value in body.items():
+        field = None if _SURROGATE.search(key) else echo(key)  # a field name too is shown, never whole
+        stack += [(key, field, 1), (value, field, 1)]
+    while stack:
+        value, field, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise invalid(f"the request body is nested over {MAX_JSON_DEPTH} levels deep", field)
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                where = field if field is not None else "the request body"
+                raise invalid(f"{where} holds a lone surrogate (\\ud800–\\udfff), which is not text", field)
+        elif isinstance(value, dict):
+            stack += [(item, field, depth + 1) for pair in value.items() for item in pair]
+        elif isinstance(value, list):
+            stack += [(item, field, depth + 1) for item in value]
 
 
 def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -130,22 +204,38 @@ def flag(req: falcon.Request, name: str) -> bool:
     raise invalid(f"{name} must be true or false", name)
 
 
+def query_int(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter in [low, high]: ASCII digits only (int() also takes "١٢"), blank is an error."""
+    raw = req.get_param(name)
+    if raw is None:
+        return default
+    # The length check keeps int() cheap and below Python's limit on digits.
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(high)) \
+            or not low <= int(raw) <= high:
+        raise invalid(f"{name} must be a whole number from {low} to {high}; got \"{echo(raw)}\"", name)
+    return int(raw)
+
+
+def _cursor_value_fits(value: object, kind: type) -> bool:
+    if kind is int:  # bool is an int to Python, and SQLite binds only 64 bits
+        return type(value) is int and value in INT64
+    if kind is str:
+        return isinstance(value, str) and not _SURROGATE.search(value)
+    return isinstance(value, kind)
+
+
 class Page:
     """limit and cursor of a list request; the cursor is opaque to clients."""
 
     def __init__(self, req: falcon.Request):
-        raw_limit = req.get_param("limit")
-        try:
-            self.limit = int(raw_limit) if raw_limit is not None else DEFAULT_PAGE
-        except ValueError:
-            raise invalid("limit must be a whole number", "limit") from None
-        if not 1 <= self.limit <= MAX_PAGE:
-            raise invalid(f"limit must be between 1 and {MAX_PAGE}", "limit")
+        self.limit = query_int(req, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
         self.after: list | None = None
         if cursor := req.get_param("cursor"):
             try:
+                if len(cursor) > MAX_CURSOR:
+                    raise ValueError(cursor)
                 self.after = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=="))
-            except (binascii.Error, ValueError, UnicodeDecodeError):
+            except (binascii.Error, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
                 raise invalid("cursor is not one this portal gave out", "cursor") from None
             if not isinstance(self.after, list):
                 raise invalid("cursor is not one this portal gave out", "cursor")
@@ -155,7 +245,7 @@ class Page:
         if self.after is None:
             return start
         if len(self.after) != len(start) or not all(
-            isinstance(v, kinds[min(i, len(kinds) - 1)]) for i, v in enumerate(self.after)
+            _cursor_value_fits(v, kinds[min(i, len(kinds) - 1)]) for i, v in enumerate(self.after)
         ):
             raise invalid("cursor is not one this portal gave out", "cursor")
         return self.after

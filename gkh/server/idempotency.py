@@ -31,7 +31,8 @@ Work = Callable[[sqlite3.Connection], tuple[int, dict[str, Any]]]
 def _request_hash(req: falcon.Request, body: Any) -> str:
     query = sorted((k, v) for k, v in req.params.items() if k != "dry_run")
     canonical = json.dumps([req.method, req.path, query, body], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: hashing must never fail, even on text json_body would refuse.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _respond(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
@@ -42,19 +43,20 @@ def _respond(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
 def run_mutation(store: Store, req: falcon.Request, resp: falcon.Response, user_id: int, body: Any, work: Work) -> None:
     """Run `work` in one write transaction, honouring dry_run and the Idempotency-Key."""
     now = req.context.now
+    key = req.get_header("Idempotency-Key")
+    # Checked even when a dry run ignores it: a malformed key is the client's bug either way.
+    if key is not None and (not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable()):
+        raise invalid(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable ASCII characters", "Idempotency-Key")
     if flag(req, "dry_run"):
         with store.write(commit=False) as tx:
             status, result = work(tx)
         _respond(resp, status, {**result, "dry_run": True})
         return
-    key = req.get_header("Idempotency-Key")
     if key is None:
         with store.write() as tx:
             status, result = work(tx)
         _respond(resp, status, result)
         return
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise invalid(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable ASCII characters", "Idempotency-Key")
 
     request_hash = _request_hash(req, body)
     with store.write() as tx:

@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 from falcon import inspect
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gkh
+from gkh.domain import identifiers
+from gkh.domain.errors import InvalidInput
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -160,3 +164,38 @@ def test_only_public_resources_are_public_in_the_spec(portal, spec):
     for (method, path), resource in routes.items():
         if not getattr(resource, "public", False):
             assert (method, path) not in public
+
+
+# The spec's input patterns come from gkh/domain: whatever a pattern allows, the domain's parser accepts, and
+# the spellings people type (any case, Latin look-alikes, stray spaces) match the pattern.
+INPUT_PATTERNS = [  # (schema, parser, typed spellings it accepts, text it refuses)
+    ("ElsInput", "normalize_els", [" 77еж532838 ", "77EX532838", "77ЕЖ532838"],
+     ["77ЕЖ53283", "77ЖЖ5328381", "٧٧ЕЖ532838"]),
+    ("FiasGuidInput", "normalize_fias_guid",
+     [" 83804AC7-87c6-472e-a474-d02c6f740e9c", "83804ac787c6472ea474d02c6f740e9c"],
+     ["{83804ac7-87c6-472e-a474-d02c6f740e9c}", "83804ac7-87c6-472e-a474-d02c6f740e9"]),
+    ("LinkRequest/properties/izhku", "normalize_izhku", ["77да488933-01", "77ДА488933-01 "],
+     ["77ДА488933", "77ДА488933-1"]),
+]
+
+
+@pytest.mark.parametrize(("where", "parser", "accepted", "refused"), INPUT_PATTERNS,
+                         ids=[row[0] for row in INPUT_PATTERNS])
+def test_the_spec_input_patterns_agree_with_the_domain(spec, where, parser, accepted, refused):
+    pattern = resolve(spec, f"#/components/schemas/{where}")["pattern"]
+    parse = getattr(identifiers, parser)
+    for text in accepted:
+        assert re.search(pattern, text), text
+        parse(text)
+    for text in refused:
+        assert not re.search(pattern, text), text
+        with pytest.raises(InvalidInput):
+            parse(text)
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.from_regex(pattern))
+    def every_match_parses(text):
+        parse(text)
+
+    every_match_parses()

@@ -14,7 +14,7 @@ from gkh.domain import readings as rules
 from gkh.domain.dates import house_zone, local_date, period_of
 from gkh.domain.identifiers import normalize_els
 from gkh.server.auth import User
-from gkh.server.http import ApiError, Page, invalid, json_body, not_found
+from gkh.server.http import ApiError, Page, echo, invalid, json_body, not_found, query_int
 from gkh.server.idempotency import run_mutation
 from gkh.server.routes.accounts import visible_account_ids
 from gkh.server.store import Store, stamp
@@ -68,9 +68,9 @@ def find_meter(conn: sqlite3.Connection, user: User, meter: str) -> sqlite3.Row:
     rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ?",
                         (*params, meter.strip().upper() if column == "m.id" else meter.strip())).fetchall()
     if not rows:
-        raise not_found(f"no meter {meter} among yours", "meter_not_found")
+        raise not_found(f"no meter {echo(meter)} among yours", "meter_not_found")
     if len(rows) > 1:
-        raise invalid(f"serial number {meter} is on several of your meters ("
+        raise invalid(f"serial number {echo(meter)} is on several of your meters ("
                       + ", ".join(r["id"] for r in rows) + "): give the meter's id", "meter")
     return rows[0]
 
@@ -146,10 +146,7 @@ class MeterReadings:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, meter: str) -> None:
         """The last `months` periods' readings with their consumption, oldest first."""
-        months = req.get_param("months") or "12"
-        if not months.isdigit() or not 1 <= int(months) <= MAX_HISTORY_MONTHS:
-            raise invalid(f"months must be a whole number from 1 to {MAX_HISTORY_MONTHS}", "months")
-        months = int(months)
+        months = query_int(req, "months", 12, 1, MAX_HISTORY_MONTHS)
         with self.store.read() as conn:
             row = find_meter(conn, req.context.user, meter)
             today = _today(row, req.context.now)
