@@ -55,9 +55,9 @@ def portal(home):
 @pytest.fixture
 def http_portal(portal):
     """The portal served by waitress in a thread on a free loopback port; yields its base URL."""
-    import waitress
+    from gkh.server.serve import create_http_server
 
-    server = waitress.create_server(portal.app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
+    server = create_http_server(portal.app, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"

@@ -14,10 +14,6 @@ from gkh.paths import data_home
 
 app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
 
-# Above waitress's own limit only the app's JSON 413 would ever answer; uploads stay below it.
-MAX_REQUEST_BODY = 32 * 1024 * 1024
-
-
 def _portal():
     from gkh.client.api import open_local_portal  # a store that cannot be used is one line and exit 6
 
@@ -34,14 +30,12 @@ def run(
     threads: int = typer.Option(8, help="Worker threads."),
 ) -> None:
     """Serve the portal's API over HTTP (prints the URL it really listens on)."""
-    import waitress
+    from gkh.server.serve import create_http_server
 
     portal = _portal()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
-        server = waitress.create_server(
-            portal.app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BODY
-        )
+        server = create_http_server(portal.app, host=host, port=port, threads=threads)
     except OSError as error:
         raise GkhError(f"cannot listen on {host}:{port}: {error.strerror}", ExitCode.ERROR) from None
     print(f"http://{host}:{server.effective_port}", flush=True)

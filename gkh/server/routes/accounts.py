@@ -16,7 +16,7 @@ from gkh.domain.identifiers import (
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.server import throttle
 from gkh.server.auth import User
-from gkh.server.http import ApiError, Page, flag, invalid, json_body, not_found, text_field
+from gkh.server.http import ApiError, Page, echo, flag, invalid, json_body, not_found, text_field
 from gkh.server.idempotency import run_mutation
 from gkh.server.store import Store, stamp
 
@@ -76,7 +76,7 @@ def find_visible_account(conn: sqlite3.Connection, user: User, els: str) -> sqli
     sql, params = visible_accounts(user)
     row = conn.execute(sql + " AND a.els = ?", (*params, normalize_els(els))).fetchone()
     if row is None:
-        raise not_found(f"no account {els} among yours", "account_not_found")
+        raise not_found(f"no account {echo(els)} among yours", "account_not_found")
     return row
 
 
