@@ -103,7 +103,8 @@ def _strip_zeros(number: str) -> str:
     # "05" and "5" are the same house; the letter or slash part is kept as typed.
     m = _NUMBER_RE.match(number)
     assert m is not None
-    return str(int(m.group(0))) + number[m.end() :]
+    # lstrip, not int(): int() raises ValueError on more than 4300 digits (a long house number in any address).
+    return (m.group(0).lstrip("0") or "0") + number[m.end() :]
 
 
 def _take_number(raw: list[_Raw], i: int) -> tuple[str, int]:

@@ -37,6 +37,8 @@ _DATE_FORMS = "DD.MM.YYYY or YYYY-MM-DD (e.g. 25.11.2026 or 2026-11-25)"
 
 _PERIOD_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 _PERIOD_RU_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{4})$")
+# IANA names are a few ASCII words; ZoneInfo's tzdata fallback imports a package per "/" (RecursionError).
+_ZONE_NAME_RE = re.compile(r"[A-Za-z0-9_+\-]{1,30}(?:/[A-Za-z0-9_+\-]{1,30}){0,3}")
 
 
 def parse_person_date(text: str, field: str = "date") -> date:
@@ -91,6 +93,9 @@ def parse_instant(text: str, field: str = "now") -> datetime:
     offset = parsed.utcoffset()
     if offset is None:
         raise InvalidInput(f"{field} must carry a UTC offset, {example}; got {quoted(stripped)}", field)
+    # Near datetime's limits (years 1 and 9999) UTC or a house's local time would overflow (OverflowError).
+    if not date(1, 1, 3) <= parsed.date() <= date(9999, 12, 29):
+        raise InvalidInput(f"{field} must be an instant within the years 1–9999; got {quoted(stripped)}", field)
     # datetime.timezone instead of dateutil's tzoffset/tzutc: plain stdlib objects compare and print predictably.
     tz = timezone.utc if offset == timedelta(0) else timezone(offset)
     return parsed.replace(tzinfo=tz)
@@ -100,7 +105,7 @@ def house_zone(name: str) -> ZoneInfo:
     """An IANA zone name (e.g. Europe/Moscow, Asia/Yekaterinburg) → ZoneInfo."""
     stripped = name.strip() if isinstance(name, str) else ""
     # "localtime" would follow the host's setting: a house's zone must not depend on the machine.
-    if stripped and stripped.lower() not in ("localtime", "posixrules"):
+    if _ZONE_NAME_RE.fullmatch(stripped) and stripped.lower() not in ("localtime", "posixrules"):
         try:
             return ZoneInfo(stripped)
         except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -35,7 +35,10 @@ _SHOWN_MAX = 40
 
 def quoted(value: object) -> str:
     """Show a user's input inside a one-line message: quoted, invisible characters escaped, truncated."""
-    text = value if isinstance(value, str) else repr(value)
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except ValueError:  # an int of over 4300 digits has no repr(): say what it is instead of crashing
+        text = f"<a {type(value).__name__} too long to show>"
     cut = len(text) > _SHOWN_MAX
     if cut:
         text = text[:_SHOWN_MAX]
@@ -43,7 +46,8 @@ def quoted(value: object) -> str:
     for ch in text:
         if ch in '"\\':
             out.append("\\" + ch)
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch == "\x85":
+        # Cs too: a lone surrogate cannot be encoded, so the message would crash stderr or a UTF-8 JSON body.
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") or ch == "\x85":
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
@@ -188,7 +192,8 @@ def is_fias_guid(text: str) -> bool:
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_DIGITS_RE = re.compile(r"^[0-9]+$")
+# \Z, not $: $ also matches before a final newline, so "12345678\n" passed as 9 leading digits.
+_DIGITS_RE = re.compile(r"^[0-9]+\Z")
 
 
 def _check(digits: str, weights: tuple[int, ...]) -> str:

@@ -66,7 +66,8 @@ def parse_amount(text: str | int | Decimal, field: str = "amount") -> Decimal:
             field,
         )
     if isinstance(text, int):
-        return _check_decimal(Decimal(text), text, field)
+        # Shown as the Decimal: str() of an int over 4300 digits raises ValueError instead of InvalidInput.
+        return _check_decimal(Decimal(text), Decimal(text), field)
     if isinstance(text, Decimal):
         return _check_decimal(text, text, field)
     if not isinstance(text, str):

@@ -191,7 +191,8 @@ def parse_reading_value(text: str, field: str = "value") -> Decimal:
     """
     if not isinstance(text, str):
         # A float here would already have lost digits; an int/Decimal skips the format check.
-        raise InvalidInput(f"{field} must be given as text; got {text!r}", field)
+        # quoted, not !r: repr() of an int over 4300 digits raises ValueError.
+        raise InvalidInput(f"{field} must be given as text; got {quoted(text)}", field)
     stripped = text.strip()
     if not stripped:
         raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got an empty value", field)
@@ -230,7 +231,16 @@ def check_values(
     values = list(values)
     for v in values:
         if not isinstance(v, Decimal) or not v.is_finite() or v < 0:
-            raise InvalidInput(f"a reading must be a finite, non-negative Decimal; got {v!r}", "values")
+            # quoted, not !r: repr() of an int over 4300 digits raises ValueError.
+            raise InvalidInput(f"a reading must be a finite, non-negative Decimal; got {quoted(v)}", "values")
+        # Before canonical(v) is shown: 1E+999999999 would spell a gigabyte of zeros into the message.
+        n_whole, n_frac = digit_counts(v)
+        if n_whole > MAX_WHOLE_DIGITS or n_frac > MAX_FRACTION_DIGITS:
+            raise InvalidInput(
+                f"a reading has {n_whole} whole and {n_frac} fraction digits; no meter has more than"
+                f" {MAX_WHOLE_DIGITS} and {MAX_FRACTION_DIGITS}",
+                "values",
+            )
     zones = meter.zones
     if len(values) != len(zones):
         want = "one value" if len(zones) == 1 else f"{len(zones)} values, one per zone in order"
