@@ -36,6 +36,8 @@ GLOBALS = Globals()
 
 OutputOpt = typer.Option(None, "--output", "-o", help="Output format: table, json, csv or tsv.")
 JsonOpt = typer.Option(False, "--json", help="JSON output (the same as -o json).")
+
+
 def whole_number(low: int, high: int | None = None):
     """An option's parser for a whole number in [low, high], ASCII digits only (int() takes '١٢' and '²')."""
 

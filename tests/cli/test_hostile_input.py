@@ -130,7 +130,7 @@ CASES = [
     case("config-nested-5000", ["meter", "list"], 2, setup=_config("a = " + "[" * 5000 + "]" * 5000 + "\n")),
     case("config-is-a-folder", ["meter", "list"], 2, setup=_config_is_a_folder),
     case("config-not-utf8", ["meter", "list"], 2, setup=_config(b"a = '\xff\x1b'\n")),
-    case("config-url-with-esc", ["meter", "list"], 2, setup=_config(f'[profiles.local]\nurl = "http://a\\u001bb"\n')),
+    case("config-url-with-esc", ["meter", "list"], 2, setup=_config('[profiles.local]\nurl = "http://a\\u001bb"\n')),
     # settings: NaN, Infinity, 1e9, negative, empty, too long
     case("timeout-nan", ["config", "set", "timeout", "NaN"], 2),
     case("timeout-infinity", ["config", "set", "timeout", "Infinity"], 2),
@@ -197,7 +197,7 @@ def test_hostile_input_is_one_escaped_line_and_the_documented_exit_code(signed_i
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-HOSTILE_METERS = {"items": [{"id": f"M-1{ESC_TITLE}", f"serial\x1b[2J": "С-\x9b31m1", "note": "a\u202eb"}],
+HOSTILE_METERS = {"items": [{"id": f"M-1{ESC_TITLE}", "serial\x1b[2J": "С-\x9b31m1", "note": "a\u202eb"}],
                   "next_cursor": None}
 
 

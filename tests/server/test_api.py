@@ -351,7 +351,8 @@ def test_a_repeated_idempotency_key_replays_the_stored_response(sign_in, home):
 def test_the_same_key_with_another_body_is_422(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"}, headers={"Idempotency-Key": "k"})
+    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"},
+                 headers={"Idempotency-Key": "k"})
     other = petrova.post("/accounts/links", json={"house": H1_GUID, "izhku": account["izhku"], "payer": "Петрова"},
                          headers={"Idempotency-Key": "k"})
     assert_error(other, 422, "idempotency_key_reused", "Idempotency-Key")
@@ -360,7 +361,8 @@ def test_the_same_key_with_another_body_is_422(sign_in, home):
 def test_keys_belong_to_their_user(sign_in, home):
     petrova, ivanov = sign_in("petrova"), sign_in("ivanov")
     account = petrova_flat_account(home)
-    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"}, headers={"Idempotency-Key": "k"})
+    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"},
+                 headers={"Idempotency-Key": "k"})
     resp = ivanov.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"},
                        headers={"Idempotency-Key": "k"})
     assert resp.status_code == 201 and "Idempotent-Replayed" not in resp.headers
@@ -405,7 +407,8 @@ def test_a_refused_request_frees_its_key(sign_in, home):
 def test_keys_are_forgotten_after_24_hours(sign_in, home, monkeypatch):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
-    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"}, headers={"Idempotency-Key": "k"})
+    petrova.post("/accounts/links", json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"},
+                 headers={"Idempotency-Key": "k"})
     monkeypatch.setenv("GKH_NOW", "2026-11-21T12:00:01+03:00")
     resp = petrova.post("/accounts/links", json={"house": H1_GUID, "izhku": account["izhku"], "payer": "Петрова"},
                         headers={"Idempotency-Key": "k"})

@@ -67,7 +67,8 @@ def test_the_surname_is_forgiven_case_spaces_and_latin_look_alikes(petrova, home
 
 def test_yo_and_ye_are_one_letter(petrova, home):
     row = db(home).execute("SELECT number, payer FROM accounts WHERE house_guid = ? AND org_id = ? "
-                           "AND substr(payer, 1, instr(payer, ' ')) LIKE '%ё%' ORDER BY id LIMIT 1", (H1_GUID, IVANOV_UK.org_id)).fetchone()
+                           "AND substr(payer, 1, instr(payer, ' ')) LIKE '%ё%' ORDER BY id LIMIT 1",
+                           (H1_GUID, IVANOV_UK.org_id)).fetchone()
     surname = row["payer"].split()[0]
     assert "ё" in surname
     assert link(petrova, row["number"], surname.replace("ё", "е")).status_code == 201
