@@ -31,7 +31,7 @@ def main() -> None:
                                   stderr=subprocess.DEVNULL, text=True)
         try:
             url = server.stdout.readline().strip()
-            subprocess.run([gkh, "config", "set", "url", url], env=env, check=True)
+            subprocess.run([gkh, "config", "set", "url", url], env=env, check=True, stderr=subprocess.DEVNULL)
             subprocess.run([gkh, "auth", "login", "--user", "ivanov", "--password-stdin"], env=env, check=True,
                            input="ivanov-demo-2026\n", text=True, stderr=subprocess.DEVNULL)
             token = requests.post(f"{url}/api/v1/auth/token", json={"login": "ivanov", "password": "ivanov-demo-2026"},
