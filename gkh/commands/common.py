@@ -34,10 +34,6 @@ class Globals:
 GLOBALS = Globals()
 
 
-OutputOpt = typer.Option(None, "--output", "-o", help="Output format: table, json, csv or tsv.")
-JsonOpt = typer.Option(False, "--json", help="JSON output (the same as -o json).")
-
-
 def whole_number(low: int, high: int | None = None):
     """An option's parser for a whole number in [low, high], ASCII digits only (int() takes '١٢' and '²')."""
 
@@ -51,19 +47,25 @@ def whole_number(low: int, high: int | None = None):
     return parse
 
 
+def output_choice(text: str) -> str:
+    """-o's parser: a bad format is a usage error while parsing, before the verb changes anything."""
+    from gkh.output import FORMATS
+
+    if text not in FORMATS:
+        raise typer.BadParameter(f"{text!r} is not one of {', '.join(FORMATS)}")
+    return text
+
+
+OutputOpt = typer.Option(None, "--output", "-o", parser=output_choice, metavar="FORMAT",
+                         help="Output format: table, json, csv or tsv.")
+JsonOpt = typer.Option(False, "--json", help="JSON output (the same as -o json).")
 LimitOpt = typer.Option(None, "--limit", parser=whole_number(1), metavar="N",
                         help="At most this many items (default: all of them).")
 DryRunOpt = typer.Option(False, "--dry-run", help="Let the portal check everything, and change nothing.")
 
 
 def output_format(output: str | None, as_json: bool) -> str | None:
-    from gkh.output import FORMATS
-
-    if as_json:
-        return "json"
-    if output is not None and output not in FORMATS:
-        raise GkhError(f"--output must be one of {', '.join(FORMATS)}; got {output!r}", ExitCode.USAGE)
-    return output
+    return "json" if as_json else output
 
 
 def show(data: Any, output: str | None, as_json: bool, **kwargs) -> None:
