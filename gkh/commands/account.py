@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, can_prompt, confirm, runtime, say, show
+from gkh.commands.common import (
+    AsJson,
+    DryRun,
+    Limit,
+    Output,
+    Yes,
+    can_prompt,
+    confirm,
+    runtime,
+    say,
+    show,
+)
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
 
@@ -18,7 +29,7 @@ def _els(account: str) -> str:
 
 
 @app.command("list")
-def list_(limit: int = LimitOpt, output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+def list_(limit: Limit = None, output: Output = None, as_json: AsJson = False) -> None:
     """Your accounts: a resident's linked ones; organisation staff, all of the organisation's."""
     accounts = runtime().client.accounts(limit=limit)
     show(accounts, output, as_json, empty="no accounts linked yet: gkh account link --house ADDRESS --number NUMBER")
@@ -27,8 +38,8 @@ def list_(limit: int = LimitOpt, output: str = OutputOpt, as_json: bool = JsonOp
 @app.command("show")
 def show_(
     account: str = typer.Argument(..., help="The account's ЕЛС (e.g. 77ЕЖ532838) or ИЖКУ."),
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """One account in full."""
     els = _els(account)
@@ -44,9 +55,9 @@ def link(
     payer: str = typer.Option(None, "--payer", help="The payer's surname as printed on the bill (the proof that "
                               "it is yours to link); asked for on a terminal when not given."),
     org: str = typer.Option(None, "--org", help="The organisation's ИНН, when several at the house use the number."),
-    dry_run: bool = DryRunOpt,
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    dry_run: DryRun = False,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """Link a personal account: the house, its number (or ЕЛС or ИЖКУ) and the payer's surname from the bill."""
     from gkh.commands.house import resolve_house
@@ -86,10 +97,10 @@ def link(
 @app.command()
 def unlink(
     account: str = typer.Argument(..., help="The account's ЕЛС or ИЖКУ."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (required off a terminal)."),
-    dry_run: bool = DryRunOpt,
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """Unlink an account from you (the account itself stays with its organisation)."""
     els = _els(account)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import JsonOpt, LimitOpt, OutputOpt, runtime, show
+from gkh.commands.common import AsJson, Limit, Output, runtime, show
 
 app = typer.Typer(help="Find houses in the address directory.", no_args_is_help=True)
 
@@ -12,9 +12,9 @@ app = typer.Typer(help="Find houses in the address directory.", no_args_is_help=
 @app.command()
 def search(
     query: str = typer.Argument(..., help='Part of an address: "ленина 5", "ул. Ленина, д. 5", "пр-т Мира 12 к2".'),
-    limit: int = LimitOpt,
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    limit: Limit = None,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """Houses whose address matches (case, ё, "ул."/"д." and punctuation don't matter; town optional)."""
     from gkh.domain.address import query_needles

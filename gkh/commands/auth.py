@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from gkh.commands.common import JsonOpt, OutputOpt, can_prompt, runtime, say, show
+from gkh.commands.common import AsJson, Output, can_prompt, runtime, say, show
 from gkh.errors import ExitCode, GkhError
 
 app = typer.Typer(help="Sign in to the portal, and out.", no_args_is_help=True)
@@ -56,7 +56,7 @@ def login(
 
 
 @app.command()
-def status(output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+def status(output: Output = None, as_json: AsJson = False) -> None:
     """Who is signed in on this profile, to which portal, and until when."""
     import os
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -56,12 +56,14 @@ def output_choice(text: str) -> str:
     return text
 
 
-OutputOpt = typer.Option(None, "--output", "-o", parser=output_choice, metavar="FORMAT",
-                         help="Output format: table, json, csv or tsv.")
-JsonOpt = typer.Option(False, "--json", help="JSON output (the same as -o json).")
-LimitOpt = typer.Option(None, "--limit", parser=whole_number(1), metavar="N",
-                        help="At most this many items (default: all of them).")
-DryRunOpt = typer.Option(False, "--dry-run", help="Let the portal check everything, and change nothing.")
+# The options the data verbs repeat, defined once so that each means (and says) the same on every verb.
+Output = Annotated[str | None, typer.Option("--output", "-o", parser=output_choice, metavar="FORMAT",
+                                            help="Output format: table, json, csv or tsv.")]
+AsJson = Annotated[bool, typer.Option("--json", help="JSON output (the same as -o json).")]
+Limit = Annotated[int | None, typer.Option("--limit", parser=whole_number(1), metavar="N",
+                                           help="At most this many items (default: all of them).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Let the portal check everything, and change nothing.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required off a terminal).")]
 
 
 def output_format(output: str | None, as_json: bool) -> str | None:
@@ -210,7 +212,9 @@ class Runtime:
 
     def _sign_in_demo_resident(self, client: Client) -> None:
         from gkh.config.credentials import Credential, CredentialStore
-        from gkh.server.demo import DEMO_RESIDENT_LOGIN  # local:// means the server is loaded already
+        from gkh.server.demo import (
+            DEMO_RESIDENT_LOGIN,  # local:// means the server is loaded already
+        )
 
         token, expires = client.portal.demo_resident_token(self.now)
         client.set_token(token)

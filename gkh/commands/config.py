@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import GLOBALS, JsonOpt, OutputOpt, show
+from gkh.commands.common import GLOBALS, AsJson, Output, show
 
 app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAME config ...).",
                   no_args_is_help=True)
@@ -17,7 +17,7 @@ def _profile() -> str:
 
 
 @app.command("list")
-def list_(output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+def list_(output: Output = None, as_json: AsJson = False) -> None:
     """Every setting of the profile, with its value and source (flag, env, file or default)."""
     from gkh.config.settings import resolve
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import JsonOpt, OutputOpt, runtime, show
+from gkh.commands.common import AsJson, Output, runtime, show
 
 app = typer.Typer(help="All the information about a house (its passport).", no_args_is_help=True)
 
@@ -34,8 +34,8 @@ def resolve_house(client, house: str) -> str:
 @app.command("show")
 def show_(
     house: str = typer.Argument(..., help="A FIAS GUID, or an address that matches exactly one house."),
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """The house passport: year built, floors, flats, areas, managing organisation, common meters."""
     client = runtime().client

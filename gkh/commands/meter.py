@@ -6,7 +6,16 @@ import sys
 
 import typer
 
-from gkh.commands.common import DryRunOpt, JsonOpt, LimitOpt, OutputOpt, runtime, say, show, whole_number
+from gkh.commands.common import (
+    AsJson,
+    DryRun,
+    Limit,
+    Output,
+    runtime,
+    say,
+    show,
+    whole_number,
+)
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
                   no_args_is_help=True)
@@ -18,9 +27,9 @@ CHART_WIDTH = 40
 @app.command("list")
 def list_(
     account: str = typer.Option(None, "--account", help="Only this account's meters (its ЕЛС)."),
-    limit: int = LimitOpt,
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    limit: Limit = None,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """Meters of my linked accounts, with their last reading and this month's submission window."""
     if account is not None:
@@ -38,9 +47,9 @@ def submit(
     date: str = typer.Option(None, "--date", help="The day the reading was taken (DD.MM.YYYY or YYYY-MM-DD); "
                              "default: today in the house's time zone."),
     rollover: bool = typer.Option(False, "--rollover", help="The meter passed its largest value and restarted."),
-    dry_run: bool = DryRunOpt,
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    dry_run: DryRun = False,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """Submit a meter reading. Safe to re-run from cron: the same value again is "unchanged", exit 0.
 
@@ -69,14 +78,16 @@ def history(
     months: int = typer.Option("12", "--months", parser=whole_number(1, 120), metavar="1…120",
                                help="How many months back."),
     chart: bool = typer.Option(False, "--chart", help="Draw monthly consumption as a bar chart."),
-    output: str = OutputOpt,
-    as_json: bool = JsonOpt,
+    output: Output = None,
+    as_json: AsJson = False,
 ) -> None:
     """Readings per period with the consumption since the one before, oldest first."""
     client = runtime().client
     readings = client.meter_history(meter, months=months)
     if chart:
-        from gkh.output import printable  # the periods and the unit come from the portal
+        from gkh.output import (
+            printable,  # the periods and the unit come from the portal
+        )
 
         unit = client.meter(meter)["unit"]
         for line in consumption_chart(readings, unit):

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import typer
 
-from gkh.commands.common import JsonOpt, OutputOpt, runtime, show
+from gkh.commands.common import AsJson, Output, Yes, runtime, show
 from gkh.errors import ExitCode, GkhError
 from gkh.paths import data_home
 
 app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
 
 def _portal():
-    from gkh.client.api import open_local_portal  # a store that cannot be used is one line and exit 6
+    from gkh.client.api import (
+        open_local_portal,  # a store that cannot be used is one line and exit 6
+    )
 
     rt = runtime()
     home = data_home()
@@ -49,7 +51,7 @@ def run(
 
 
 @app.command()
-def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; required off a terminal.")) -> None:
+def reset(yes: Yes = False) -> None:
     """Delete the portal's data and start over with a fresh demo world (stop `gkh server run` first)."""
     from gkh.server.local import reset_portal
 
@@ -64,7 +66,7 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask; requi
 
 
 @app.command()
-def users(output: str = OutputOpt, as_json: bool = JsonOpt) -> None:
+def users(output: Output = None, as_json: AsJson = False) -> None:
     """The demo users' logins and fixed passwords (a demo portal only)."""
     from gkh.server.demo import DEMO_USERS
 

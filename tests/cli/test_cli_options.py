@@ -38,3 +38,69 @@ def test_a_bad_output_format_is_2_and_changes_nothing(home, verb):
     assert result.stderr == (f"gkh: Invalid value for '--output' / '-o': 'xml' is not one of table, json, csv, "
                              f"tsv (see: gkh {verb} --help)\n")
     assert store_rows(home) == before
+
+
+def verbs() -> dict[str, object]:
+    """Every verb of gkh by its path ("meter submit"), as Typer built it."""
+    import typer
+
+    from gkh.cli import app
+
+    found, todo = {}, [("", typer.main.get_command(app))]
+    while todo:
+        path, command = todo.pop()
+        for name, sub in getattr(command, "commands", {}).items():
+            todo.append((f"{path} {name}".strip(), sub))
+        if not hasattr(command, "commands"):
+            found[path] = command
+    return found
+
+
+SHARED = {"--output": "Output format: table, json, csv or tsv.", "--json": "JSON output (the same as -o json).",
+          "--limit": "At most this many items (default: all of them).",
+          "--dry-run": "Let the portal check everything, and change nothing.",
+          "--yes": "Do not ask (required off a terminal)."}
+
+
+def test_the_shared_options_are_spelt_and_explained_the_same_on_every_verb():
+    seen: dict[str, set] = {name: set() for name in SHARED}
+    for verb, command in verbs().items():
+        for param in command.params:
+            for name in SHARED.keys() & set(param.opts):
+                seen[name].add((tuple(param.opts), param.help, param.metavar))
+    assert seen == {
+        "--output": {(("--output", "-o"), SHARED["--output"], "FORMAT")},
+        "--json": {(("--json",), SHARED["--json"], None)},
+        "--limit": {(("--limit",), SHARED["--limit"], "N")},
+        "--dry-run": {(("--dry-run",), SHARED["--dry-run"], None)},
+        "--yes": {(("--yes", "-y"), SHARED["--yes"], None)},
+    }
+
+
+def with_option(name: str) -> list[str]:
+    return sorted(verb for verb, command in verbs().items() if any(name in p.opts for p in command.params))
+
+
+def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
+    assert with_option("--output") == with_option("--json") == [
+        "account link", "account list", "account show", "account unlink", "address search", "auth status",
+        "config list", "house show", "meter history", "meter list", "meter submit", "server users"]
+    assert with_option("--limit") == ["account list", "address search", "meter list"]
+    assert with_option("--dry-run") == ["account link", "account unlink", "meter submit"]
+    assert with_option("--yes") == ["account unlink", "server reset"]
+
+
+@pytest.mark.parametrize("verb", with_option("--output"))
+def test_every_verb_checks_the_output_format_before_anything_else(home, verb):
+    result = gkh(*verb.split(), "-o", "yaml")  # required arguments missing too: the format is named first
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (f"gkh: Invalid value for '--output' / '-o': 'yaml' is not one of table, json, csv, "
+                             f"tsv (see: gkh {verb} --help)\n")
+
+
+@pytest.mark.parametrize("verb", with_option("--limit"))
+@pytest.mark.parametrize("limit", ["0", "١٢", "²", "1e3", "-1"])
+def test_every_limit_takes_ascii_digits_from_1(home, verb, limit):
+    result = gkh(*verb.split(), "--limit", limit)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith("gkh: Invalid value for '--limit': ") and result.stderr.count("\n") == 1
