@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import (
-    AsJson,
-    DryRun,
-    Limit,
-    Output,
-    Yes,
-    can_prompt,
-    confirm,
-    runtime,
-    say,
-    show,
-)
+from gkh.commands.common import AsJson, DryRun, Limit, Output, Yes, can_prompt, confirm, runtime, say, show
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
 

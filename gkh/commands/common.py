@@ -212,9 +212,7 @@ class Runtime:
 
     def _sign_in_demo_resident(self, client: Client) -> None:
         from gkh.config.credentials import Credential, CredentialStore
-        from gkh.server.demo import (
-            DEMO_RESIDENT_LOGIN,  # local:// means the server is loaded already
-        )
+        from gkh.server.demo import DEMO_RESIDENT_LOGIN  # local:// means the server is loaded already
 
         token, expires = client.portal.demo_resident_token(self.now)
         client.set_token(token)

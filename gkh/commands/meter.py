@@ -6,16 +6,7 @@ import sys
 
 import typer
 
-from gkh.commands.common import (
-    AsJson,
-    DryRun,
-    Limit,
-    Output,
-    runtime,
-    say,
-    show,
-    whole_number,
-)
+from gkh.commands.common import AsJson, DryRun, Limit, Output, runtime, say, show, whole_number
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
                   no_args_is_help=True)
@@ -85,9 +76,7 @@ def history(
     client = runtime().client
     readings = client.meter_history(meter, months=months)
     if chart:
-        from gkh.output import (
-            printable,  # the periods and the unit come from the portal
-        )
+        from gkh.output import printable  # the periods and the unit come from the portal
 
         unit = client.meter(meter)["unit"]
         for line in consumption_chart(readings, unit):

@@ -15,9 +15,7 @@ from gkh.paths import data_home
 app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
 
 def _portal():
-    from gkh.client.api import (
-        open_local_portal,  # a store that cannot be used is one line and exit 6
-    )
+    from gkh.client.api import open_local_portal  # a store that cannot be used is one line and exit 6
 
     rt = runtime()
     home = data_home()
