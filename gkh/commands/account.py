@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import AsJson, DryRun, Limit, Output, Yes, can_prompt, confirm, runtime, say, show
+from gkh.commands.common import AsJson, DryRun, Limit, Output, Yes, ask, confirm, runtime, say, show
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
 
@@ -65,9 +65,8 @@ def link(
     if org is not None:
         org = identifiers.normalize_inn(org, field="--org")
     if payer is None:
-        if not can_prompt():
-            raise GkhError("--payer is required: the payer's surname as printed on the bill", ExitCode.USAGE)
-        payer = typer.prompt("The payer's surname, as printed on the bill", err=True)
+        payer = ask("The payer's surname, as printed on the bill",
+                    unable="--payer is required: the payer's surname as printed on the bill")
     payer = parse_payer(payer, field="--payer")
     client = runtime().client
     result = client.link_account(resolve_house(client, house), payer=payer, org=org, dry_run=dry_run,

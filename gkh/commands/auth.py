@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from gkh.commands.common import AsJson, Output, can_prompt, runtime, say, show
+from gkh.commands.common import AsJson, Output, ask, runtime, say, show
 from gkh.errors import ExitCode, GkhError
 
 app = typer.Typer(help="Sign in to the portal, and out.", no_args_is_help=True)
@@ -15,10 +15,9 @@ app = typer.Typer(help="Sign in to the portal, and out.", no_args_is_help=True)
 def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    elif can_prompt():
-        password = typer.prompt("Password", hide_input=True, err=True)
     else:
-        raise GkhError("no terminal to ask for the password: pipe it in with --password-stdin", ExitCode.USAGE)
+        password = ask("Password", secret=True,
+                       unable="no terminal to ask for the password: pipe it in with --password-stdin")
     if not password:
         raise GkhError("password: empty", ExitCode.USAGE)
     return password
@@ -34,9 +33,7 @@ def login(
 
     rt = runtime()
     if not user:
-        if not can_prompt():
-            raise GkhError("--user is required without a terminal", ExitCode.USAGE)
-        user = typer.prompt("Login", err=True)
+        user = ask("Login", unable="--user is required without a terminal")
     password = _read_password(password_stdin)
     client = rt.anonymous_client()
     portal_id = None  # a local portal's id is in its key already

@@ -84,20 +84,54 @@ def say(text: str) -> None:
         message(text)
 
 
+def warn(text: str) -> None:
+    """A warning on stderr (a suspicious jump, files open to others): never silenced, even by -q."""
+    from gkh.output import warn as warning
+
+    warning(text)
+
+
 def can_prompt() -> bool:
+    """Whether a person may be asked: stdin is a terminal (or GKH_FORCE_TTY says so) and --no-input is off."""
     from gkh.output import is_terminal
 
     return not GLOBALS.no_input and is_terminal(sys.stdin)
 
 
-def confirm(question: str, yes: bool) -> None:
-    """Ask before a destructive step; off a terminal, --yes is required instead."""
+def ask(question: str, *, unable: str, secret: bool = False) -> str:
+    """Ask a person for a value on stderr; when nobody may be asked, a usage error saying `unable`."""
+    if not can_prompt():
+        raise GkhError(unable, ExitCode.USAGE)
+    if secret:  # getpass writes to the terminal (else stderr), never to stdout
+        return typer.prompt(question, hide_input=True, err=True)
+    while not (answer := _typed_line(f"{question}: ").strip()):
+        pass
+    return answer
+
+
+def confirm(question: str, yes: bool, *,
+            unable: str = "this needs confirmation: add --yes to run it without a terminal") -> None:
+    """Ask before a destructive step; when nobody may be asked (no terminal, --no-input), --yes is required."""
     if yes:
         return
     if not can_prompt():
-        raise GkhError("this needs confirmation: add --yes to run it without a terminal", ExitCode.USAGE)
-    if not typer.confirm(question, err=True):
+        raise GkhError(unable, ExitCode.USAGE)
+    if _typed_line(f"{question} [y/N]: ").strip().lower() not in ("y", "yes"):
         raise GkhError("cancelled", ExitCode.ERROR)
+
+
+def _typed_line(prompt: str) -> str:
+    """One line typed at the prompt, the prompt wholly on stderr (click's prompts put their last character on
+    stdout, into the data)."""
+    from gkh.output import printable
+
+    sys.stderr.write(printable(prompt))
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:  # end of input: "gkh: aborted", as at click's prompts, on a line of its own
+        sys.stderr.write("\n")
+        raise typer.Abort()
+    return line.rstrip("\r\n")
 
 
 class Runtime:
@@ -158,7 +192,6 @@ class Runtime:
             return
         self._home_checked = True
         from gkh.config._files import is_own_folder
-        from gkh.output import warn
         from gkh.paths import default_data_home, open_to_others, portal_db, portal_files
 
         loose = {p: _mode(p) for p in [home, *portal_files(portal_db(home))] if open_to_others(p)}
@@ -249,7 +282,9 @@ def _chmod(path: Path, mode: int) -> bool:
 
 
 def _debug_log(line: str) -> None:
-    print(f"gkh: debug: {line}", file=sys.stderr)
+    from gkh.output import message  # asked for with --debug: -q does not silence it
+
+    message(f"gkh: debug: {line}")
 
 
 def runtime() -> Runtime:

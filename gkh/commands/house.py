@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import AsJson, Output, runtime, show
+from gkh.commands.common import AsJson, Output, runtime, say, show
 
 app = typer.Typer(help="All the information about a house (its passport).", no_args_is_help=True)
 
@@ -21,10 +21,8 @@ def resolve_house(client, house: str) -> str:
         raise GkhError(f"house: no house matches {house!r}", ExitCode.ERROR,
                        hint="try fewer words, or: gkh address search")
     if len(matches) > 1:
-        from gkh.output import message
-
         for candidate in matches[:10]:
-            message(f"  {candidate['guid']}  {candidate['address']}")
+            say(f"  {candidate['guid']}  {candidate['address']}")
         more = " (and more)" if len(matches) > 10 else ""
         raise GkhError(f"house: {house!r} matches several houses{more}: give the FIAS GUID or more of the address",
                        ExitCode.USAGE)

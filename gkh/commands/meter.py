@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from gkh.commands.common import AsJson, DryRun, Limit, Output, runtime, say, show, whole_number
+from gkh.commands.common import AsJson, DryRun, Limit, Output, runtime, say, show, warn, whole_number
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
                   no_args_is_help=True)
@@ -49,7 +49,7 @@ def submit(
     """
     from gkh.domain.dates import parse_person_date
     from gkh.domain.readings import canonical, parse_reading_value
-    from gkh.output import is_terminal, warn
+    from gkh.output import is_terminal
 
     # The format is checked here, so a typo costs no request; the portal checks everything again.
     typed = [canonical(parse_reading_value(v, field=f"value {i}")) for i, v in enumerate(values, start=1)]

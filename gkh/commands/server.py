@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from gkh.commands.common import AsJson, Output, Yes, runtime, show
+from gkh.commands.common import AsJson, Output, Yes, confirm, runtime, say, show
 from gkh.errors import ExitCode, GkhError
 from gkh.paths import data_home
 
@@ -39,7 +39,7 @@ def run(
     except OSError as error:
         raise GkhError(f"cannot listen on {host}:{port}: {error.strerror}", ExitCode.ERROR) from None
     print(f"http://{host}:{server.effective_port}", flush=True)
-    print(f"gkh: portal {portal.portal_id} from {portal.home} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    say(f"gkh: portal {portal.portal_id} from {portal.home} (Ctrl-C stops it)")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -54,13 +54,11 @@ def reset(yes: Yes = False) -> None:
     from gkh.server.local import reset_portal
 
     home = data_home()
-    if not yes:
-        if not sys.stdin.isatty():
-            raise GkhError("reset deletes every account, reading and payment: add --yes to confirm", ExitCode.USAGE)
-        typer.confirm(f"Delete the portal under {home} and start over?", abort=True, err=True)
+    confirm(f"Delete the portal under {home} and start over?", yes,
+            unable="reset deletes every account, reading and payment: add --yes to confirm")
     reset_portal(home)
     portal = _portal()
-    print(f"gkh: a new demo portal {portal.portal_id} is ready", file=sys.stderr)
+    say(f"gkh: a new demo portal {portal.portal_id} is ready")
 
 
 @app.command()
@@ -95,4 +93,4 @@ def backup(
         raise GkhError(f"cannot write the backup {file}: {getattr(error, 'strerror', None) or error}") from None
     finally:
         portal.close()
-    print(f"gkh: portal backed up to {written}", file=sys.stderr)
+    say(f"gkh: portal backed up to {written}")

@@ -104,3 +104,51 @@ def test_every_limit_takes_ascii_digits_from_1(home, verb, limit):
     result = gkh(*verb.split(), "--limit", limit)
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith("gkh: Invalid value for '--limit': ") and result.stderr.count("\n") == 1
+
+
+PAYER_PROMPT = "The payer's surname, as printed on the bill: "
+
+
+def test_prompts_are_wholly_on_stderr_and_the_data_alone_on_stdout(home):
+    login("petrova", "petrova")
+    result = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5",
+                 "--number", DEMO_PETROVA_ACCOUNT.number, "--json", input="\nПетрова\n", tty=True)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("{") and '"status": "linked"' in result.stdout
+    assert result.stderr.startswith(PAYER_PROMPT * 2 + "gkh: linked ")  # a blank answer is asked again
+    user = gkh("--profile", "x", "auth", "login", "--password-stdin", input="uk-staff\n", tty=True)
+    assert (user.exit_code, user.stdout) == (2, "")  # the login was read; stdin then held no password
+    assert user.stderr == "Login: gkh: password: empty\n"
+
+
+@pytest.mark.parametrize("args,line", [
+    (["auth", "login"], "--user is required without a terminal"),
+    (["auth", "login", "--user", "uk-staff"], "no terminal to ask for the password: pipe it in with --password-stdin"),
+    (["account", "link", "--house", "ленина 5", "--number", DEMO_PETROVA_ACCOUNT.number],
+     "--payer is required: the payer's surname as printed on the bill"),
+    (["account", "unlink", DEMO_RESIDENT_ACCOUNTS[0]],
+     "this needs confirmation: add --yes to run it without a terminal"),
+    (["server", "reset"], "reset deletes every account, reading and payment: add --yes to confirm"),
+])
+@pytest.mark.parametrize("where", ["--no-input at a terminal", "off a terminal"])
+def test_nobody_is_asked_with_no_input_or_off_a_terminal(home, args, line, where):
+    assert gkh("account", "list").exit_code == 0  # signed in beforehand: the note is not part of the answer
+    before = store_rows(home)
+    no_input = where.startswith("--no-input")
+    result = gkh(*(["--no-input"] if no_input else []), *args, input="y\nПетрова\n", tty=no_input)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"gkh: {line}\n")
+    assert store_rows(home) == before
+
+
+def test_an_unlink_at_a_terminal_asks_and_no_keeps_the_link(home):
+    assert gkh("account", "list").exit_code == 0
+    before = store_rows(home)
+    els = DEMO_RESIDENT_ACCOUNTS[0]
+    question = f"Unlink {els}? You will no longer see its bills or submit its readings. [y/N]: "
+    kept = gkh("account", "unlink", els, input="n\n", tty=True)
+    assert (kept.exit_code, kept.stdout, kept.stderr) == (1, "", f"{question}gkh: cancelled\n")
+    ended = gkh("account", "unlink", els, input="", tty=True)
+    assert (ended.exit_code, ended.stdout, ended.stderr) == (1, "", f"{question}\ngkh: aborted\n")
+    assert store_rows(home) == before
+    done = gkh("account", "unlink", els, input="yes\n", tty=True)
+    assert (done.exit_code, done.stdout, done.stderr) == (0, "", f"{question}gkh: unlinked {els}\n")

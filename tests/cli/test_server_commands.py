@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cli_helpers import gkh as gkh_at
 from cli_helpers import gkh_json
 from typer.testing import CliRunner
 
@@ -66,12 +67,35 @@ def test_reset_starts_over_with_a_new_portal_id_and_a_fresh_world(home):
         assert conn.execute("SELECT count(*) FROM account_links").fetchone()[0] == len(DEMO_RESIDENT_ACCOUNTS)
 
 
-def test_reset_off_a_terminal_without_yes_changes_nothing(home):
+REFUSED = "gkh: reset deletes every account, reading and payment: add --yes to confirm\n"
+
+
+@pytest.mark.parametrize("args,tty", [([], False), (["--no-input"], True)], ids=["off a terminal", "--no-input"])
+def test_reset_without_yes_where_nobody_may_be_asked_is_2_and_changes_nothing(home, args, tty):
     before = portal_id(home)
-    result = gkh("server", "reset")
-    assert result.exit_code == 2
-    assert "--yes" in result.stderr
+    result = gkh_at(*args, "server", "reset", tty=tty, input="y\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", REFUSED)
     assert portal_id(home) == before
+
+
+def test_reset_on_a_terminal_asks_first(home):
+    before = portal_id(home)
+    question = f"Delete the portal under {home} and start over? [y/N]: "
+    kept = gkh_at("server", "reset", tty=True, input="n\n")
+    assert (kept.exit_code, kept.stdout, kept.stderr) == (1, "", f"{question}gkh: cancelled\n")
+    assert portal_id(home) == before
+    done = gkh_at("server", "reset", tty=True, input="y\n")
+    assert done.exit_code == 0, done.stderr
+    after = portal_id(home)
+    assert after != before
+    assert (done.stdout, done.stderr) == ("", f"{question}gkh: a new demo portal {after} is ready\n")
+
+
+def test_quiet_silences_the_notes_of_reset_and_backup(home, tmp_path):
+    for args in (["server", "reset", "--yes"], ["server", "backup", str(tmp_path / "copy.sqlite3")]):
+        result = gkh_at("-q", *args)
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), args
+    assert (tmp_path / "copy.sqlite3").stat().st_size > 0
 
 
 def test_backup_writes_a_consistent_copy_and_will_not_overwrite(home, tmp_path):
