@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from gkh import __version__
-from gkh.commands.common import GLOBALS
+from gkh.commands.common import GlobalOptions
 from gkh.errors import ExitCode, describe_error
 
 
@@ -22,21 +22,22 @@ class GkhGroup(TyperGroup):
         except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            _say("gkh: interrupted")
+            _error_line("gkh: interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as error:
             if _is_usage_error(error):
                 raise  # main() below prints it as one line
-            if GLOBALS.debug:  # the traceback as well, never instead of the line and its exit code
+            debug = isinstance(ctx.obj, GlobalOptions) and ctx.obj.debug  # set by root() below, if it ran
+            if debug:  # the traceback as well, never instead of the line and its exit code
                 from gkh.output import printable
 
                 sys.stderr.write(printable("".join(traceback.format_exception(error))))
             described = describe_error(error)
             if described is None:
-                more = "" if GLOBALS.debug else " (run with --debug for the traceback)"
+                more = "" if debug else " (run with --debug for the traceback)"
                 described = f"unexpected error: {type(error).__name__}: {error}{more}", ExitCode.ERROR
             line, code = described
-            _say(f"gkh: {line}")
+            _error_line(f"gkh: {line}")
             raise typer.Exit(code) from None
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
@@ -46,7 +47,7 @@ class GkhGroup(TyperGroup):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.Abort:
-            _say("gkh: aborted")
+            _error_line("gkh: aborted")
             sys.exit(ExitCode.ERROR)
         except Exception as error:
             if not _is_usage_error(error):
@@ -56,12 +57,12 @@ class GkhGroup(TyperGroup):
             else:
                 ctx = getattr(error, "ctx", None)
                 hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-                _say(f"gkh: {error.format_message()}{hint}")  # it quotes the bad argument: escaped
+                _error_line(f"gkh: {error.format_message()}{hint}")  # it quotes the bad argument: escaped
             sys.exit(error.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
-def _say(line: str) -> None:
+def _error_line(line: str) -> None:
     """An error line on stderr, through the one place that escapes control characters."""
     from gkh.output import message
 
@@ -93,6 +94,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     profile: str = typer.Option(None, "--profile", "-p", help="The profile to use (else GKH_PROFILE, else the "
                                 "config file's default_profile, else local).", show_default=False),
     debug: bool = typer.Option(False, "--debug", help="Tracebacks and a request log on stderr."),
@@ -101,7 +103,7 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """gkh: housing and utility services from the shell."""
-    GLOBALS.profile, GLOBALS.debug, GLOBALS.no_input, GLOBALS.quiet = profile, debug, no_input, quiet
+    ctx.obj = GlobalOptions(profile=profile, debug=debug, no_input=no_input, quiet=quiet)  # one per invocation
 
 
 def _mount() -> None:

@@ -21,9 +21,9 @@ from gkh.errors import ExitCode, GkhError
 if TYPE_CHECKING:
     from gkh.client.api import Client
 
-@dataclass
-class Globals:
-    """The options given before the noun (Typer takes callback options only there)."""
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The options given before the noun (Typer takes callback options only there), kept on ctx.obj."""
 
     profile: str | None = None
     debug: bool = False
@@ -31,7 +31,13 @@ class Globals:
     quiet: bool = False
 
 
-GLOBALS = Globals()
+def global_options() -> GlobalOptions:
+    """The global options of the command being run, from Typer's context (the defaults outside a command)."""
+    from typer._click.globals import get_current_context  # Typer vendors click and does not re-export this
+
+    ctx = get_current_context(silent=True)
+    options = ctx.find_object(GlobalOptions) if ctx is not None else None
+    return options if options is not None else GlobalOptions()
 
 
 def whole_number(low: int, high: int | None = None):
@@ -78,7 +84,7 @@ def show(data: Any, output: str | None, as_json: bool, **kwargs) -> None:
 
 def say(text: str) -> None:
     """A note for the person at the keyboard, on stderr; -q silences it."""
-    if not GLOBALS.quiet:
+    if not global_options().quiet:
         from gkh.output import message
 
         message(text)
@@ -95,7 +101,7 @@ def can_prompt() -> bool:
     """Whether a person may be asked: stdin is a terminal (or GKH_FORCE_TTY says so) and --no-input is off."""
     from gkh.output import is_terminal
 
-    return not GLOBALS.no_input and is_terminal(sys.stdin)
+    return not global_options().no_input and is_terminal(sys.stdin)
 
 
 def ask(question: str, *, unable: str, secret: bool = False) -> str:
@@ -137,11 +143,14 @@ def _typed_line(prompt: str) -> str:
 class Runtime:
     """The active profile's settings, the portal's clock reading, and a client — each built on first use."""
 
+    def __init__(self, options: GlobalOptions | None = None):
+        self.options = options if options is not None else GlobalOptions()
+
     @cached_property
     def profile(self) -> str:
         from gkh.config.settings import active_profile
 
-        return active_profile(GLOBALS.profile)
+        return active_profile(self.options.profile)
 
     @cached_property
     def settings(self) -> dict:
@@ -177,7 +186,7 @@ class Runtime:
             "timeout": float(self.settings["timeout"].value),
             "retry": RetryPolicy(attempts=int(self.settings["retries"].value),
                                  backoff=float(self.settings["backoff"].value)),
-            "log": _debug_log if GLOBALS.debug else None,
+            "log": _debug_log if self.options.debug else None,
         }
         if self.is_local:
             home = data_home()
@@ -288,5 +297,5 @@ def _debug_log(line: str) -> None:
 
 
 def runtime() -> Runtime:
-    """A fresh runtime per command (tests run many commands in one process)."""
-    return Runtime()
+    """A fresh runtime per command, with that command's global options (tests run many in one process)."""
+    return Runtime(global_options())

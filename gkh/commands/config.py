@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import GLOBALS, AsJson, Output, show
+from gkh.commands.common import AsJson, Output, global_options, show
 
 app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAME config ...).",
                   no_args_is_help=True)
@@ -13,7 +13,7 @@ app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAM
 def _profile() -> str:
     from gkh.config.settings import active_profile
 
-    return active_profile(GLOBALS.profile)
+    return active_profile(global_options().profile)
 
 
 @app.command("list")

@@ -152,3 +152,23 @@ def test_an_unlink_at_a_terminal_asks_and_no_keeps_the_link(home):
     assert store_rows(home) == before
     done = gkh("account", "unlink", els, input="yes\n", tty=True)
     assert (done.exit_code, done.stdout, done.stderr) == (0, "", f"{question}gkh: unlinked {els}\n")
+
+
+def test_global_options_hold_for_one_invocation_only(home, tmp_path):
+    """Many commands run in one process: -q, --no-input and --profile must not carry over to the next one."""
+    assert gkh("-q", "server", "backup", str(tmp_path / "one.sqlite3")).stderr == ""
+    assert gkh("server", "backup", str(tmp_path / "two.sqlite3")).stderr == \
+        f"gkh: portal backed up to {tmp_path / 'two.sqlite3'}\n"
+    assert gkh("--no-input", "account", "unlink", DEMO_RESIDENT_ACCOUNTS[0], tty=True).exit_code == 2
+    asked = gkh("account", "unlink", DEMO_RESIDENT_ACCOUNTS[0], input="n\n", tty=True)
+    assert asked.exit_code == 1 and asked.stderr.endswith("[y/N]: gkh: cancelled\n")
+    assert gkh("--profile", "other", "config", "set", "timeout", "12").exit_code == 0
+    assert gkh("config", "get", "timeout").stdout == "30\n"
+
+
+def test_outside_a_command_the_helpers_use_the_defaults(capsys):
+    from gkh.commands.common import GlobalOptions, global_options, say
+
+    assert global_options() == GlobalOptions()
+    say("gkh: a note")
+    assert capsys.readouterr().err == "gkh: a note\n"
