@@ -11,9 +11,18 @@ import re
 from collections.abc import Mapping
 from http import HTTPStatus
 
+from gkh.protocol import IN_PROGRESS, REQUEST_ID, TOO_MANY_ATTEMPTS, code_for
+
+__all__ = [
+    "PortalError", "InvalidRequest", "AuthenticationError", "PermissionDenied", "NotFound", "Refused",
+    "Unreachable", "PortalUnusable", "ServerError", "TOO_MANY_ATTEMPTS", "error_class", "error_from_response",
+    "one_line",
+]
+
 
 class PortalError(Exception):
-    """An error from (or on the way to) the portal: HTTP status, stable code, one-line message, field, request id."""
+    """An error from (or on the way to) the portal: HTTP status, stable code, one-line message, field, request id,
+    and the rule's details when the portal sends them (`error.details`: an object or a list)."""
 
     def __init__(
         self,
@@ -23,6 +32,7 @@ class PortalError(Exception):
         code: str = "error",
         field: str | None = None,
         request_id: str | None = None,
+        details: dict | list | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -30,6 +40,7 @@ class PortalError(Exception):
         self.code = code
         self.field = field
         self.request_id = request_id
+        self.details = details
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
@@ -67,29 +78,6 @@ class ServerError(PortalError):
     """The portal failed or was busy (5xx, 429, 409 in_progress) and still did after the retries."""
 
 
-_CODES = {
-    400: "invalid",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "refused",
-    429: "too_many_requests",
-    500: "internal",
-    502: "bad_gateway",
-    503: "unavailable",
-    504: "gateway_timeout",
-}
-
-
-# 429 for failed sign-ins or link attempts past the portal's limit: waiting seconds will not help, so it is
-# refused (exit 5) with the portal's "try again in N minutes", never retried like a busy portal's 429.
-TOO_MANY_ATTEMPTS = "too_many_attempts"
-
-
 def error_class(status: int, code: str) -> type[PortalError]:
     """Which typed error an HTTP status (and, for 409, the error code) stands for."""
     if status == 401:
@@ -99,7 +87,7 @@ def error_class(status: int, code: str) -> type[PortalError]:
     if status == 404:
         return NotFound
     if status == 409:
-        return ServerError if code == "in_progress" else Refused
+        return ServerError if code == IN_PROGRESS else Refused
     if status == 422 or (status == 429 and code == TOO_MANY_ATTEMPTS):
         return Refused
     if status == 429 or status >= 500:
@@ -140,11 +128,12 @@ def error_from_response(status: int, body: bytes | None, headers: Mapping[str, s
     """The typed error for an HTTP error answer; understands the portal's JSON and copes with anything else."""
     lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
     body = body or b""
-    code = _CODES.get(status, "error")
+    code = code_for(status)
     message = field = request_id = None
+    details: dict | list | None = None
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: a proxy's "[[[[…" thousands deep
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):
@@ -156,8 +145,10 @@ def error_from_response(status: int, body: bytes | None, headers: Mapping[str, s
             field = error["field"]
         if isinstance(error.get("request_id"), str):
             request_id = error["request_id"]
+        if isinstance(error.get("details"), (dict, list)):
+            details = error["details"]
     if message is None:
         message = _fallback_message(status, body, lowered)
-    request_id = request_id or lowered.get("x-request-id")
+    request_id = request_id or lowered.get(REQUEST_ID.lower())
     cls = error_class(status, code)
-    return cls(message, status=status, code=code, field=field, request_id=request_id)
+    return cls(message, status=status, code=code, field=field, request_id=request_id, details=details)
