@@ -18,10 +18,11 @@ from gkh_testing import SEED_NOW, stop_waitress  # noqa: E402  (after the cost i
 
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory) -> Path:
-    from gkh.server.store import open_portal
+    from gkh.server import demo
+    from gkh.server.db import open_portal
 
     path = tmp_path_factory.mktemp("seed") / "portal.sqlite3"
-    store = open_portal(path, SEED_NOW)
+    store = open_portal(path, SEED_NOW, seed=demo.seed)
     store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     return path

@@ -9,7 +9,9 @@ import secrets
 import falcon
 
 from gkh.domain.errors import InvalidInput
+from gkh.domain.readings import ReadingRefused
 from gkh.server import auth
+from gkh.server.db import Store
 from gkh.server.http import (
     check_header_sizes,
     handle_invalid_input,
@@ -17,9 +19,7 @@ from gkh.server.http import (
     request_now,
     serialize_error,
 )
-from gkh.domain.readings import ReadingRefused
 from gkh.server.routes import accounts, addresses, meters, session
-from gkh.server.store import Store
 
 API = "/api/v1"
 

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 import falcon
 
+from gkh.domain.dates import format_instant
+from gkh.server.db import Store
 from gkh.server.http import ApiError
-from gkh.server.store import Store, stamp
 
 TOKEN_LIFETIME = timedelta(days=90)
 RENEW_AFTER = timedelta(days=1)  # renew at most daily: a read stays a read
@@ -36,7 +37,7 @@ def issue_token(conn: sqlite3.Connection, user_id: int, now: datetime) -> tuple[
     expires = now + TOKEN_LIFETIME
     conn.execute(
         "INSERT INTO tokens (token_hash, user_id, created_at, expires_at, renewed_at) VALUES (?, ?, ?, ?, ?)",
-        (_token_hash(token), user_id, stamp(now), stamp(expires), stamp(now)),
+        (_token_hash(token), user_id, format_instant(now), format_instant(expires), format_instant(now)),
     )
     return token, expires
 
@@ -69,13 +70,13 @@ def authenticate(store: Store, token: str | None, now: datetime) -> User:
     row = conn.execute("SELECT user_id, expires_at, renewed_at FROM tokens WHERE token_hash = ?", (digest,)).fetchone()
     if row is None:
         raise ApiError(401, "unauthenticated", "the token is not known to this portal; sign in again")
-    if row["expires_at"] <= stamp(now):
+    if row["expires_at"] <= format_instant(now):
         raise ApiError(401, "token_expired", f"the token expired at {row['expires_at']}; sign in again")
-    if row["renewed_at"] <= stamp(now - RENEW_AFTER):
+    if row["renewed_at"] <= format_instant(now - RENEW_AFTER):
         with store.write() as tx:
             tx.execute(
                 "UPDATE tokens SET expires_at = ?, renewed_at = ? WHERE token_hash = ?",
-                (stamp(now + TOKEN_LIFETIME), stamp(now), digest),
+                (format_instant(now + TOKEN_LIFETIME), format_instant(now), digest),
             )
     return load_user(conn, row["user_id"])
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import falcon
 
+from gkh.domain.dates import format_instant
+from gkh.server.db import Store
 from gkh.server.http import ApiError, flag, invalid
-from gkh.server.store import Store, stamp
 
 LEASE = timedelta(seconds=60)
 KEEP = timedelta(hours=24)
@@ -60,7 +61,7 @@ def run_mutation(store: Store, req: falcon.Request, resp: falcon.Response, user_
 
     request_hash = _request_hash(req, body)
     with store.write() as tx:
-        tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (stamp(now - KEEP),))
+        tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (format_instant(now - KEEP),))
         claim = tx.execute(
             "SELECT request_hash, lease_until, status, response FROM idempotency_keys WHERE user_id = ? AND key = ?",
             (user_id, key),
@@ -68,7 +69,7 @@ def run_mutation(store: Store, req: falcon.Request, resp: falcon.Response, user_
         if claim is None:
             tx.execute(
                 "INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, created_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, key, request_hash, stamp(now + LEASE), stamp(now)),
+                (user_id, key, request_hash, format_instant(now + LEASE), format_instant(now)),
             )
         elif claim["request_hash"] != request_hash:
             raise ApiError(
@@ -79,7 +80,7 @@ def run_mutation(store: Store, req: falcon.Request, resp: falcon.Response, user_
             _respond(resp, claim["status"], json.loads(claim["response"]))
             resp.set_header("Idempotent-Replayed", "true")
             return
-        elif claim["lease_until"] > stamp(now):
+        elif claim["lease_until"] > format_instant(now):
             raise ApiError(
                 409, "in_progress", "a request with this Idempotency-Key is still being processed; retry shortly",
                 "Idempotency-Key", headers={"Retry-After": "1"},
@@ -87,7 +88,7 @@ def run_mutation(store: Store, req: falcon.Request, resp: falcon.Response, user_
         else:  # the worker that claimed it died: take the claim over
             tx.execute(
                 "UPDATE idempotency_keys SET lease_until = ? WHERE user_id = ? AND key = ?",
-                (stamp(now + LEASE), user_id, key),
+                (format_instant(now + LEASE), user_id, key),
             )
 
     try:

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from gkh.paths import portal_db, portal_files
 from gkh.server import auth
-from gkh.server.store import PRIVATE_FILE, Store, file_lock, open_portal, private_folder
+from gkh.server.db import (
+    PRIVATE_FILE,
+    Store,
+    file_lock,
+    lock_path,
+    open_portal,
+    private_folder,
+)
 
 
 class Portal:
@@ -20,7 +27,7 @@ class Portal:
 
     def __init__(self, home: Path, now: datetime):
         self.home = home
-        self.store: Store = open_portal(portal_db(home), now)
+        self.store: Store = open_portal(portal_db(home), now, seed=_seed_demo)
         self._app = None
 
     @property
@@ -102,10 +109,17 @@ def reset_portal(home: Path) -> None:
     """Delete the portal's database so the next use creates a fresh demo world."""
     db = portal_db(home)
     private_folder(db.parent)
-    with file_lock(db.with_name(db.name + ".lock")):
+    with file_lock(lock_path(db)):
         for path in portal_files(db)[:3]:  # not the lock file we hold
             if path.exists():
                 os.remove(path)
+
+
+def _seed_demo(conn: sqlite3.Connection, version: int, now: datetime) -> None:
+    """The embedded portal is a demo portal: its store is seeded with the demo world as it migrates."""
+    from gkh.server import demo  # needed only while migrating
+
+    demo.seed(conn, version, now)
 
 
 class BackupRefused(ValueError):

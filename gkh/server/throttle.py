@@ -14,8 +14,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gkh.domain.dates import format_instant
+from gkh.server.db import Store
 from gkh.server.http import ApiError
-from gkh.server.store import Store, stamp, unstamp
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def check(conn: sqlite3.Connection, limit: Limit, key: str, now: datetime) -> No
                        (limit.scope, key)).fetchone()
     if row is None or row["failures"] < limit.attempts:
         return
-    ends = unstamp(row["window_start"]) + limit.window
+    ends = datetime.fromisoformat(row["window_start"]) + limit.window
     if ends <= now:
         return
     wait = max(1, math.ceil((ends - now).total_seconds()))
@@ -61,15 +62,15 @@ def record_failures(store: Store, now: datetime, *counted: tuple[Limit, str]) ->
         for limit, key in counted:
             row = tx.execute("SELECT window_start FROM throttle WHERE scope = ? AND key = ?",
                              (limit.scope, key)).fetchone()
-            if row is None or unstamp(row["window_start"]) + limit.window <= now:
+            if row is None or datetime.fromisoformat(row["window_start"]) + limit.window <= now:
                 tx.execute("INSERT OR REPLACE INTO throttle (scope, key, failures, window_start) VALUES (?, ?, 1, ?)",
-                           (limit.scope, key, stamp(now)))
+                           (limit.scope, key, format_instant(now)))
             else:
                 tx.execute("UPDATE throttle SET failures = failures + 1 WHERE scope = ? AND key = ?",
                            (limit.scope, key))
             # Ended windows are of no use: the table stays as small as the set of recent offenders.
             tx.execute("DELETE FROM throttle WHERE scope = ? AND window_start < ?",
-                       (limit.scope, stamp(now - limit.window)))
+                       (limit.scope, format_instant(now - limit.window)))
 
 
 def clear(conn: sqlite3.Connection, limit: Limit, key: str) -> None:

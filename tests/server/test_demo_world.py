@@ -15,8 +15,9 @@ import pytest
 from gkh.domain.address import matches, query_needles
 from gkh.domain.identifiers import inn_is_valid, normalize_els, ogrn_is_valid
 from gkh.server import demo
+from gkh.server.db import open_portal
+from gkh.server.demo.houses import house_guids
 from gkh.server.passwords import verify_password
-from gkh.server.store import open_portal
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 ELS_RE = re.compile(r"^[0-9]{2}[А-ЯЁ]{2}[0-9]{6}$")
@@ -30,7 +31,7 @@ def portals(tmp_path_factory):
     """Two portals created independently (module-scoped: creating one takes a fraction of a second)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GKH_PASSWORD_COST", "4")
-        stores = [open_portal(tmp_path_factory.mktemp(name) / "portal.sqlite3", NOW) for name in ("a", "b")]
+        stores = [open_portal(tmp_path_factory.mktemp(name) / "portal.sqlite3", NOW, seed=demo.seed) for name in ("a", "b")]
     conns = []
     for store in stores:
         conn = sqlite3.connect(store.path)
@@ -249,7 +250,7 @@ def test_users_match_the_published_list(db):
 
 
 def test_constants_match_the_database(db):
-    assert demo._house_guids() == [h.guid for h in demo.DEMO_HOUSES.values()]
+    assert house_guids() == [h.guid for h in demo.DEMO_HOUSES.values()]
     assert [demo.H1_GUID, demo.H2_GUID, demo.H3_GUID, demo.H4_GUID, demo.H5_GUID] == [
         h.guid for h in demo.DEMO_HOUSES.values()]
     for house in demo.DEMO_HOUSES.values():

@@ -6,6 +6,7 @@ import sqlite3
 
 import falcon
 
+from gkh.domain.dates import format_instant
 from gkh.domain.identifiers import (
     normalize_account_number,
     normalize_els,
@@ -16,9 +17,18 @@ from gkh.domain.identifiers import (
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.server import throttle
 from gkh.server.auth import User
-from gkh.server.http import ApiError, Page, echo, flag, invalid, json_body, not_found, text_field
+from gkh.server.db import Store
+from gkh.server.http import (
+    ApiError,
+    Page,
+    echo,
+    flag,
+    invalid,
+    json_body,
+    not_found,
+    text_field,
+)
 from gkh.server.idempotency import run_mutation
-from gkh.server.store import Store, stamp
 
 _SELECT = """
 SELECT a.id, a.els, a.izhku, a.number, a.payer, a.area, a.opened_on, a.house_guid, h.address AS house_address,
@@ -171,7 +181,7 @@ class AccountLinks:
             account = _account_to_link(tx, body)
             inserted = tx.execute(
                 "INSERT OR IGNORE INTO account_links (user_id, account_id, linked_at) VALUES (?, ?, ?)",
-                (user.id, account["id"], stamp(now)),
+                (user.id, account["id"], format_instant(now)),
             ).rowcount
             status = "linked" if inserted else "unchanged"
             shown = None if dry_run and inserted else _linked_account(tx, user, account["id"])

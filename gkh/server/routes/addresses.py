@@ -6,9 +6,9 @@ import falcon
 
 from gkh.domain.address import query_needles
 from gkh.domain.identifiers import normalize_fias_guid
+from gkh.server.db import Store
 from gkh.server.http import Page, invalid, not_found
 from gkh.server.routes.session import organisation_view
-from gkh.server.store import Store
 
 
 def house_summary(row) -> dict:

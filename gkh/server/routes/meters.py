@@ -11,13 +11,21 @@ import falcon
 from dateutil.relativedelta import relativedelta
 
 from gkh.domain import readings as rules
-from gkh.domain.dates import house_zone, local_date, period_of
+from gkh.domain.dates import format_instant, house_zone, local_date, period_of
 from gkh.domain.identifiers import normalize_els
 from gkh.server.auth import User
-from gkh.server.http import ApiError, Page, echo, invalid, json_body, not_found, query_int
+from gkh.server.db import Store
+from gkh.server.http import (
+    ApiError,
+    Page,
+    echo,
+    invalid,
+    json_body,
+    not_found,
+    query_int,
+)
 from gkh.server.idempotency import run_mutation
 from gkh.server.routes.accounts import visible_account_ids
-from gkh.server.store import Store, stamp
 
 MAX_HISTORY_MONTHS = 120
 
@@ -199,14 +207,14 @@ class MeterReadings:
                 status = "accepted"
                 tx.execute("INSERT INTO readings (meter_id, period, taken_on, reading_values, rollover, submitted_by,"
                            " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (row["id"], period, taken.isoformat(), stored, int(rollover), user.id, stamp(now)))
+                           (row["id"], period, taken.isoformat(), stored, int(rollover), user.id, format_instant(now)))
             elif (existing["taken_on"], existing["reading_values"]) == (taken.isoformat(), stored):
                 status, submitter = "unchanged", existing["name"]
             else:
                 status = "replaced"
                 tx.execute("UPDATE readings SET taken_on = ?, reading_values = ?, rollover = ?, submitted_by = ?,"
                            " submitted_at = ? WHERE meter_id = ? AND period = ?",
-                           (taken.isoformat(), stored, int(rollover), user.id, stamp(now), row["id"], period))
+                           (taken.isoformat(), stored, int(rollover), user.id, format_instant(now), row["id"], period))
             view = reading_view(row["id"], period, taken.isoformat(), zoned, used, status, warnings, submitter)
             return (201 if status == "accepted" else 200), view
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import falcon
 
 from gkh import __version__
+from gkh.domain.dates import format_instant
 from gkh.server import auth, throttle
+from gkh.server.db import Store
 from gkh.server.http import ApiError, json_body, text_field
 from gkh.server.passwords import unknown_login_hash, verify_password
-from gkh.server.store import Store, stamp
 
 
 def organisation_view(row) -> dict | None:
@@ -67,7 +68,7 @@ class Token:
             throttle.clear(tx, *limits[0])
             token, expires = auth.issue_token(tx, row["id"], now)
             user = auth.load_user(tx, row["id"])
-            result = {"token": token, "expires_at": stamp(expires), "user": user_view(tx, user)}
+            result = {"token": token, "expires_at": format_instant(expires), "user": user_view(tx, user)}
         resp.status = falcon.HTTP_201
         resp.media = result
 

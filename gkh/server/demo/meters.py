@@ -10,7 +10,6 @@ the twelve months before the portal's creation, one reading on the 20th of each.
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +17,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from gkh.domain.dates import house_zone, local_date, period_of
-from gkh.server.demo import DEMO_HOUSES, ORG_ENERGO, SEED
+from gkh.server.demo.world import DEMO_HOUSES, ORG_ENERGO, rng
 
 METER_HOUSES = ("H1", "H4", "H5")
 HISTORY_MONTHS = 12
@@ -41,7 +40,8 @@ def _zones(flat_number: str) -> tuple[str, ...]:
 
 
 def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
-    rng = random.Random(f"{SEED}/meters")
+    """Add the meters and their history to a demo portal (schema v2); runs inside the caller's transaction."""
+    draw = rng("meters")
     guids = {DEMO_HOUSES[key].guid: DEMO_HOUSES[key] for key in METER_HOUSES}
     marks = ",".join("?" * len(guids))
     accounts = conn.execute(
@@ -60,16 +60,16 @@ def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
             unit, whole, fraction, interval, (low, high) = _KINDS[resource]
             zones = _zones(flat_number) if resource == "electricity" else ("T1",)
             meter_id = f"M-{len(meters) + 1:06d}"
-            installed = date(rng.randint(2012, 2021), rng.randint(1, 12), rng.randint(1, 28))
+            installed = date(draw.randint(2012, 2021), draw.randint(1, 12), draw.randint(1, 28))
             verified = installed + relativedelta(years=((today - installed).days // 365 // interval) * interval)
-            serial = f"{_SERIAL_PREFIX[resource]}-{installed.year % 100:02d}-{rng.randint(0, 999999):06d}"
+            serial = f"{_SERIAL_PREFIX[resource]}-{installed.year % 100:02d}-{draw.randint(0, 999999):06d}"
             meters.append((meter_id, account_id, serial, resource, unit, ",".join(zones), whole, fraction,
                            installed.isoformat(), verified.isoformat(),
                            (verified + relativedelta(years=interval)).isoformat()))
-            values = [Decimal(rng.randint(100, 3000)) for _ in zones]
+            values = [Decimal(draw.randint(100, 3000)) for _ in zones]
             shares = _ZONE_SHARES[len(zones)]
             for taken in days[house_guid]:
-                use = Decimal(str(round(rng.uniform(low, high), fraction)))
+                use = Decimal(str(round(draw.uniform(low, high), fraction)))
                 values = [v + (use * Decimal(str(share))).quantize(Decimal(1).scaleb(-fraction))
                           for v, share in zip(values, shares)]
                 readings.append((meter_id, period_of(taken), taken.isoformat(),

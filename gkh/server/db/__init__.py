@@ -1,0 +1,30 @@
+"""The portal's database: the store, its files, and the migrations. It knows nothing of the rest of gkh."""
+
+from gkh.server.db.files import (
+    PRIVATE_FILE,
+    PRIVATE_FOLDER,
+    database_files,
+    file_lock,
+    lock_path,
+    private_folder,
+    tighten,
+)
+from gkh.server.db.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, Seed
+from gkh.server.db.store import BUSY_TIMEOUT_MS, Store, open_portal
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "PRIVATE_FILE",
+    "PRIVATE_FOLDER",
+    "SCHEMA_VERSION",
+    "Migration",
+    "Seed",
+    "Store",
+    "database_files",
+    "file_lock",
+    "lock_path",
+    "open_portal",
+    "private_folder",
+    "tighten",
+]

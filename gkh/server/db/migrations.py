@@ -1,0 +1,236 @@
+"""The portal's schema as numbered, named steps, each applied once (in the manner of llm's migrations).
+
+A step is a function of the open write transaction, registered with @migration; its name is the function's
+(`m002_meters`) and its version the number in that name. PRAGMA user_version records the last step applied,
+so a database at SCHEMA_VERSION needs nothing. Nothing here knows of a demo world: whoever opens the store may
+pass a `seed` hook, called in each step's transaction after the step (see store.open_portal).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gkh.server.db.store import Store
+
+# Called after each step, in its transaction: (connection, the version just applied, now).
+Seed = Callable[[sqlite3.Connection, int, datetime], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+MIGRATIONS: list[Migration] = []
+
+
+def migration(apply: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+    """Register a step named mNNN_what: NNN is its version, one more than the step before."""
+    version = int(apply.__name__[1:4])
+    if apply.__name__[0] != "m" or version != len(MIGRATIONS) + 1:
+        raise ValueError(f"migration {apply.__name__} is out of order: the next one is m{len(MIGRATIONS) + 1:03d}_…")
+    MIGRATIONS.append(Migration(version, apply.__name__, apply))
+    return apply
+
+
+def _execute(conn: sqlite3.Connection, script: str) -> None:
+    # One statement at a time: executescript would commit the transaction the step runs in.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement.strip())
+
+
+@migration
+def m001_portal(conn: sqlite3.Connection) -> None:
+    """Settings, organisations, houses, flats, owners, users, accounts and their links, tokens, idempotency keys."""
+    _execute(conn, """
+CREATE TABLE portal_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE organisations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('managing', 'supplier', 'inspectorate', 'authority')),
+    name TEXT NOT NULL,
+    short_name TEXT NOT NULL,
+    inn TEXT NOT NULL UNIQUE,
+    ogrn TEXT NOT NULL,
+    kpp TEXT,
+    phone TEXT,
+    email TEXT,
+    address TEXT
+);
+CREATE TABLE houses (
+    guid TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    town TEXT NOT NULL,
+    search_key TEXT NOT NULL,
+    oktmo TEXT NOT NULL,
+    timezone TEXT NOT NULL DEFAULT 'Europe/Moscow',
+    window_from INTEGER NOT NULL DEFAULT 15 CHECK (window_from BETWEEN 1 AND 31),
+    window_to INTEGER NOT NULL DEFAULT 25 CHECK (window_to BETWEEN window_from AND 31),
+    year_built INTEGER,
+    floors INTEGER,
+    entrances INTEGER,
+    total_area TEXT,
+    living_area TEXT,
+    condition TEXT,
+    energy_class TEXT,
+    managing_org_id TEXT REFERENCES organisations(id)
+);
+CREATE TABLE common_meters (
+    id INTEGER PRIMARY KEY,
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    resource TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    verified_on TEXT
+);
+CREATE INDEX common_meters_house ON common_meters(house_guid);
+CREATE TABLE flats (
+    id INTEGER PRIMARY KEY,
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    number TEXT NOT NULL,
+    area TEXT NOT NULL,
+    rooms INTEGER,
+    UNIQUE (house_guid, number)
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    email TEXT,
+    role TEXT NOT NULL CHECK (role IN ('resident', 'staff', 'inspector', 'admin')),
+    org_id TEXT REFERENCES organisations(id),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE owners (
+    id INTEGER PRIMARY KEY,
+    flat_id INTEGER NOT NULL REFERENCES flats(id),
+    name TEXT NOT NULL,
+    user_id INTEGER REFERENCES users(id),
+    share_num INTEGER NOT NULL CHECK (share_num > 0),
+    share_den INTEGER NOT NULL CHECK (share_den >= share_num),
+    document TEXT
+);
+CREATE INDEX owners_flat ON owners(flat_id);
+CREATE INDEX owners_user ON owners(user_id);
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    els TEXT NOT NULL UNIQUE,
+    izhku TEXT NOT NULL UNIQUE,
+    number TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    flat_id INTEGER REFERENCES flats(id),
+    payer TEXT NOT NULL,
+    area TEXT,
+    opened_on TEXT NOT NULL,
+    UNIQUE (org_id, number)
+);
+CREATE INDEX accounts_house ON accounts(house_guid, number);
+CREATE TABLE account_links (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    linked_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, account_id)
+) WITHOUT ROWID;
+CREATE TABLE tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    renewed_at TEXT NOT NULL
+);
+CREATE INDEX tokens_user ON tokens(user_id);
+CREATE TABLE idempotency_keys (
+    user_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    lease_until TEXT,
+    status INTEGER,
+    response TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+CREATE INDEX idempotency_created ON idempotency_keys(created_at)
+""")
+    # Every portal has its own id from its creation: clients keep their credentials per portal.
+    conn.execute("INSERT INTO portal_settings (key, value) VALUES ('portal_id', ?)", (secrets.token_hex(8),))
+
+
+@migration
+def m002_meters(conn: sqlite3.Connection) -> None:
+    """Meters of the accounts and their readings, one per meter and period."""
+    _execute(conn, """
+CREATE TABLE meters (
+    id TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    serial TEXT NOT NULL,
+    resource TEXT NOT NULL CHECK (resource IN ('cold_water', 'hot_water', 'electricity', 'gas', 'heat')),
+    unit TEXT NOT NULL,
+    zones TEXT NOT NULL,
+    whole_digits INTEGER NOT NULL CHECK (whole_digits BETWEEN 1 AND 15),
+    fraction_digits INTEGER NOT NULL CHECK (fraction_digits BETWEEN 0 AND 7),
+    installed_on TEXT NOT NULL,
+    verified_on TEXT NOT NULL,
+    verification_due TEXT NOT NULL,
+    UNIQUE (account_id, serial)
+);
+CREATE INDEX meters_account ON meters(account_id);
+CREATE INDEX meters_serial ON meters(serial);
+CREATE TABLE readings (
+    id INTEGER PRIMARY KEY,
+    meter_id TEXT NOT NULL REFERENCES meters(id),
+    period TEXT NOT NULL,
+    taken_on TEXT NOT NULL,
+    reading_values TEXT NOT NULL,
+    rollover INTEGER NOT NULL DEFAULT 0,
+    submitted_by INTEGER REFERENCES users(id),
+    submitted_at TEXT NOT NULL,
+    UNIQUE (meter_id, period)
+)
+""")
+
+
+@migration
+def m003_throttle(conn: sqlite3.Connection) -> None:
+    """Failed attempts at guarded actions (signing in, linking an account), counted per key in a fixed window."""
+    _execute(conn, """
+CREATE TABLE throttle (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    window_start TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID
+""")
+
+
+SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(store: Store, now: datetime, seed: Seed | None = None) -> None:
+    """Apply the steps the database lacks, each in a write transaction of its own with its seed (the caller
+    holds the file lock, so two processes never migrate one database at once)."""
+    for step in MIGRATIONS:
+        with store.write() as tx:
+            if schema_version(tx) >= step.version:
+                continue
+            step.apply(tx)
+            if seed is not None:
+                seed(tx, step.version, now)
+            tx.execute(f"PRAGMA user_version = {step.version}")

@@ -1,0 +1,99 @@
+"""The portal's SQLite store: connections, the transaction discipline, and opening (creating, migrating) it.
+
+One connection per thread, autocommit mode (isolation_level=None) with explicit transactions: every write
+starts with BEGIN IMMEDIATE, so a read-then-write never meets "database is locked" half-way; WAL lets readers
+go on while one writer works; foreign keys are on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from gkh.server.db.files import (
+    create_private_file,
+    database_files,
+    file_lock,
+    lock_path,
+    private_folder,
+    tighten,
+)
+from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate, schema_version
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+class Store:
+    """A portal database file; hands each thread its own connection."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE); commit=False rolls back at the end (dry runs)."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT" if commit else "ROLLBACK")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for everything a request reads."""
+        conn = self.connection()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def setting(self, key: str) -> str | None:
+        with self.read() as conn:
+            row = conn.execute("SELECT value FROM portal_settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def open_portal(db_path: Path, now: datetime, seed: Seed | None = None) -> Store:
+    """Open the portal's database, creating it on first use and migrating it if old.
+
+    `seed` is called after each migration step, in its transaction, with the version just applied and `now`
+    (the composition root passes the demo world's; a new portal opened with a seed is a demo portal).
+    """
+    private_folder(db_path.parent)
+    create_private_file(db_path)  # before SQLite opens it: its -wal and -shm take the main file's mode
+    for path in database_files(db_path):
+        tighten(path)
+    store = Store(db_path)
+    conn = store.connection()
+    if schema_version(conn) == SCHEMA_VERSION:
+        return store  # the common case: no lock, nothing to do
+    with file_lock(lock_path(db_path)):
+        conn.execute("PRAGMA journal_mode = WAL")
+        migrate(store, now, seed)
+    return store
