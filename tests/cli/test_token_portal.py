@@ -10,8 +10,7 @@ import pytest
 import responses
 import waitress
 from cli_helpers import gkh, login
-from gkh_testing import stop_waitress
-from gkh_testing import SEED_NOW, free_port
+from gkh_testing import SEED_NOW, free_port, stop_waitress
 
 from gkh.config.credentials import Credential, CredentialStore
 
