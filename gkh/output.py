@@ -3,7 +3,7 @@
 Formats (``-o``): ``table`` for a person at a terminal, ``json``, ``csv``, ``tsv``. Without ``-o``:
 a table on a terminal, else tab-separated rows *without* a header (as ``gh`` does, for ``cut``/``awk``).
 
-Rules shared by every format (DESIGN.md §4):
+Rules shared by every format (the README's "Output" paragraph is the short form):
 
 - the same fields everywhere: ``columns`` if the command gives them, else the union of the rows'
   flattened keys in first-seen order (a row without a field gets an empty cell);
