@@ -202,7 +202,7 @@ def render(
         else:
             fmt, headers = "tsv", False
 
-    items: list[Mapping[str, Any]] = [data] if single else list(data)  # type: ignore[list-item]
+    items: list[Mapping[str, Any]] = [data] if isinstance(data, Mapping) else list(data)
     rows = [flatten(item) for item in items]
     fields = list(columns) if columns is not None else _union_of_keys(rows)
 
