@@ -20,6 +20,9 @@ __all__ = [
     "normalize_fias_guid",
     "is_fias_guid",
     "payer_id_kind",
+    "PAYER_ID_KINDS",
+    "one_payer_id",
+    "els_of",
     "inn_is_valid",
     "ogrn_is_valid",
     "normalize_inn",
@@ -154,6 +157,38 @@ def normalize_account_number(text: str, field: str = "number") -> str:
             f"account number must contain at least one letter or digit; got {quoted(canon)}", field
         )
     return canon
+
+
+# --- which of an account's ids the caller gave -------------------------------------------------------
+
+PAYER_ID_KINDS = ("number", "els", "izhku")  # how a payer names their account: номер ЛС, ЕЛС, ИЖКУ
+
+
+def one_payer_id(
+    *, number: object = None, els: object = None, izhku: object = None, field_prefix: str = ""
+) -> tuple[str, str]:
+    """Exactly one of number, ЕЛС or ИЖКУ (None means not given) → (kind, canonical value).
+
+    Fields are named `field_prefix + kind`: "number" in a request body, "--number" on the command line.
+    """
+    given = [(kind, value) for kind, value in zip(PAYER_ID_KINDS, (number, els, izhku), strict=True)
+             if value is not None]
+    names = [field_prefix + kind for kind in PAYER_ID_KINDS]
+    if len(given) != 1:
+        raise InvalidInput(f"give exactly one of {names[0]}, {names[1]} or {names[2]}", names[0])
+    kind, value = given[0]
+    field = field_prefix + kind
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field)
+    normalize = {"number": normalize_account_number, "els": normalize_els, "izhku": normalize_izhku}[kind]
+    return kind, normalize(value, field=field)
+
+
+def els_of(account: str, field: str = "account") -> str:
+    """The ЕЛС an account id names: an ЕЛС itself, or an ИЖКУ's ЕЛС part (75ДА533315-01 → 75ДА533315)."""
+    if payer_id_kind(account) == "izhku":
+        return normalize_izhku(account, field=field).split("-")[0]
+    return normalize_els(account, field=field)
 
 
 # --- FIAS / GAR house GUID ------------------------------------------------------------------------
