@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Self, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -72,7 +72,6 @@ CHUNK = 64 * 1024  # bytes read from a file or an answer at a time
 MAX_ERROR_BODY = 64 * 1024  # an error answer is read this far when streaming (the portal's are a few hundred bytes)
 
 T = TypeVar("T")
-C = TypeVar("C", bound="ClientCore")
 
 
 @dataclass(frozen=True)
@@ -383,8 +382,8 @@ class ClientCore:
         self._headers = {"User-Agent": f"gkh/{__version__}", "Accept": "application/json"}
 
     @classmethod
-    def in_process(cls: type[C], wsgi_app: WsgiApp, portal_id: str, *,
-                   on_close: Callable[[], None] | None = None, **kw: Any) -> C:
+    def in_process(cls, wsgi_app: WsgiApp, portal_id: str, *,
+                   on_close: Callable[[], None] | None = None, **kw: Any) -> Self:
         """A client of a portal app in this process (LocalTransport on the internal base): its credentials are
         keyed `local:<portal_id>`, messages name it "the local portal"; `on_close` runs when the client closes."""
         session = kw.pop("session", None) or requests.Session()
@@ -414,7 +413,7 @@ class ClientCore:
             on_close, self._on_close = self._on_close, None
             on_close()
 
-    def __enter__(self: C) -> C:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -730,7 +729,7 @@ def _error_body(response: requests.Response, stream: bool) -> bytes:
 
 def _save(response: requests.Response, final: Path, overwrite: bool) -> int:
     """Stream the answer into a temporary file beside `final`, then rename it into place; its size in bytes."""
-    temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part")
+    temp = final.with_name(f".gkh-download-{secrets.token_hex(6)}.part")  # short: the final name may be 255 bytes
     # O_EXCL with 0666: a new file of our own, with the mode the umask gives any file the user creates.
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

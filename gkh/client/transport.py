@@ -1,5 +1,7 @@
 """The in-process transport: a requests adapter that answers by calling the portal's WSGI app directly.
 
+Request bodies may be bytes, a file object or an iterable of chunks (streamed uploads); answers are buffered.
+
 requests skips URL preparation for non-http schemes (and silently drops `params=`), so the client
 mounts this adapter on the internal base `http://gkh.local/` while the profile's URL stays `local://`.
 """
@@ -7,8 +9,11 @@ mounts this adapter on the internal base `http://gkh.local/` while the profile's
 from __future__ import annotations
 
 import io
+import shutil
 import sys
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from requests.adapters import BaseAdapter
@@ -23,17 +28,66 @@ LOCAL_BASE = f"http://{LOCAL_HOST}"
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def _body_bytes(body) -> bytes:
-    if body is None:
+_SPOOL = 1024 * 1024  # a body of unknown length stays in memory up to this, then goes to a temporary file
+
+
+class _BodyReader(io.RawIOBase):
+    """A request body — a file object or an iterable of chunks — as a raw stream of at most `limit` bytes."""
+
+    def __init__(self, source: Any, limit: int | None = None):
+        super().__init__()
+        self._read = getattr(source, "read", None)
+        self._chunks: Iterator[Any] | None = None if self._read is not None else iter(source)
+        self._pending = b""
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        want = len(buffer) if self._left is None else min(len(buffer), self._left)
+        if want <= 0:
+            return 0
+        data = self._next(want)
+        buffer[: len(data)] = data
+        if self._left is not None:
+            self._left -= len(data)
+        return len(data)
+
+    def _next(self, want: int) -> bytes:
+        if self._read is not None:
+            return _as_bytes(self._read(want))
+        assert self._chunks is not None
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._pending = _as_bytes(chunk)
+        data, self._pending = self._pending[:want], self._pending[want:]
+        return data
+
+
+def _as_bytes(data: Any) -> bytes:
+    if data is None:
         return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if hasattr(body, "read"):
-        data = body.read()
-        return data.encode("utf-8") if isinstance(data, str) else data
-    return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in body)
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _wsgi_input(request: PreparedRequest) -> tuple[BinaryIO, int | None]:
+    """The body as wsgi.input and its length: streamed when its length is declared, else spooled and counted
+    (as waitress does with a chunked body), so the app always sees a CONTENT_LENGTH."""
+    body = request.body
+    if body is None or isinstance(body, (bytes, str)):
+        data = _as_bytes(body)
+        return io.BytesIO(data), len(data)
+    declared = request.headers.get("Content-Length")
+    if declared is not None and declared.isdigit():
+        return io.BufferedReader(_BodyReader(body, int(declared))), int(declared)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115  (the app reads it; closed with it)
+    shutil.copyfileobj(_BodyReader(body), spool)  # type: ignore[misc]
+    size = spool.tell()
+    spool.seek(0)
+    return spool, size  # type: ignore[return-value]
 
 
 def _latin1(value) -> str:
@@ -50,7 +104,7 @@ def _latin1(value) -> str:
 def wsgi_environ(request: PreparedRequest) -> dict:
     """The WSGI environ a server such as waitress would build for this request."""
     parts = urlsplit(request.url)
-    body = _body_bytes(request.body)
+    body, length = _wsgi_input(request)
     environ = {
         "REQUEST_METHOD": request.method,
         "SCRIPT_NAME": "",
@@ -64,7 +118,7 @@ def wsgi_environ(request: PreparedRequest) -> dict:
         "HTTP_HOST": parts.netloc or LOCAL_HOST,
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
+        "wsgi.input": body,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -72,13 +126,13 @@ def wsgi_environ(request: PreparedRequest) -> dict:
     }
     for name, value in request.headers.items():
         key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH", "TRANSFER_ENCODING"):  # waitress drops the last once dechunked
             if key == "CONTENT_TYPE":
                 environ[key] = _latin1(value)
             continue
         environ["HTTP_" + key] = _latin1(value)
-    if body or "Content-Length" in request.headers:
-        environ["CONTENT_LENGTH"] = str(len(body))
+    if length or "Content-Length" in request.headers or "Transfer-Encoding" in request.headers:
+        environ["CONTENT_LENGTH"] = str(length or 0)
     return environ
 
 
@@ -127,10 +181,10 @@ class LocalTransport(BaseAdapter):
         response.encoding = get_encoding_from_headers(merged)
         response.raw = io.BytesIO(content)
         response._content = content
-        response._content_consumed = True
-        response.url = request.url
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.url = request.url or ""
         response.request = request
-        response.connection = self
+        response.connection = self  # type: ignore[assignment]
         return response
 
     def close(self) -> None:

@@ -53,8 +53,10 @@ def test_409_in_progress_is_a_server_error():
 
 
 def test_a_short_plain_text_answer_is_quoted_on_one_line():
-    error = error_from_response(503, b"upstream connect error\nor disconnect/reset before headers", {"Content-Type": "text/plain"})
-    assert str(error) == "the portal answered 503 Service Unavailable: upstream connect error or disconnect/reset before headers"
+    error = error_from_response(503, b"upstream connect error\nor disconnect/reset before headers",
+                                {"Content-Type": "text/plain"})
+    assert str(error) == ("the portal answered 503 Service Unavailable: "
+                          "upstream connect error or disconnect/reset before headers")
 
 
 def test_json_that_is_not_our_error_falls_back_and_takes_the_request_id_from_the_header():
@@ -77,3 +79,16 @@ def test_undecodable_bytes_do_not_break_it():
 def test_a_redirect_names_where_to():
     error = error_from_response(301, b"", {"Location": "https://portal.example.ru/"})
     assert "https://portal.example.ru/" in error.message
+
+
+def test_a_rules_details_come_along_when_the_portal_sends_them():
+    details = {"allowed": ["2026-11-15", "2026-11-25"]}
+    error = error_from_response(422, body(code="outside_window", message="not now", details=details), {})
+    assert error.details == details
+    assert error_from_response(422, body(code="refused", message="no"), {}).details is None
+    assert error_from_response(422, body(code="refused", message="no", details="text"), {}).details is None
+
+
+def test_json_nested_beyond_reason_falls_back_to_the_status():
+    error = error_from_response(502, b"[" * 100_000, {"content-type": "application/json"})
+    assert type(error) is ServerError and error.code == "bad_gateway"

@@ -1,4 +1,5 @@
-"""The client against a stubbed portal: retries and their limits, backoff, Retry-After, idempotency keys, typed errors."""
+"""The client against a stubbed portal: retries and their limits, backoff, Retry-After, idempotency keys,
+typed errors."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ API = BASE + "/api/v1"
 HOUSE = "83804ac7-87c6-472e-a474-d02c6f740e9c"
 
 
-def error_body(code: str, message: str = "it went wrong", field: str | None = None, request_id: str = "0123456789abcdef"):
+def error_body(code: str, message: str = "it went wrong", field: str | None = None,
+               request_id: str = "0123456789abcdef"):
     return {"error": {"code": code, "message": message, "field": field, "request_id": request_id}}
 
 
@@ -199,11 +201,13 @@ def test_any_other_409_is_refused_at_once(stub, client, sleeps):
 
 def test_422_is_refused_with_its_field_and_request_id(stub, client):
     stub.post(f"{API}/accounts/links", status=422,
-              json=error_body("outside_window", "readings are accepted from 15 to 25 November", "date", "a40023e2aa1b4858"))
+              json=error_body("outside_window", "readings are accepted from 15 to 25 November", "date",
+                              "a40023e2aa1b4858"))
     with pytest.raises(Refused) as caught:
         client.link_account(HOUSE, payer="Петрова", number="0050034")
     error = caught.value
-    assert (error.status, error.code, error.field, error.request_id) == (422, "outside_window", "date", "a40023e2aa1b4858")
+    assert (error.status, error.code, error.field, error.request_id) == (
+        422, "outside_window", "date", "a40023e2aa1b4858")
     assert str(error) == "readings are accepted from 15 to 25 November"
     assert len(stub.calls) == 1
 
@@ -220,7 +224,8 @@ def test_422_is_refused_with_its_field_and_request_id(stub, client):
     ],
 )
 def test_client_errors_are_typed_and_not_retried(stub, client, sleeps, status, code, kind):
-    stub.get(f"{API}/accounts/77%D0%95%D0%96000000", status=status, json=error_body(code, "no", request_id="feedfacecafebeef"))
+    stub.get(f"{API}/accounts/77%D0%95%D0%96000000", status=status,
+             json=error_body(code, "no", request_id="feedfacecafebeef"))
     with pytest.raises(kind) as caught:
         client.account("77ЕЖ000000")
     assert type(caught.value) is kind
@@ -231,7 +236,8 @@ def test_client_errors_are_typed_and_not_retried(stub, client, sleeps, status, c
 
 
 def test_a_proxys_html_502_is_a_server_error_with_a_readable_message(stub, client):
-    page = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n"
+    page = ("<html>\n<head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway</h1></center>\n"
+            "<hr><center>nginx</center>\n</body>\n</html>\n")
     stub.get(f"{API}/me", status=502, body=page, content_type="text/html")
     with pytest.raises(ServerError) as caught:
         client.me()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import requests
 
 from gkh.client.transport import LocalTransport
@@ -98,8 +99,40 @@ def test_the_iterable_is_closed_even_when_iterating_fails():
 
         return Answer()
 
-    try:
+    with pytest.raises(Boom):
         session_for(app).get("http://gkh.local/x")
-    except Boom:
-        pass
     assert closed == [True]
+
+
+# --- streamed request bodies (uploads) -----------------------------------------------------------
+
+
+def test_a_file_body_of_known_length_is_read_by_the_app_as_a_stream(tmp_path):
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(b"%PDF" + b"\x00\xff" * 100_000)
+    app = RecordingApp()
+    with open(path, "rb") as file:
+        session_for(app).post("http://gkh.local/api/v1/files", data=file, headers={"Content-Type": "application/pdf"})
+    assert app.body == path.read_bytes()
+    assert app.environ["CONTENT_LENGTH"] == str(path.stat().st_size)
+    assert app.environ["CONTENT_TYPE"] == "application/pdf"
+    assert type(app.environ["wsgi.input"]).__name__ == "BufferedReader"  # not a copy made beforehand
+
+
+def test_a_body_of_unknown_length_arrives_counted_and_dechunked_as_waitress_gives_it():
+    app = RecordingApp()
+    chunks = (b"row;%d\n" % n for n in range(300_000))
+    session_for(app).post("http://gkh.local/api/v1/imports", data=chunks)
+    assert app.body == b"".join(b"row;%d\n" % n for n in range(300_000))
+    assert app.environ["CONTENT_LENGTH"] == str(len(app.body))
+    assert "HTTP_TRANSFER_ENCODING" not in app.environ
+
+
+def test_the_app_never_reads_past_the_declared_length():
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"got": environ["wsgi.input"].read().decode()}).encode()]
+
+    response = session_for(app).post("http://gkh.local/x", data=iter([b"12345", b"67890"]),
+                                     headers={"Content-Length": "5"})
+    assert response.json() == {"got": "12345"}
