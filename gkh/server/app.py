@@ -10,16 +10,18 @@ import falcon
 
 from gkh.domain.errors import InvalidInput
 from gkh.domain.readings import ReadingRefused
-from gkh.server import auth
 from gkh.server.db import Store
 from gkh.server.http import (
+    bearer_token,
     check_header_sizes,
     handle_invalid_input,
+    handle_reading_refused,
     handle_unexpected,
     request_now,
     serialize_error,
 )
 from gkh.server.routes import accounts, addresses, meters, session
+from gkh.server.services.session import authenticate
 
 API = "/api/v1"
 
@@ -40,7 +42,7 @@ class RequestContext:
             return
         if not hasattr(resource, f"on_{req.method.lower()}"):
             return  # let Falcon answer 405 rather than ask an anonymous caller to sign in
-        req.context.user = auth.authenticate(self.store, auth.bearer_token(req), req.context.now)
+        req.context.user = authenticate(self.store, bearer_token(req), req.context.now)
 
     def process_response(self, req, resp, resource, req_succeeded) -> None:
         if request_id := req.context.get("request_id"):
@@ -56,7 +58,7 @@ def create_app(store: Store) -> falcon.App:
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(InvalidInput, handle_invalid_input)
-    app.add_error_handler(ReadingRefused, meters.handle_reading_refused)
+    app.add_error_handler(ReadingRefused, handle_reading_refused)
 
     app.add_route(f"{API}/portal", session.PortalInfo(store))
     app.add_route(f"{API}/auth/token", session.Token(store))

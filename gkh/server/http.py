@@ -6,13 +6,17 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import falcon
 
 from gkh.clock import current_now
 from gkh.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from gkh.server.services import Listing
 
 MAX_JSON_BODY = 1024 * 1024
 MAX_JSON_DEPTH = 32  # far deeper than any body the portal takes; whatever walks a body later stays shallow
@@ -90,10 +94,10 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HT
     """Every error, Falcon's own included, as {"error": {"code", "message", "field", "request_id"}}."""
     status = error.status_code
     if isinstance(error, ApiError):
-        code, message, field = error.error_code, error.description, error.field
+        code, message, field = error.error_code, error.description or error.error_code, error.field
     else:
         code = error_code(status)
-        message = error.description or error.title or falcon.code_to_http_status(status)
+        message = error.description or error.title or str(falcon.code_to_http_status(status))
         field = None
         if status == 404:
             message = f"no such route: {req.method} {echo(req.path)}"
@@ -105,6 +109,10 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HT
 
 def handle_invalid_input(req, resp, error: InvalidInput, params) -> None:
     raise invalid(error.message, error.field)
+
+
+def handle_reading_refused(req, resp, error, params) -> None:
+    raise ApiError(422, error.code, error.message, error.field)
 
 
 def handle_unexpected(req, resp, error: Exception, params) -> None:
@@ -182,13 +190,17 @@ def _check_json_strings(body: dict[str, Any]) -> None:
             stack += [(item, field, depth + 1) for item in value]
 
 
-def text_field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
-    value = body.get(name)
+def text_field(body: Mapping[str, Any], name: str) -> str:
+    """A required string field of a JSON body (400 when missing or not a string)."""
+    value = optional_text_field(body, name)
     if value is None:
-        if required:
-            raise invalid(f"{name} is required", name)
-        return None
-    if not isinstance(value, str):
+        raise invalid(f"{name} is required", name)
+    return value
+
+
+def optional_text_field(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
         raise invalid(f"{name} must be a string", name)
     return value
 
@@ -224,6 +236,17 @@ def _cursor_value_fits(value: object, kind: type) -> bool:
     return isinstance(value, kind)
 
 
+def bearer_token(req: falcon.Request) -> str | None:
+    """The request's bearer token; None without an Authorization header, 401 for another scheme."""
+    header = req.get_header("Authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthenticated", "the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
 class Page:
     """limit and cursor of a list request; the cursor is opaque to clients."""
 
@@ -250,13 +273,10 @@ class Page:
             raise invalid("cursor is not one this portal gave out", "cursor")
         return self.after
 
-    def result(self, rows: list, key, render) -> dict[str, Any]:
-        """Rows fetched with LIMIT limit+1: the extra row only tells that there is a next page."""
-        more = len(rows) > self.limit
-        rows = rows[: self.limit]
+    def result(self, listing: Listing) -> dict[str, Any]:
+        """A service's page of items, with the cursor that continues after it."""
         next_cursor = None
-        if more:
-            raw = json.dumps(key(rows[-1]), ensure_ascii=False).encode()
+        if listing.resume_after is not None:
+            raw = json.dumps(listing.resume_after, ensure_ascii=False).encode()
             next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        return {"items": [render(r) for r in rows], "next_cursor": next_cursor}
-
+        return {"items": listing.items, "next_cursor": next_cursor}

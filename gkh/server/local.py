@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 from gkh.paths import portal_db, portal_files
-from gkh.server import auth
 from gkh.server.db import (
     PRIVATE_FILE,
     Store,
@@ -40,7 +39,10 @@ class Portal:
 
     @property
     def portal_id(self) -> str:
-        return self.store.setting("portal_id")
+        portal_id = self.store.setting("portal_id")
+        if portal_id is None:  # the first migration gives every portal its id
+            raise LookupError(f"{self.store.path} has no portal id")
+        return portal_id
 
     @property
     def is_demo(self) -> bool:
@@ -49,12 +51,13 @@ class Portal:
     def demo_resident_token(self, now: datetime) -> tuple[str, datetime]:
         """A token for the demo resident, without a password; in-process only (no HTTP route does this)."""
         from gkh.server.demo import DEMO_RESIDENT_LOGIN
+        from gkh.server.services import session
 
         if not self.is_demo:
             raise PermissionError("this portal is not a demo portal: sign in with a login and password")
-        with self.store.write() as tx:
-            user_id = tx.execute("SELECT id FROM users WHERE login = ?", (DEMO_RESIDENT_LOGIN,)).fetchone()[0]
-            return auth.issue_token(tx, user_id, now)
+        signed_in = session.sign_in_without_password(self.store, DEMO_RESIDENT_LOGIN, now)
+        # The instant in now's own offset, as the command line has always stored it.
+        return signed_in["token"], datetime.fromisoformat(signed_in["expires_at"]).astimezone(now.tzinfo)
 
     def backup(self, target: Path, *, overwrite: bool = False) -> Path:
         """Write a consistent copy through SQLite's backup API (a file copy could tear a live WAL database),

@@ -19,9 +19,7 @@ def hash_password(password: str) -> str:
     log2_n = _cost()
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=2**log2_n, r=8, p=1, maxmem=2**26, dklen=32)
-    return "scrypt${}${}${}".format(
-        log2_n, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
-    )
+    return f"scrypt${log2_n}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 def verify_password(password: str, stored: str) -> bool:

@@ -105,7 +105,7 @@ def test_an_oversized_body_is_a_json_413(ivanov):
 
 
 def test_an_unexpected_failure_is_a_json_500_without_internals(ivanov, monkeypatch):
-    from gkh.server.routes import accounts
+    from gkh.server.services import accounts
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")

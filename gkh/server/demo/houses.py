@@ -145,13 +145,15 @@ class _World:
 def _world() -> _World:
     guids = house_guids()
     meter_rng = rng("common-meters")
-    houses, meters, flats = [], [], []
+    houses: list[tuple] = []
+    meters: list[tuple] = []
+    flats: list[_Flat] = []
     for house, guid in zip(HOUSES, guids):
         house_flats = _flats(house, len(flats) + 1)
         if house.key == DEMO_RESIDENT_HOUSE:
             _apply_demo_people(house_flats)
         flats.extend(house_flats)
-        living = sum(Decimal(f.area) for f in house_flats)
+        living = sum((Decimal(f.area) for f in house_flats), Decimal(0))
         total = living * Decimal("1.24")  # stairs, corridors, lift halls, technical floors
         houses.append((guid, house.address, house.town, search_key(house.address), house.oktmo,
                        house.timezone, house.window_from, house.window_to, house.year_built,
@@ -167,7 +169,7 @@ def _world() -> _World:
     numbers_rng = rng("account-numbers")
     taken: set[str] = set()
     numbers_taken: set[str] = set()
-    accounts = []
+    accounts: list[tuple] = []
     for house, guid in zip(HOUSES, guids):
         house_flats = [f for f in flats if f.house is house]
         for org_id in (house.managing_org_id, *house.supplier_org_ids):
@@ -247,10 +249,10 @@ def seed_v1(conn: sqlite3.Connection, now: datetime) -> None:
     )
     user_id = {row[1]: row[0] for row in users}
 
-    owners = []
+    owners: list[tuple] = []
     for flat in world.flats:
         for k, (name, num, den, login) in enumerate(flat.owners):
-            owners.append((len(owners) + 1, flat.id, name, user_id.get(login), num, den, _document(flat, k)))
+            owners.append((len(owners) + 1, flat.id, name, user_id.get(login) if login else None, num, den, _document(flat, k)))
     conn.executemany(
         "INSERT INTO owners (id, flat_id, name, user_id, share_num, share_den, document)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -52,7 +52,8 @@ def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
     todays = {guid: local_date(now, house_zone(house.timezone)) for guid, house in guids.items()}
     days = {guid: [(today - relativedelta(months=n)).replace(day=20) for n in range(HISTORY_MONTHS, 0, -1)]
             for guid, today in todays.items()}
-    meters, readings = [], []
+    meters: list[tuple] = []
+    readings: list[tuple] = []
     for account_id, org_id, house_guid, flat_number in accounts:
         today = todays[house_guid]
         kinds = ["electricity"] if org_id == ORG_ENERGO else ["cold_water", "hot_water"]

@@ -1,0 +1,37 @@
+"""Who may see and do what: the signed-in caller, and the rules every service applies to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gkh.server.http import ApiError
+
+
+@dataclass(frozen=True)
+class User:
+    """The caller a bearer token belongs to."""
+
+    id: int
+    login: str
+    name: str
+    email: str | None
+    role: str  # resident | staff | inspector | admin
+    org_id: str | None
+
+
+def visible_account_ids(user: User) -> tuple[str, list]:
+    """A subquery of the ids of the accounts a user may see: residents their linked ones, staff their
+    organisation's, admins all; any other role none (403)."""
+    if user.role == "resident":
+        return "SELECT account_id FROM account_links WHERE user_id = ?", [user.id]
+    if user.role == "staff":
+        return "SELECT id FROM accounts WHERE org_id = ?", [user.org_id]
+    if user.role == "admin":
+        return "SELECT id FROM accounts", []
+    raise ApiError(403, "forbidden", f"the {user.role} role has no personal accounts to see")
+
+
+def require_resident(user: User) -> None:
+    """Linking is a resident's act: an organisation's staff see their accounts without links."""
+    if user.role != "resident":
+        raise ApiError(403, "forbidden", "only residents link personal accounts to themselves")

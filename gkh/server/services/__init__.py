@@ -1,0 +1,32 @@
+"""The portal's services: what it does, without HTTP. One module per noun; routes parse, call one, and answer.
+
+A public function is one transaction: a read through `store.read()`, a change through `store.write()`, or,
+for a change a client may repeat (link, unlink, submit), a `Work` function of the open write transaction
+handed to idempotency.run_mutation, which stores the answer beside the change (`mutation` says whether it is
+a dry run and under which Idempotency-Key; the default is a plain change). Arguments are the store, the
+caller (access.User), values the route has parsed, and `now`; answers are plain dicts, a `Listing` of one
+page, or an idempotency.Outcome. Errors are the domain's (InvalidInput 400, Refused 422) or http.ApiError
+with its status (403, 404, 409, 429).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list: its items, and the sort key to continue after (None on the last page)."""
+
+    items: list[dict[str, Any]]
+    resume_after: list | None
+
+
+def listing_of(rows: Sequence[sqlite3.Row], limit: int, key: Callable[[sqlite3.Row], list],
+               render: Callable[[sqlite3.Row], dict[str, Any]]) -> Listing:
+    """Rows fetched with LIMIT limit+1: the extra row only tells that there is a next page."""
+    page = rows[:limit]
+    return Listing([render(r) for r in page], key(page[-1]) if len(rows) > limit else None)

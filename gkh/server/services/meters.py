@@ -1,0 +1,164 @@
+"""Meters of the accounts a caller sees, their readings, and submitting a reading by the rules of
+gkh.domain.readings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from gkh.domain import readings as rules
+from gkh.domain.dates import format_instant, house_zone, local_date, period_of
+from gkh.server.access import User, visible_account_ids
+from gkh.server.db import Store
+from gkh.server.http import echo, invalid, not_found
+from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
+from gkh.server.services import Listing, listing_of
+from gkh.server.views import (
+    house_today,
+    meter_spec,
+    meter_view,
+    reading_view,
+    submission_window,
+)
+
+MAX_HISTORY_MONTHS = 120
+
+_SELECT = """
+SELECT m.*, a.els, h.guid AS house_guid, h.address AS house_address, h.timezone, h.window_from, h.window_to,
+       (SELECT json_object('date', r.taken_on, 'values', json(r.reading_values)) FROM readings r
+        WHERE r.meter_id = m.id ORDER BY r.period DESC LIMIT 1) AS last_reading
+FROM meters m
+JOIN accounts a ON a.id = m.account_id
+JOIN houses h ON h.guid = a.house_guid
+"""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A reading as a client sends it: one value per tariff zone, the date it was taken (as typed, judged in
+    the house's zone; None: today), and whether the meter rolled over."""
+
+    values: list[Decimal]
+    taken_on: str | None = None
+    rollover: bool = False
+
+
+def list_meters(store: Store, user: User, account: str | None, limit: int, after: str, now: datetime) -> Listing:
+    """The caller's meters (of one account: its normalised ЕЛС), by id, after `after`."""
+    ids, params = visible_account_ids(user)
+    sql = f"{_SELECT} WHERE m.account_id IN ({ids})"
+    with store.read() as conn:
+        if account is not None:
+            if not conn.execute(f"SELECT 1 FROM accounts WHERE els = ? AND id IN ({ids})",
+                                (account, *params)).fetchone():
+                raise not_found(f"no account {account} among yours", "account_not_found")
+            sql += " AND a.els = ?"
+            params = [*params, account]
+        rows = conn.execute(sql + " AND m.id > ? ORDER BY m.id LIMIT ?", (*params, after, limit + 1)).fetchall()
+    return listing_of(rows, limit, lambda r: [r["id"]], lambda r: meter_view(r, now))
+
+
+def get_meter(store: Store, user: User, meter: str, now: datetime) -> dict:
+    """One of the caller's meters by its portal id (M-000123) or serial number."""
+    with store.read() as conn:
+        return meter_view(_find_meter(conn, user, meter), now)
+
+
+def reading_history(store: Store, user: User, meter: str, months: int, now: datetime) -> list[dict]:
+    """The last `months` periods' readings with their consumption, oldest first."""
+    with store.read() as conn:
+        row = _find_meter(conn, user, meter)
+        first_period = period_of(house_today(row, now) - relativedelta(months=months - 1))
+        return [reading_view(row["id"], h["period"], h["date"], h["values"], h["consumption"], "accepted", [],
+                             h["submitted_by"])
+                for h in _history(conn, row, months=months) if h["period"] >= first_period]
+
+
+def submit_reading(store: Store, user: User, meter: str, submission: Submission, now: datetime,
+                   mutation: Mutation = PLAIN) -> Outcome:
+    """Store a reading after every rule of the domain: 201 accepted, 200 replaced (another reading of the same
+    period) or unchanged (the same values again)."""
+    values, taken_text, rollover = submission.values, submission.taken_on, submission.rollover
+
+    def submit(tx: sqlite3.Connection) -> tuple[int, dict]:
+        row = _find_meter(tx, user, meter)
+        spec = meter_spec(row)
+        zone = house_zone(row["timezone"])
+        today = local_date(now, zone)
+        taken = rules.reading_date(taken_text, now, zone)
+        zoned = rules.check_values(spec, values, meter_id=row["id"])
+        rules.check_window(submission_window(row), today)
+        period = period_of(taken)
+        history = _history(tx, row, before_period=period)
+        previous = history[-1] if history else None
+        rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
+        rules.check_period_open(period, closed=period != period_of(today))
+        used = rules.consumption(previous["values"] if previous else None, zoned, spec, rollover,
+                                 meter_id=row["id"])
+        warnings = rules.suspicious_jump(used, [h["consumption"] for h in history if h["consumption"]]) \
+            if used else []
+        stored = json.dumps(rules.canonical_values(zoned))
+        existing = tx.execute("SELECT r.taken_on, r.reading_values, u.name FROM readings r"
+                              " LEFT JOIN users u ON u.id = r.submitted_by WHERE r.meter_id = ? AND r.period = ?",
+                              (row["id"], period)).fetchone()
+        submitter = user.name
+        if existing is None:
+            status = "accepted"
+            tx.execute("INSERT INTO readings (meter_id, period, taken_on, reading_values, rollover, submitted_by,"
+                       " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (row["id"], period, taken.isoformat(), stored, int(rollover), user.id, format_instant(now)))
+        elif (existing["taken_on"], existing["reading_values"]) == (taken.isoformat(), stored):
+            status, submitter = "unchanged", existing["name"]
+        else:
+            status = "replaced"
+            tx.execute("UPDATE readings SET taken_on = ?, reading_values = ?, rollover = ?, submitted_by = ?,"
+                       " submitted_at = ? WHERE meter_id = ? AND period = ?",
+                       (taken.isoformat(), stored, int(rollover), user.id, format_instant(now), row["id"], period))
+        view = reading_view(row["id"], period, taken.isoformat(), zoned, used, status, warnings, submitter)
+        return (201 if status == "accepted" else 200), view
+
+    return run_mutation(store, user.id, now, mutation, submit)
+
+
+def _find_meter(conn: sqlite3.Connection, user: User, meter: str) -> sqlite3.Row:
+    """A meter by its portal id (M-000123) or serial number, among the user's; 404 for anyone else's."""
+    ids, params = visible_account_ids(user)
+    column = "m.id" if meter.upper().startswith("M-") else "m.serial"
+    rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ?",
+                        (*params, meter.strip().upper() if column == "m.id" else meter.strip())).fetchall()
+    if not rows:
+        raise not_found(f"no meter {echo(meter)} among yours", "meter_not_found")
+    if len(rows) > 1:
+        raise invalid(f"serial number {echo(meter)} is on several of your meters ("
+                      + ", ".join(r["id"] for r in rows) + "): give the meter's id", "meter")
+    return rows[0]
+
+
+def _values(text: str) -> dict[str, Decimal]:
+    return {zone: Decimal(value) for zone, value in json.loads(text).items()}
+
+
+def _history(conn: sqlite3.Connection, meter: sqlite3.Row, before_period: str | None = None,
+             months: int = MAX_HISTORY_MONTHS) -> list[dict]:
+    """Stored readings in period order, each with its consumption since the one before."""
+    sql = ("SELECT r.period, r.taken_on, r.reading_values, r.rollover, u.name AS submitted_by FROM readings r"
+           " LEFT JOIN users u ON u.id = r.submitted_by WHERE r.meter_id = ?")
+    params: list = [meter["id"]]
+    if before_period:
+        sql += " AND r.period < ?"
+        params.append(before_period)
+    rows = conn.execute(sql + " ORDER BY r.period DESC LIMIT ?", (*params, months + 1)).fetchall()[::-1]
+    spec, out = meter_spec(meter), []
+    previous: dict[str, Decimal] | None = None
+    for row in rows:
+        values = _values(row["reading_values"])
+        used = rules.consumption(previous, values, spec, bool(row["rollover"])) if previous is not None else None
+        out.append({"period": row["period"], "date": row["taken_on"], "values": values, "consumption": used,
+                    "submitted_by": row["submitted_by"]})
+        previous = values
+    return out[-months:]

@@ -1,0 +1,138 @@
+"""The portal itself, signing in and out, and who I am: bearer tokens valid 90 days, renewed by use so that
+a monthly cron job keeps working."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+from datetime import datetime, timedelta
+
+from gkh.domain.dates import format_instant
+from gkh.server import throttle
+from gkh.server.access import User
+from gkh.server.db import Store
+from gkh.server.http import ApiError
+from gkh.server.passwords import unknown_login_hash, verify_password
+from gkh.server.views import portal_view, user_view
+
+TOKEN_LIFETIME = timedelta(days=90)
+RENEW_AFTER = timedelta(days=1)  # renew at most daily: a read stays a read
+
+
+def portal_info(store: Store) -> dict:
+    """Which portal this is: its own id (clients keep credentials per portal), name, demo mark."""
+    with store.read() as conn:
+        return portal_view(_settings(conn))
+
+
+def authenticate(store: Store, token: str | None, now: datetime) -> User:
+    """The token's user; renews the token's lifetime when it was last renewed over a day ago."""
+    token = _required(token)
+    with store.read() as conn:
+        row = _live_token(conn, token, now)
+        user = _load_user(conn, row["user_id"])
+    if row["renewed_at"] <= format_instant(now - RENEW_AFTER):
+        with store.write() as tx:
+            tx.execute(
+                "UPDATE tokens SET expires_at = ?, renewed_at = ? WHERE token_hash = ?",
+                (format_instant(now + TOKEN_LIFETIME), format_instant(now), _token_hash(token)),
+            )
+    return user
+
+
+def sign_in(store: Store, login: str, password: str, address: str, now: datetime) -> dict:
+    """A new token for a login and its password: {"token", "expires_at", "user"}.
+
+    Failed attempts are limited per login (as typed, known or not) and per client address; a failure is
+    counted in a transaction of its own, the token issued in another.
+    """
+    # Keyed on the login as typed (existing or not), so the limit tells nothing about which logins exist.
+    limits = [(throttle.SIGN_IN_PER_LOGIN, throttle.digest(login.casefold())),
+              (throttle.SIGN_IN_PER_ADDRESS, address)]
+    with store.read() as conn:
+        for limit, key in limits:
+            throttle.check(conn, limit, key, now)
+        row = conn.execute("SELECT id, password_hash FROM users WHERE login = ?", (login,)).fetchone()
+    # An unknown login costs a hash check too, so timing does not tell which logins exist.
+    stored = row["password_hash"] if row else unknown_login_hash()
+    if not verify_password(password, stored) or row is None:
+        throttle.record_failures(store, now, *limits)
+        raise ApiError(401, "invalid_credentials", "wrong login or password")
+    with store.write() as tx:
+        throttle.clear(tx, *limits[0])
+        return _new_session(tx, row["id"], now)
+
+
+def sign_in_without_password(store: Store, login: str, now: datetime) -> dict:
+    """What sign_in answers, for a login the caller vouches for: the embedded demo portal's own resident.
+    Never reachable over HTTP."""
+    with store.write() as tx:
+        row = tx.execute("SELECT id FROM users WHERE login = ?", (login,)).fetchone()
+        if row is None:
+            raise LookupError(f"this portal has no user {login}")
+        return _new_session(tx, row["id"], now)
+
+
+def sign_out(store: Store, token: str | None, now: datetime) -> dict:
+    """Revoke the token (a known, live one: anything else is 401)."""
+    token = _required(token)
+    with store.write() as tx:
+        _live_token(tx, token, now)
+        tx.execute("DELETE FROM tokens WHERE token_hash = ?", (_token_hash(token),))
+    return {"status": "revoked"}
+
+
+def me(store: Store, user: User, token: str | None) -> dict:
+    """The caller, its organisation, when its token expires, and the portal."""
+    with store.read() as conn:
+        view = user_view(user, _organisation(conn, user.org_id))
+        row = conn.execute("SELECT expires_at FROM tokens WHERE token_hash = ?",
+                           (_token_hash(token),)).fetchone() if token is not None else None
+        view["token_expires_at"] = row[0] if row else None
+        view["portal"] = portal_view(_settings(conn))
+    return view
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _required(token: str | None) -> str:
+    if token is None:
+        raise ApiError(401, "unauthenticated", "sign in first: this request needs a bearer token")
+    return token
+
+
+def _live_token(conn: sqlite3.Connection, token: str, now: datetime) -> sqlite3.Row:
+    row = conn.execute("SELECT user_id, expires_at, renewed_at FROM tokens WHERE token_hash = ?",
+                       (_token_hash(token),)).fetchone()
+    if row is None:
+        raise ApiError(401, "unauthenticated", "the token is not known to this portal; sign in again")
+    if row["expires_at"] <= format_instant(now):
+        raise ApiError(401, "token_expired", f"the token expired at {row['expires_at']}; sign in again")
+    return row
+
+
+def _new_session(tx: sqlite3.Connection, user_id: int, now: datetime) -> dict:
+    token = "gkh_" + secrets.token_urlsafe(32)
+    expires = now + TOKEN_LIFETIME
+    tx.execute(
+        "INSERT INTO tokens (token_hash, user_id, created_at, expires_at, renewed_at) VALUES (?, ?, ?, ?, ?)",
+        (_token_hash(token), user_id, format_instant(now), format_instant(expires), format_instant(now)),
+    )
+    user = _load_user(tx, user_id)
+    return {"token": token, "expires_at": format_instant(expires), "user": user_view(user, _organisation(tx, user.org_id))}
+
+
+def _load_user(conn: sqlite3.Connection, user_id: int) -> User:
+    row = conn.execute("SELECT id, login, name, email, role, org_id FROM users WHERE id = ?", (user_id,)).fetchone()
+    return User(**dict(row))
+
+
+def _organisation(conn: sqlite3.Connection, org_id: str | None) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM organisations WHERE id = ?", (org_id,)).fetchone()
+
+
+def _settings(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM portal_settings").fetchall())

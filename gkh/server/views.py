@@ -1,0 +1,111 @@
+"""The JSON shapes the portal answers with, shared by every service that shows the same thing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime
+from typing import Any
+
+from gkh import __version__
+from gkh.domain import readings as rules
+from gkh.domain.dates import house_zone, local_date
+from gkh.server.access import User
+
+
+def portal_view(settings: dict[str, str]) -> dict:
+    return {"id": settings.get("portal_id"), "name": settings.get("name"), "demo": settings.get("demo") == "1",
+            "version": __version__}
+
+
+def organisation_view(row: sqlite3.Row | None) -> dict | None:
+    if row is None:
+        return None
+    return {"id": row["id"], "kind": row["kind"], "name": row["name"], "short_name": row["short_name"],
+            "inn": row["inn"], "ogrn": row["ogrn"], "phone": row["phone"]}
+
+
+def user_view(user: User, organisation: sqlite3.Row | None) -> dict:
+    return {"login": user.login, "name": user.name, "email": user.email, "role": user.role,
+            "organisation": organisation_view(organisation)}
+
+
+def house_summary(row: sqlite3.Row) -> dict:
+    return {"guid": row["guid"], "address": row["address"], "town": row["town"], "oktmo": row["oktmo"],
+            "timezone": row["timezone"]}
+
+
+def house_passport_view(house: sqlite3.Row, organisation: sqlite3.Row | None, flats: int,
+                        common_meters: list[sqlite3.Row]) -> dict:
+    return {
+        **house_summary(house),
+        "readings_window": {"from_day": house["window_from"], "to_day": house["window_to"]},
+        "year_built": house["year_built"],
+        "floors": house["floors"],
+        "entrances": house["entrances"],
+        "flats": flats,
+        "total_area": house["total_area"],
+        "living_area": house["living_area"],
+        "condition": house["condition"],
+        "energy_class": house["energy_class"],
+        "managing_organisation": organisation_view(organisation),
+        "common_meters": [dict(m) for m in common_meters],
+    }
+
+
+def account_view(row: sqlite3.Row) -> dict:
+    return {
+        "els": row["els"],
+        "izhku": row["izhku"],
+        "number": row["number"],
+        "organisation": {"id": row["org_id"], "kind": row["org_kind"], "name": row["org_name"],
+                         "short_name": row["org_short_name"], "inn": row["org_inn"]},
+        "house": {"guid": row["house_guid"], "address": row["house_address"]},
+        "flat": row["flat"],
+        "payer": row["payer"],
+        "area": row["area"],
+        "opened_on": row["opened_on"],
+        "linked_at": row["linked_at"],
+    }
+
+
+def meter_spec(row: sqlite3.Row) -> rules.MeterSpec:
+    return rules.MeterSpec(tuple(row["zones"].split(",")), row["whole_digits"], row["fraction_digits"])
+
+
+def submission_window(row: sqlite3.Row) -> rules.SubmissionWindow:
+    return rules.SubmissionWindow(row["window_from"], row["window_to"])
+
+
+def house_today(row: sqlite3.Row, now: datetime) -> date:
+    """The date at `now` in the zone of the row's house."""
+    return local_date(now, house_zone(row["timezone"]))
+
+
+def meter_view(row: sqlite3.Row, now: datetime) -> dict:
+    window, today = submission_window(row), house_today(row, now)
+    is_open = window.is_open(today)
+    first, last = window.bounds(today if is_open else window.next_opening(today))
+    return {
+        "id": row["id"],
+        "serial": row["serial"],
+        "resource": row["resource"],
+        "unit": row["unit"],
+        "zones": row["zones"].split(","),
+        "account": row["els"],
+        "house": {"guid": row["house_guid"], "address": row["house_address"]},
+        "last_reading": json.loads(row["last_reading"]) if row["last_reading"] else None,
+        "verification_due": row["verification_due"],
+        "window": {"from": first.isoformat(), "to": last.isoformat(), "open": is_open},
+    }
+
+
+def reading_view(meter_id: str, period: str, taken_on: str, values: dict, used: dict | None, status: str,
+                 warnings: list[str], submitted_by: str | None) -> dict[str, Any]:
+    def text(zones: dict | None) -> dict | None:
+        return None if zones is None else rules.canonical_values(zones)
+
+    return {"meter": meter_id, "period": period, "date": taken_on, "values": text(values),
+            "consumption": text(used), "status": status, "warnings": warnings,
+            # Who stored it: a linked relative or the organisation's staff may submit too (None: imported).
+            "submitted_by": submitted_by}
