@@ -24,9 +24,10 @@ def password_of(login: str) -> str:
 
 
 @pytest.fixture
-def local_client(home):
-    client = Client.for_local(home, NOW, retry=NO_RETRY)
-    client.token, _ = client.portal.demo_resident_token(NOW)
+def local_client(portal):
+    """The demo portal's app in this process, as the command runtime wires it."""
+    client = Client.in_process(portal.app, portal.portal_id, retry=NO_RETRY)
+    client.token, _ = portal.demo_resident_token(NOW)
     yield client
     client.close()
 
@@ -134,15 +135,20 @@ def test_without_a_token_the_portal_asks_to_sign_in(client):
         client.accounts()
 
 
-def test_the_local_portal_is_keyed_by_its_own_id(local_client):
-    portal_id = local_client.portal_info()["id"]
-    assert local_client.portal.portal_id == portal_id
-    assert local_client.portal_key == f"local:{portal_id}"
-    assert local_client.portal.is_demo
+def test_the_local_portal_is_keyed_by_its_own_id(local_client, portal):
+    info = local_client.portal_info()
+    assert info["id"] == portal.portal_id and info["demo"] is True
+    assert local_client.portal_key == f"local:{portal.portal_id}"
 
 
-def test_a_local_client_logs_its_requests(home):
+def test_a_local_client_logs_its_requests(portal):
     lines: list[str] = []
-    with Client.for_local(home, NOW, log=lines.append) as client:
+    with Client.in_process(portal.app, portal.portal_id, log=lines.append) as client:
         client.portal_info()
     assert lines and lines[0].startswith("GET http://gkh.local/api/v1/portal → 200")
+
+
+def test_for_local_still_opens_the_portal_itself_until_the_command_runtime_does(home):
+    with Client.for_local(home, NOW, retry=NO_RETRY) as client:
+        assert client.portal_key == f"local:{client.portal.portal_id}"
+        assert client.portal_info()["id"] == client.portal.portal_id
