@@ -289,6 +289,10 @@ def answer_file_name(headers: Any) -> str | None:
     return None
 
 
+class FileShrank(Exception):
+    """The file being uploaded got shorter than when the upload began."""
+
+
 class _FileBody:
     """A file sent as a request body, read a block at a time from where it stood; rewound for every attempt.
 
@@ -310,6 +314,8 @@ class _FileBody:
         data = self._file.read(want) if want else b""
         if not isinstance(data, bytes):
             raise TypeError("upload a file opened in binary mode ('rb')")
+        if want and not data:  # cut while being sent: the portal would wait for the bytes promised
+            raise FileShrank(f"{self._left} of its {self.size} bytes were missing")
         self._left -= len(data)
         return data
 
@@ -338,7 +344,7 @@ class _Upload:
             self._stream: Iterator[bytes] = iter(lambda: file.read(CHUNK), b"")
 
     def data(self) -> Any:
-        """The body for the next attempt: the file rewound (an empty one as b"", which requests would chunk)."""
+        """The body for the next attempt: the file rewound; an empty one as b"" (requests chunks empty streams)."""
         if self._body is None:
             return self._stream
         self._body.rewind()
@@ -556,8 +562,12 @@ class ClientCore:
             upload = _Upload(file, name, content_type)
         except ValueError as error:  # what protocol.encode_file_name refuses
             raise InvalidRequest(f"{error}; not {name!r}", code="invalid", field="file_name") from None
-        return self._call(method, path, params=params, upload=upload, dry_run=dry_run,
-                          idempotency_key=idempotency_key, receive=self._parse)
+        try:
+            return self._call(method, path, params=params, upload=upload, dry_run=dry_run,
+                              idempotency_key=idempotency_key, receive=self._parse)
+        except FileShrank as error:
+            raise InvalidRequest(f"{name} got shorter while it was sent ({error}); send it again when it is "
+                                 "complete", code="file_changed", field="file") from None
 
     def download(
         self,

@@ -261,3 +261,23 @@ def test_the_scripted_server_answers(tmp_path):
                                                                          file_name="a.txt") == {}
     finally:
         server.close()
+
+
+def test_a_file_cut_while_it_is_sent_is_refused_instead_of_left_hanging(tmp_path):
+    path = tmp_path / "growing.log"
+    path.write_bytes(b"x" * 500_000)
+
+    class CutsTheFile(requests.adapters.BaseAdapter):
+        def send(self, request, **kwargs):
+            request.body.read(1000)
+            os.truncate(path, 2000)  # another program truncates it mid-upload
+            while request.body.read(65536):
+                pass
+            raise AssertionError("the body should have said it was cut")
+
+    session = requests.Session()
+    session.mount(BASE + "/", CutsTheFile())
+    with pytest.raises(InvalidRequest) as caught:
+        Client(BASE, session=session, retry=RetryPolicy(attempts=1)).upload("/files", path)
+    assert (caught.value.code, caught.value.field) == ("file_changed", "file")
+    assert caught.value.message.startswith("growing.log got shorter while it was sent")
