@@ -1,4 +1,6 @@
-"""The one error the pure rules raise: what is wrong, and which input field it concerns."""
+"""The errors the pure rules raise: what is wrong, and which input field it concerns."""
+
+from __future__ import annotations
 
 
 class InvalidInput(ValueError):
@@ -8,3 +10,18 @@ class InvalidInput(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Refused(Exception):
+    """Input refused by a rule, given the portal's state (HTTP 422, exit code 5).
+
+    `code` is stable snake_case (for JSON and tests), `message` one line naming what and why, `field` the
+    input concerned (or None), `details` machine-readable extras (strings), e.g. a window's next opening.
+    """
+
+    def __init__(self, code: str, message: str, field: str | None = None, details: dict[str, str] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.details = dict(details or {})

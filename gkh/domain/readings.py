@@ -24,7 +24,7 @@ from decimal import Context, Decimal
 from zoneinfo import ZoneInfo
 
 from gkh.domain.dates import format_person_date, local_date, parse_person_date
-from gkh.domain.errors import InvalidInput
+from gkh.domain.errors import InvalidInput, Refused
 from gkh.domain.identifiers import quoted
 
 __all__ = [
@@ -64,25 +64,8 @@ _VALUE_EXPECTED = (
 )
 
 
-class ReadingRefused(Exception):
-    """A reading refused because of the meter or the house's state (HTTP 422, exit code 5).
-
-    `code` is stable snake_case (for JSON and tests), `message` one line naming what and why, `field` the
-    input concerned (or None), `details` machine-readable extras (strings), e.g. the window's next opening.
-    """
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        field: str | None = None,
-        details: dict[str, str] | None = None,
-    ):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.details = dict(details or {})
+class ReadingRefused(Refused):
+    """A reading refused because of the meter or the house's state (HTTP 422, exit code 5)."""
 
 
 # --- meter ------------------------------------------------------------------------------------------

@@ -8,14 +8,13 @@ import secrets
 
 import falcon
 
-from gkh.domain.errors import InvalidInput
-from gkh.domain.readings import ReadingRefused
+from gkh.domain.errors import InvalidInput, Refused
 from gkh.server.db import Store
 from gkh.server.http import (
     bearer_token,
     check_header_sizes,
     handle_invalid_input,
-    handle_reading_refused,
+    handle_refused,
     handle_unexpected,
     request_now,
     serialize_error,
@@ -58,7 +57,7 @@ def create_app(store: Store) -> falcon.App:
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(InvalidInput, handle_invalid_input)
-    app.add_error_handler(ReadingRefused, handle_reading_refused)
+    app.add_error_handler(Refused, handle_refused)
 
     app.add_route(f"{API}/portal", session.PortalInfo(store))
     app.add_route(f"{API}/auth/token", session.Token(store))

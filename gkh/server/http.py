@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import falcon
 
 from gkh.clock import current_now
-from gkh.domain.errors import InvalidInput
+from gkh.domain.errors import InvalidInput, Refused
 
 if TYPE_CHECKING:
     from gkh.server.services import Listing
@@ -67,12 +67,14 @@ def echo(value: object) -> str:
 class ApiError(falcon.HTTPError):
     """An error the portal reports on purpose: a status, a stable code, a message and the field."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers=None):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers=None,
+                 details: dict[str, str] | None = None):
         if status == 401:  # RFC 7235: say which scheme would do
             headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
         super().__init__(falcon.code_to_http_status(status), title=code, description=message, headers=headers)
         self.error_code = code
         self.field = field
+        self.details = details or None
 
 
 def invalid(message: str, field: str | None = None) -> ApiError:
@@ -83,18 +85,24 @@ def not_found(message: str, code: str = "not_found") -> ApiError:
     return ApiError(404, code, message)
 
 
-def error_document(code: str, message: str, field: str | None, request_id: str | None) -> bytes:
+def error_document(code: str, message: str, field: str | None, request_id: str | None,
+                   details: dict[str, str] | None = None) -> bytes:
     """The one JSON error shape, as bytes; never fails, whatever text the message echoes."""
-    payload = {"code": code, "message": message, "field": field, "request_id": request_id}
+    payload: dict[str, Any] = {"code": code, "message": message, "field": field, "request_id": request_id}
+    if details:  # only when a rule gave some
+        payload["details"] = details
     # A lone surrogate that slipped into a message becomes a \udXXX escape instead of a crash.
     return json.dumps({"error": payload}, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
-    """Every error, Falcon's own included, as {"error": {"code", "message", "field", "request_id"}}."""
+    """Every error, Falcon's own included, as {"error": {"code", "message", "field", "request_id"}}, and
+    "details" when a refusal has some."""
     status = error.status_code
+    details = None
     if isinstance(error, ApiError):
         code, message, field = error.error_code, error.description or error.error_code, error.field
+        details = error.details
     else:
         code = error_code(status)
         message = error.description or error.title or str(falcon.code_to_http_status(status))
@@ -104,15 +112,15 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HT
         elif status == 405:
             message = f"{req.method} is not allowed on {echo(req.path)}"
     resp.content_type = falcon.MEDIA_JSON
-    resp.data = error_document(code, message, field, req.context.get("request_id"))
+    resp.data = error_document(code, message, field, req.context.get("request_id"), details)
 
 
 def handle_invalid_input(req, resp, error: InvalidInput, params) -> None:
     raise invalid(error.message, error.field)
 
 
-def handle_reading_refused(req, resp, error, params) -> None:
-    raise ApiError(422, error.code, error.message, error.field)
+def handle_refused(req, resp, error: Refused, params) -> None:
+    raise ApiError(422, error.code, error.message, error.field, details=error.details)
 
 
 def handle_unexpected(req, resp, error: Exception, params) -> None:

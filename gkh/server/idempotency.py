@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gkh.domain.dates import format_instant
+from gkh.domain.errors import Refused
 from gkh.server.db import Store
 from gkh.server.http import ApiError, invalid
 
@@ -93,10 +94,8 @@ def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, 
                 (user_id, key, mutation.request_hash, format_instant(now + LEASE), format_instant(now)),
             )
         elif claim["request_hash"] != mutation.request_hash:
-            raise ApiError(
-                422, "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different request", "Idempotency-Key",
-            )
+            raise Refused("idempotency_key_reused", "this Idempotency-Key was already used for a different request",
+                          "Idempotency-Key")
         elif claim["response"] is not None:
             return Outcome(claim["status"], json.loads(claim["response"]), replayed=True)
         elif claim["lease_until"] > format_instant(now):

@@ -419,6 +419,7 @@ def test_a_malformed_idempotency_key_is_400(ivanov):
     resp = ivanov.post("/accounts/links", json={"house": H1_GUID, "number": "1"},
                        headers={"Idempotency-Key": "x" * 300})
     assert_error(resp, 400, "invalid", "Idempotency-Key")
+    assert "details" not in resp.json()["error"]  # only a refusal with details has them
 
 
 def test_a_form_body_is_415_and_401_names_the_scheme(http_portal):

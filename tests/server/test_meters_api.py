@@ -368,6 +368,7 @@ def test_an_unparseable_date_is_400_naming_the_field(ivanov, home, date):
 def test_lower_than_the_previous_is_refused_then_accepted_as_a_rollover_wrapping_at_capacity(ivanov, home):
     previous = last_stored(home, COLD)["T1"]
     error = assert_error(submit(ivanov, COLD, "12.345"), 422, "lower_than_previous", "values")
+    assert error["details"] == {"zone": "T1", "previous": text(previous), "value": "12.345"}
     assert error["message"] == (f"T1: the new reading 12.345 is lower than the previous {text(previous)} on meter"
                                 f" {COLD}; if the meter rolled over past 99999.999, submit again with --rollover")
     assert stored(home, COLD, "2026-11") == []
@@ -428,6 +429,7 @@ def test_outside_the_window_a_yekaterinburg_house_refuses_and_names_the_next_ope
     error = assert_error(submit(petrova, ekb_meter, "99999"), 422, "outside_window")
     assert error["message"] == ("readings for this house are accepted from the 15th to the 25th of each month;"
                                 " today is 26.11.2026 in the house's time zone; the next window opens 15.12.2026")
+    assert error["details"] == {"from_day": "15", "to_day": "25", "next_opening": "2026-12-15"}
     assert stored(home, ekb_meter, "2026-11") == []
     meter = petrova.get(f"/meters/{ekb_meter}").json()
     assert meter["window"] == {"from": "2026-12-15", "to": "2026-12-25", "open": False}

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from gkh_testing import SEED_NOW as NOW
 
+from gkh.domain.errors import Refused
 from gkh.domain.readings import ReadingRefused, canonical
 from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, H4_GUID
 from gkh.server.http import ApiError
@@ -71,5 +72,5 @@ def test_a_reading_outside_the_window_is_refused_with_the_next_opening(store, us
     early = datetime(2026, 11, 5, 12, tzinfo=UTC)  # Малышева 51 takes readings from the 15th to the 25th
     with pytest.raises(ReadingRefused) as refused:
         meters.submit_reading(store, user("admin"), meter, Submission([Decimal("99999")]), early)
-    assert refused.value.code == "outside_window"
+    assert isinstance(refused.value, Refused) and refused.value.code == "outside_window"
     assert refused.value.details["next_opening"] == "2026-11-15"
