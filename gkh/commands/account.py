@@ -8,14 +8,6 @@ from gkh.commands.common import AsJson, DryRun, Limit, Output, Yes, ask, confirm
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
 
-def _els(account: str) -> str:
-    """An account argument to its ЕЛС: the ЕЛС itself, or an ИЖКУ (ЕЛС-NN)."""
-    from gkh.domain.identifiers import normalize_els, normalize_izhku, payer_id_kind
-
-    if payer_id_kind(account) == "izhku":
-        return normalize_izhku(account, field="account").split("-")[0]
-    return normalize_els(account, field="account")
-
 
 @app.command("list")
 def list_(limit: Limit = None, output: Output = None, as_json: AsJson = False) -> None:
@@ -31,7 +23,9 @@ def show_(
     as_json: AsJson = False,
 ) -> None:
     """One account in full."""
-    els = _els(account)
+    from gkh.domain.identifiers import els_of
+
+    els = els_of(account)
     show(runtime().client.account(els), output, as_json)
 
 
@@ -52,16 +46,9 @@ def link(
     from gkh.commands.house import resolve_house
     from gkh.domain import identifiers
     from gkh.domain.payer import parse_payer
-    from gkh.errors import ExitCode, GkhError
 
-    given = {k: v for k, v in {"number": number, "els": els, "izhku": izhku}.items() if v is not None}
-    if len(given) != 1:
-        raise GkhError("give exactly one of --number, --els or --izhku", ExitCode.USAGE)
     # Check the shape here so a typo costs no request; the portal checks it again.
-    kind, value = next(iter(given.items()))
-    normalize = {"number": identifiers.normalize_account_number, "els": identifiers.normalize_els,
-                 "izhku": identifiers.normalize_izhku}[kind]
-    value = normalize(value, field=f"--{kind}")
+    kind, value = identifiers.one_payer_id(number=number, els=els, izhku=izhku, field_prefix="--")
     if org is not None:
         org = identifiers.normalize_inn(org, field="--org")
     if payer is None:
@@ -91,7 +78,9 @@ def unlink(
     as_json: AsJson = False,
 ) -> None:
     """Unlink an account from you (the account itself stays with its organisation)."""
-    els = _els(account)
+    from gkh.domain.identifiers import els_of
+
+    els = els_of(account)
     if not dry_run:
         confirm(f"Unlink {els}? You will no longer see its bills or submit its readings.", yes)
     result = runtime().client.unlink_account(els, dry_run=dry_run)

@@ -6,7 +6,7 @@ The file is `credentials.json` in the config folder, mode 0600 in a folder of mo
     {"version": 1, "profiles": {"<profile>": {"<portal>": {"token": ..., "login": ..., ...}}}}
 
 where <portal> is the client's key for the portal: "local:<portal id>" or the normalised URL
-(gkh.config.settings.normalise_url). An entry for a URL also holds "portal_id", the id the portal there
+(gkh.protocol.PortalUrl.key). An entry for a URL also holds "portal_id", the id the portal there
 gave at sign-in (GET /portal): another server later answering at the same URL does not get the token.
 Entries saved before it are read, with portal_id None. Every change is a locked read-modify-write ending
 in an atomic replace. A file others can read is refused when its tokens are wanted (as ssh ignores such a

@@ -15,7 +15,6 @@ comments are not kept (tomli-w writes data only).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 import os
@@ -25,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from gkh.config._files import locked, read_bytes, write_private_file
 from gkh.errors import ExitCode, GkhError
 from gkh.paths import config_home
+from gkh.protocol import MAX_URL, URL_BAD_HOST, URL_NOT_TEXT, URL_TOO_LONG, PortalUrlError, parse_portal_url
 
 LOCAL_URL = "local://"
 DEFAULT_PROFILE = "local"
@@ -67,54 +66,28 @@ class Setting:
 
 # ---- validators: each takes a string (flag, env, `config set`) or a TOML value and returns the normal form
 
+_URL_REASONS = {
+    URL_NOT_TEXT: "must be local:// or an http(s) URL, without spaces or control characters",
+    URL_BAD_HOST: "must be local:// or an http(s) URL with a valid host name",
+    URL_TOO_LONG: f"must be at most {MAX_URL} characters",
+}
+
+
 def normalise_url(raw: object) -> str:
-    """`local://`, or an http(s) URL with the scheme and host in lower case, no default port and no
-    trailing slash — the form under which a portal's credentials are stored."""
+    """`local://`, or the canonical http(s) URL of gkh.protocol.parse_portal_url (the one rule for a portal)."""
     if not isinstance(raw, str):
         raise InvalidValue("must be local:// or an http(s) URL")
-    text = raw.strip()
-    if text.lower().rstrip("/") == "local:":
+    if raw.strip().lower().rstrip("/") == "local:":
         return LOCAL_URL
-    if not text or not text.isprintable() or " " in text:  # also control characters and undecodable bytes
-        raise InvalidValue("must be local:// or an http(s) URL, without spaces or control characters")
     try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise InvalidValue("must be local:// or an http(s) URL") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidValue("must be local:// or an http(s) URL")
-    if not _host_is_valid(parts.hostname.lower()):
-        raise InvalidValue("must be local:// or an http(s) URL with a valid host name")
-    if parts.username is not None or parts.password is not None:
+        portal = parse_portal_url(raw)
+    except PortalUrlError as error:
+        raise InvalidValue(_URL_REASONS.get(error.problem, "must be local:// or an http(s) URL")) from None
+    if "credentials" in portal.dropped:
         raise InvalidValue("must not hold a user name or password (sign in with gkh auth login)")
-    if parts.query or parts.fragment or text.endswith(("?", "#")):
+    if "query" in portal.dropped:
         raise InvalidValue("must be local:// or an http(s) URL without a query or fragment")
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"  # IPv6
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path.rstrip('/')}"
-
-
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
-
-
-def _host_is_valid(host: str) -> bool:
-    """An IP address or a DNS name (IDNA allowed); the client checks the same before it connects."""
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return False
-        return True
-    try:
-        ascii_host = host.encode("idna").decode("ascii")  # fails on empty or over-long labels
-    except UnicodeError:
-        return False
-    return len(ascii_host) <= 253 and bool(_HOST_NAME.fullmatch(ascii_host))
+    return portal.url
 
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
