@@ -48,16 +48,29 @@ class Portal:
     def is_demo(self) -> bool:
         return self.store.setting("demo") == "1"
 
-    def demo_resident_token(self, now: datetime) -> tuple[str, datetime]:
-        """A token for the demo resident, without a password; in-process only (no HTTP route does this)."""
+    def sign_in_demo_resident(self, now: datetime) -> dict:
+        """Sign the demo resident in without a password: what POST /auth/token answers ({"token", "expires_at",
+        "user"}). In-process only (no HTTP route does this); PermissionError on a portal that is not a demo."""
         from gkh.server.demo import DEMO_RESIDENT_LOGIN
         from gkh.server.services import session
 
         if not self.is_demo:
             raise PermissionError("this portal is not a demo portal: sign in with a login and password")
-        signed_in = session.sign_in_without_password(self.store, DEMO_RESIDENT_LOGIN, now)
-        # The instant in now's own offset, as the command line has always stored it.
+        return session.sign_in_without_password(self.store, DEMO_RESIDENT_LOGIN, now)
+
+    def demo_resident_token(self, now: datetime) -> tuple[str, datetime]:
+        """The demo resident's token and when it expires (in now's offset); superseded by sign_in_demo_resident."""
+        signed_in = self.sign_in_demo_resident(now)
         return signed_in["token"], datetime.fromisoformat(signed_in["expires_at"]).astimezone(now.tzinfo)
+
+    def demo_users(self) -> list[dict]:
+        """The demo users with their fixed passwords, as `gkh server users` shows them ([] unless a demo)."""
+        from gkh.server.demo import DEMO_USERS
+
+        if not self.is_demo:
+            return []
+        return [{"login": u.login, "password": u.password, "role": u.role, "name": u.name,
+                 "organisation": u.org_short_name, "description": u.description} for u in DEMO_USERS]
 
     def backup(self, target: Path, *, overwrite: bool = False) -> Path:
         """Write a consistent copy through SQLite's backup API (a file copy could tear a live WAL database),

@@ -1,0 +1,34 @@
+"""The embedded portal as the command line uses it: signing the demo resident in, and the demo users."""
+
+from __future__ import annotations
+
+import falcon.testing
+import pytest
+from gkh_testing import SEED_NOW
+from server_helpers import password_of
+
+
+def test_the_demo_resident_is_signed_in_as_by_post_auth_token(portal):
+    client = falcon.testing.TestClient(portal.app)
+    by_http = client.simulate_post("/api/v1/auth/token", json={"login": "ivanov", "password": password_of("ivanov")})
+    signed_in = portal.sign_in_demo_resident(SEED_NOW)
+    assert set(signed_in) == set(by_http.json) == {"token", "expires_at", "user"}
+    assert signed_in["user"] == by_http.json["user"]
+    assert signed_in["expires_at"] == "2027-02-18T09:00:00+00:00"
+    me = client.simulate_get("/api/v1/me", headers={"Authorization": f"Bearer {signed_in['token']}"})
+    assert (me.status_code, me.json["login"], me.json["token_expires_at"]) == (200, "ivanov", signed_in["expires_at"])
+
+
+def test_the_demo_residents_token_as_the_command_line_stores_it(portal):
+    token, expires = portal.demo_resident_token(SEED_NOW)
+    assert token.startswith("gkh_") and expires == SEED_NOW.replace(year=2027, month=2, day=18)
+
+
+def test_the_demo_users_are_shown_on_a_demo_portal_only(portal):
+    assert [u["login"] for u in portal.demo_users()][:2] == ["ivanov", "petrova"]
+    assert portal.demo_users()[0]["password"] == password_of("ivanov")
+    with portal.store.write() as tx:
+        tx.execute("UPDATE portal_settings SET value = '0' WHERE key = 'demo'")
+    assert portal.demo_users() == []
+    with pytest.raises(PermissionError):
+        portal.sign_in_demo_resident(SEED_NOW)
