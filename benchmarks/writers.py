@@ -91,9 +91,8 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",")]
     gkh = str(Path(sys.executable).with_name("gkh"))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/server.log", "w+") as log:
         env = {**os.environ, "GKH_HOME": f"{tmp}/home", "GKH_CONFIG_DIR": f"{tmp}/config", "GKH_NOW": NOW}
-        log = open(f"{tmp}/server.log", "w+")
         server = subprocess.Popen([gkh, "server", "run", "--port", "0", "--threads", str(args.server_threads)],
                                   env=env, stdout=subprocess.PIPE, stderr=log, text=True)
         try:

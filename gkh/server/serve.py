@@ -21,11 +21,18 @@ What waitress still answers itself, because it refuses before there is a request
 Those answers are rendered here in the portal's JSON error shape too (code by status, a fresh
 `X-Request-Id`, field null), by a waitress error task of our own (`JsonErrorTask`). A connection that
 stays idle past waitress's `channel_timeout` is closed without an answer.
+
+Waitress warns "Task queue depth is N" for every request that waits for a thread; under load that is a
+line per request, so the warning is let through at most once a minute (`OncePerInterval`).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import waitress
@@ -59,8 +66,44 @@ class _JsonErrorChannel(HTTPChannel):
     error_task_class = JsonErrorTask
 
 
+class OncePerInterval(logging.Filter):
+    """Lets a logger's records through at most once per interval; the next one let through says how many
+    were held back."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.seconds = seconds
+        self.clock = clock
+        self._next = float("-inf")
+        self._held = 0
+        self._lock = threading.Lock()  # waitress logs from its serving thread and its workers
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            now = self.clock()
+            if now < self._next:
+                self._held += 1
+                return False
+            self._next = now + self.seconds
+            held, self._held = self._held, 0
+        if held:
+            record.msg = f"{record.msg} ({held} more held back since the last one shown)"
+        return True
+
+
+QUEUE_WARNINGS = OncePerInterval(60)  # waitress's "Task queue depth" warning, at most once a minute
+
+
+def _quiet_queue_warnings() -> None:
+    queue_logger = logging.getLogger("waitress.queue")
+    if QUEUE_WARNINGS not in queue_logger.filters:
+        queue_logger.addFilter(QUEUE_WARNINGS)
+
+
 def create_http_server(app, *, host: str, port: int, threads: int, **kw: Any):
-    """waitress.create_server with the portal's limits and JSON refusals; `kw` are more waitress adjustments."""
+    """waitress.create_server with the portal's limits, JSON refusals and fewer queue warnings; `kw` are more
+    waitress adjustments."""
+    _quiet_queue_warnings()
     server = waitress.create_server(app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BODY,
                                     max_request_header_size=MAX_REQUEST_HEADERS, **kw)
     # One listener, or several (a host name with an IPv4 and an IPv6 address) held in the server's map.

@@ -2,11 +2,14 @@
 
 One connection per thread, autocommit mode (isolation_level=None) with explicit transactions: every write
 starts with BEGIN IMMEDIATE, so a read-then-write never meets "database is locked" half-way; WAL lets readers
-go on while one writer works; foreign keys are on.
+go on while one writer works; foreign keys are on. Writers of one process queue on a lock per database file
+before BEGIN IMMEDIATE: SQLite's busy handler sleeps and backs off (up to ~1 s a try) where a queue would
+hand over at once. The busy timeout still bounds the wait for writers in other processes.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -26,6 +29,16 @@ from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate, schema_versi
 
 BUSY_TIMEOUT_MS = 15_000
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    """The process's one writers' lock for a database file, whichever Store opened it."""
+    with _WRITE_LOCKS_GUARD:
+        # Re-entrant: a nested write fails in SQLite ("within a transaction") as it always did, never hangs.
+        return _WRITE_LOCKS.setdefault(os.path.realpath(path), threading.RLock())
+
 
 class Store:
     """A portal database file; hands each thread its own connection."""
@@ -33,6 +46,7 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         self._local = threading.local()
+        self._write_lock = _write_lock(path)
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -47,15 +61,21 @@ class Store:
 
     @contextmanager
     def write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE); commit=False rolls back at the end (dry runs)."""
+        """A write transaction (BEGIN IMMEDIATE), after this process's other writers; commit=False rolls back
+        at the end (dry runs)."""
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
+        if not self._write_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")  # as SQLite says when its busy timeout runs out
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT" if commit else "ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            self._write_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
