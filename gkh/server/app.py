@@ -8,6 +8,7 @@ import secrets
 
 import falcon
 
+from gkh import protocol
 from gkh.domain.errors import InvalidInput, Refused
 from gkh.server.db import Store
 from gkh.server.http import (
@@ -22,7 +23,7 @@ from gkh.server.http import (
 from gkh.server.routes import accounts, addresses, meters, session
 from gkh.server.services.session import authenticate
 
-API = "/api/v1"
+API = protocol.API_PREFIX
 
 
 class RequestContext:
@@ -45,7 +46,7 @@ class RequestContext:
 
     def process_response(self, req, resp, resource, req_succeeded) -> None:
         if request_id := req.context.get("request_id"):
-            resp.set_header("X-Request-Id", request_id)
+            resp.set_header(protocol.REQUEST_ID, request_id)
 
 
 def create_app(store: Store) -> falcon.App:

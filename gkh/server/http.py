@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from gkh import protocol
 from gkh.clock import current_now
 from gkh.domain.errors import InvalidInput, Refused
 
@@ -23,36 +24,16 @@ MAX_JSON_DEPTH = 32  # far deeper than any body the portal takes; whatever walks
 MAX_HEADER_FIELD = 8 * 1024  # as nginx and Apache; serve.py gives waitress a larger header limit
 MAX_HEADERS = 64 * 1024
 MAX_CURSOR = 1024  # the portal's own cursors are a few dozen characters
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000  # the official API's own batch limit
 ECHO_MAX = 64
 INT64 = range(-(2**63), 2**63)  # what SQLite can bind as an INTEGER
 
 # Lone surrogates can be written in JSON ("\ud800") but are not text: they cannot be stored or sent as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-_CODES = {
-    400: "invalid",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    411: "length_required",
-    413: "too_large",
-    415: "unsupported_media_type",
-    422: "refused",
-    429: "too_many_requests",
-    431: "headers_too_large",
-    500: "internal",
-    501: "not_implemented",
-    503: "unavailable",
-}
-
 
 def error_code(status: int) -> str:
     """The error code of a status the portal did not name itself (Falcon's and waitress's own errors)."""
-    return _CODES.get(status, "error")
+    return protocol.code_for(status)
 
 
 def echo(value: object) -> str:
@@ -259,9 +240,9 @@ class Page:
     """limit and cursor of a list request; the cursor is opaque to clients."""
 
     def __init__(self, req: falcon.Request):
-        self.limit = query_int(req, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+        self.limit = query_int(req, protocol.LIMIT_PARAM, protocol.DEFAULT_PAGE, 1, protocol.MAX_PAGE)
         self.after: list | None = None
-        if cursor := req.get_param("cursor"):
+        if cursor := req.get_param(protocol.CURSOR_PARAM):
             try:
                 if len(cursor) > MAX_CURSOR:
                     raise ValueError(cursor)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from gkh import protocol
 from gkh.domain.dates import format_instant
 from gkh.domain.errors import Refused
 from gkh.server.db import Store
@@ -57,7 +58,7 @@ class Outcome:
 
 def request_hash(method: str, path: str, query: Mapping[str, Any], body: Any) -> str:
     """What must match for a key to be used again: the method, path, query (but dry_run) and body."""
-    params = sorted((k, v) for k, v in query.items() if k != "dry_run")
+    params = sorted((k, v) for k, v in query.items() if k != protocol.DRY_RUN_PARAM)
     canonical = json.dumps([method, path, params, body], sort_keys=True, ensure_ascii=False)
     # surrogatepass: hashing must never fail, even on text json_body would refuse.
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -100,8 +101,8 @@ def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, 
             return Outcome(claim["status"], json.loads(claim["response"]), replayed=True)
         elif claim["lease_until"] > format_instant(now):
             raise ApiError(
-                409, "in_progress", "a request with this Idempotency-Key is still being processed; retry shortly",
-                "Idempotency-Key", headers={"Retry-After": "1"},
+                409, protocol.IN_PROGRESS, "a request with this Idempotency-Key is still being processed; retry shortly",
+                "Idempotency-Key", headers={protocol.RETRY_AFTER: "1"},
             )
         else:  # the worker that claimed it died: take the claim over
             tx.execute(

@@ -40,6 +40,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
+from gkh import protocol
 from gkh.server.http import MAX_HEADERS, MAX_JSON_BODY, echo, error_code, error_document
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
@@ -56,7 +57,7 @@ class JsonErrorTask(ErrorTask):
         message = f"{error.reason.lower()}: {echo(error.body)}" if error.body else error.reason.lower()
         body = error_document(error_code(error.code), message, None, request_id)
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend([("Content-Type", "application/json"), ("X-Request-Id", request_id)])
+        self.response_headers.extend([("Content-Type", "application/json"), (protocol.REQUEST_ID, request_id)])
         self.set_close_on_finish()  # the request could not be read to its end: the connection is unusable
         self.content_length = len(body)
         self.write(body)

@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gkh import protocol
 from gkh.domain.dates import format_instant
 from gkh.server.db import Store
 from gkh.server.http import ApiError
@@ -51,9 +52,9 @@ def check(conn: sqlite3.Connection, limit: Limit, key: str, now: datetime) -> No
         return
     wait = max(1, math.ceil((ends - now).total_seconds()))
     minutes = math.ceil(wait / 60)
-    raise ApiError(429, "too_many_attempts",
+    raise ApiError(429, protocol.TOO_MANY_ATTEMPTS,
                    f"too many {limit.what}: try again in {minutes} minute{'s' if minutes != 1 else ''}",
-                   headers={"Retry-After": str(wait)})
+                   headers={protocol.RETRY_AFTER: str(wait)})
 
 
 def record_failures(store: Store, now: datetime, *counted: tuple[Limit, str]) -> None:

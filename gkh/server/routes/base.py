@@ -7,6 +7,7 @@ from typing import Any
 
 import falcon
 
+from gkh import protocol
 from gkh.server.db import Store
 from gkh.server.http import flag
 from gkh.server.idempotency import Mutation, Outcome, request_hash
@@ -24,8 +25,8 @@ class Resource:
 def mutation_of(req: falcon.Request, body: Any) -> Mutation:
     """The request's dry_run flag (400 when malformed) and Idempotency-Key (checked by run_mutation), with what
     the key is for."""
-    key = req.get_header("Idempotency-Key")
-    return Mutation(dry_run=flag(req, "dry_run"), key=key,
+    key = req.get_header(protocol.IDEMPOTENCY_KEY)
+    return Mutation(dry_run=flag(req, protocol.DRY_RUN_PARAM), key=key,
                     request_hash=request_hash(req.method, req.path, req.params, body) if key is not None else "")
 
 
@@ -33,4 +34,4 @@ def respond(resp: falcon.Response, outcome: Outcome) -> None:
     resp.status = falcon.code_to_http_status(outcome.status)
     resp.media = outcome.body
     if outcome.replayed:
-        resp.set_header("Idempotent-Replayed", "true")
+        resp.set_header(protocol.IDEMPOTENT_REPLAYED, "true")
