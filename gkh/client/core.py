@@ -380,8 +380,6 @@ class ClientCore:
         self.retry = retry
         self.session = session if session is not None else requests.Session()
         self.log = log
-        # The embedded portal object while Client.for_local still opens it (the command runtime will).
-        self.portal: Any = None
         self._portal_id: str | None = None  # set for a portal in this process: credentials are keyed by its id
         self._on_close: Callable[[], None] | None = None
         self._auth = _BearerAuth(self)

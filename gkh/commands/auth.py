@@ -29,8 +29,6 @@ def login(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
 ) -> None:
     """Sign in with a login and password (by hidden prompt, or --password-stdin)."""
-    from gkh.config.credentials import Credential, CredentialStore
-
     rt = runtime()
     if not user:
         user = ask("Login", unable="--user is required without a terminal")
@@ -43,10 +41,7 @@ def login(
             raise GkhError(f"{rt.url} gave no portal id (GET /api/v1/portal): it does not look like a gkh portal",
                            ExitCode.UNREACHABLE, hint="check the portal's URL: gkh config get url")
     result = client.sign_in(user, password)
-    CredentialStore().put(rt.profile, Credential(
-        token=result["token"], login=result["user"]["login"], expires_at=result["expires_at"],
-        portal=client.portal_key, saved_at=rt.now.isoformat(timespec="seconds"), portal_id=portal_id,
-    ))
+    rt.keep_sign_in(client, result, portal_id)
     say(f"gkh: signed in to {rt.url} as {result['user']['login']} ({result['user']['name']}, "
         f"{result['user']['role']}) on profile {rt.profile}; the sign-in lasts until {result['expires_at']} "
         "and is renewed by use")

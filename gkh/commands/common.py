@@ -20,6 +20,7 @@ from gkh.errors import ExitCode, GkhError
 
 if TYPE_CHECKING:
     from gkh.client.api import Client
+    from gkh.server.local import Portal
 
 @dataclass(frozen=True)
 class GlobalOptions:
@@ -180,19 +181,24 @@ class Runtime:
 
     def anonymous_client(self) -> Client:
         from gkh.client.api import Client, RetryPolicy
+
+        timeout = float(self.settings["timeout"].value)
+        retry = RetryPolicy(attempts=int(self.settings["retries"].value), backoff=float(self.settings["backoff"].value))
+        log = _debug_log if self.options.debug else None
+        if self.is_local:  # the composition root of the embedded portal: the client itself never loads the server
+            portal = self.local_portal
+            return Client.in_process(portal.app, portal.portal_id, on_close=portal.close, timeout=timeout,
+                                     retry=retry, log=log)
+        return Client(self.url, timeout=timeout, retry=retry, log=log)
+
+    @cached_property
+    def local_portal(self) -> Portal:
+        """The embedded portal under the data folder, opened (created with its demo world on first use)."""
         from gkh.paths import data_home
 
-        kwargs = {
-            "timeout": float(self.settings["timeout"].value),
-            "retry": RetryPolicy(attempts=int(self.settings["retries"].value),
-                                 backoff=float(self.settings["backoff"].value)),
-            "log": _debug_log if self.options.debug else None,
-        }
-        if self.is_local:
-            home = data_home()
-            self.check_data_home(home)
-            return Client.for_local(home, self.now, **kwargs)
-        return Client(self.url, **kwargs)
+        home = data_home()
+        self.check_data_home(home)
+        return open_local_portal(home, self.now)
 
     def check_data_home(self, home: Path) -> None:
         """One warning, once per command, when the data folder or the portal's files are open to others.
@@ -237,7 +243,7 @@ class Runtime:
                                f"issued by (id {_short(stored.portal_id)}): the token was not sent", ExitCode.AUTH,
                                hint=f"run: gkh --profile {self.profile} auth login")
             client.set_token(stored.token)
-        elif self.is_local and client.portal.is_demo:
+        elif self.is_local and self.local_portal.is_demo:
             self._sign_in_demo_resident(client)
         else:
             raise GkhError(f"not signed in to {self.url} (profile {self.profile})", ExitCode.AUTH,
@@ -253,17 +259,45 @@ class Runtime:
         return self._remote_portal_id
 
     def _sign_in_demo_resident(self, client: Client) -> None:
-        from gkh.config.credentials import Credential, CredentialStore
-        from gkh.server.demo import DEMO_RESIDENT_LOGIN  # local:// means the server is loaded already
-
-        token, expires = client.portal.demo_resident_token(self.now)
-        client.set_token(token)
-        CredentialStore().put(self.profile, Credential(
-            token=token, login=DEMO_RESIDENT_LOGIN, expires_at=expires.isoformat(timespec="seconds"),
-            portal=client.portal_key, saved_at=self.now.isoformat(timespec="seconds"),
-        ))
-        say(f"gkh: signed in to the local demo portal as its demo resident ({DEMO_RESIDENT_LOGIN}); "
+        signed_in = self.local_portal.sign_in_demo_resident(self.now)
+        self.keep_sign_in(client, signed_in)
+        say(f"gkh: signed in to the local demo portal as its demo resident ({signed_in['user']['login']}); "
             "`gkh auth login --user LOGIN` signs in as someone else")
+
+    def keep_sign_in(self, client: Client, signed_in: dict, portal_id: str | None = None) -> None:
+        """Store what a sign-in answered ({"token", "expires_at", "user"}) for this profile and portal, and use it."""
+        from gkh.config.credentials import Credential, CredentialStore
+
+        CredentialStore().put(self.profile, Credential(
+            token=signed_in["token"], login=signed_in["user"]["login"], expires_at=signed_in["expires_at"],
+            portal=client.portal_key, saved_at=self.now.isoformat(timespec="seconds"), portal_id=portal_id,
+        ))
+        client.set_token(signed_in["token"])
+
+
+def open_local_portal(home: Path, now: datetime) -> Portal:
+    """The embedded portal under `home`; a folder or database that cannot be used is PortalUnusable (exit 6)."""
+    import errno
+    import sqlite3
+
+    from gkh.client.errors import PortalUnusable
+    from gkh.paths import portal_db
+    from gkh.server.local import Portal
+
+    db = portal_db(home)
+    try:
+        # sqlite's own words for these would be "unable to open database file" or "File exists"
+        existing = next((folder for folder in (home, *home.parents) if folder.exists()), home)
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} is not a folder")
+        if db.exists() and not db.is_file():
+            raise IsADirectoryError(errno.EISDIR, f"{db.name} is not a file")
+        return Portal(home, now)
+    except (sqlite3.Error, OSError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        reason = reason[:1].lower() + reason[1:]  # "Permission denied" mid-sentence
+        raise PortalUnusable(f"the local portal's data at {home} cannot be used: {reason}",
+                             code="portal_unusable") from error
 
 
 def _short(portal_id: str | None) -> str:

@@ -14,13 +14,10 @@ from gkh.paths import data_home
 
 app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
 
-def _portal():
-    from gkh.client.api import open_local_portal  # a store that cannot be used is one line and exit 6
 
-    rt = runtime()
-    home = data_home()
-    rt.check_data_home(home)
-    return open_local_portal(home, rt.now)
+
+def _portal():
+    return runtime().local_portal  # a store that cannot be used is one line and exit 6
 
 
 @app.command()
@@ -64,14 +61,10 @@ def reset(yes: Yes = False) -> None:
 @app.command()
 def users(output: Output = None, as_json: AsJson = False) -> None:
     """The demo users' logins and fixed passwords (a demo portal only)."""
-    from gkh.server.demo import DEMO_USERS
-
     portal = _portal()
     if not portal.is_demo:
         raise GkhError("this portal is not a demo portal: it has no fixed passwords to show")
-    show([{"login": u.login, "password": u.password, "role": u.role, "name": u.name,
-           "organisation": u.org_short_name, "description": u.description} for u in DEMO_USERS],
-         output, as_json)
+    show(portal.demo_users(), output, as_json)
 
 
 @app.command()

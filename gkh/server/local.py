@@ -58,11 +58,6 @@ class Portal:
             raise PermissionError("this portal is not a demo portal: sign in with a login and password")
         return session.sign_in_without_password(self.store, DEMO_RESIDENT_LOGIN, now)
 
-    def demo_resident_token(self, now: datetime) -> tuple[str, datetime]:
-        """The demo resident's token and when it expires (in now's offset); superseded by sign_in_demo_resident."""
-        signed_in = self.sign_in_demo_resident(now)
-        return signed_in["token"], datetime.fromisoformat(signed_in["expires_at"]).astimezone(now.tzinfo)
-
     def demo_users(self) -> list[dict]:
         """The demo users with their fixed passwords, as `gkh server users` shows them ([] unless a demo)."""
         from gkh.server.demo import DEMO_USERS

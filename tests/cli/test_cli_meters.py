@@ -171,9 +171,13 @@ def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
 
     from gkh_testing import SEED_NOW
 
-    client = Client.for_local(home, SEED_NOW, retry=RetryPolicy(attempts=3, backoff=0, sleep=lambda s: None))
-    client.session.mount(LOCAL_BASE + "/", DropsFirstAnswer(client.portal.app))
-    client.set_token(client.portal.demo_resident_token(SEED_NOW)[0])
+    from gkh.server.local import Portal
+
+    portal = Portal(home, SEED_NOW)
+    client = Client.in_process(portal.app, portal.portal_id, retry=RetryPolicy(attempts=3, backoff=0,
+                                                                                sleep=lambda s: None))
+    client.session.mount(LOCAL_BASE + "/", DropsFirstAnswer(portal.app))
+    client.set_token(portal.sign_in_demo_resident(SEED_NOW)["token"])
     reading = client.submit_reading(COLD, ["2700.5"])
     assert reading["status"] == "accepted"  # the first answer, replayed, not "unchanged"
     assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -231,18 +232,21 @@ def test_a_malformed_clock_is_a_usage_error(home, monkeypatch):
     assert "GKH_NOW" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_the_demo_resident_token_works_in_process_only(portal, monkeypatch):
-    from datetime import UTC, datetime
-
+def test_the_demo_resident_is_signed_in_in_process_only(portal):
+    """The embedded portal signs its demo resident in without a password; no HTTP route does that."""
+    import falcon.inspect
     from falcon import testing
 
-    token, expires = portal.demo_resident_token(datetime(2026, 11, 20, tzinfo=UTC))
+    signed_in = portal.sign_in_demo_resident(datetime(2026, 11, 20, tzinfo=UTC))
     client = testing.TestClient(portal.app)
-    me = client.simulate_get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json
-    assert me["login"] == "ivanov"
-    assert expires.isoformat().startswith("2027-02-18")
-
-
+    me = client.simulate_get("/api/v1/me", headers={"Authorization": f"Bearer {signed_in['token']}"}).json
+    assert me["login"] == "ivanov" and signed_in["expires_at"].startswith("2027-02-18")
+    for route in falcon.inspect.inspect_app(portal.app).routes:
+        path = route.path.replace("{", "").replace("}", "")
+        for method in (m for m in route.methods if m.method in ("GET", "POST", "PUT", "PATCH", "DELETE")):
+            for body in (None, {}, {"login": "ivanov"}, {"login": "ivanov", "password": ""}):
+                answer = client.simulate_request(method.method, path, json=body)
+                assert "token" not in (answer.json if isinstance(answer.json, dict) else {}), (method, path, body)
 def _open_portal(home: str, queue) -> None:
     os.environ["GKH_PASSWORD_COST"] = "4"
     from datetime import UTC, datetime

@@ -3,13 +3,12 @@ arguments, empty path segments; and an embedded portal whose data cannot be used
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
-from gkh.client.api import Client, RetryPolicy, normalise_base_url, open_local_portal
-from gkh.client.errors import InvalidRequest, PortalUnusable
+from gkh.client.api import Client, RetryPolicy, normalise_base_url
+from gkh.client.errors import InvalidRequest
 from gkh.errors import ExitCode, describe_error
 
 BASE = "https://portal.example.ru"
@@ -63,34 +62,3 @@ def test_undecodable_or_empty_arguments_are_refused_before_any_request(stub, cli
         call(client)
     assert caught.value.field == field
     assert len(stub.calls) == 0  # the portal was never asked
-
-
-def test_a_corrupt_store_is_unusable_naming_the_folder(tmp_path):
-    (tmp_path / "portal.sqlite3").write_bytes(b"garbage " * 1000)
-    with pytest.raises(PortalUnusable) as caught:
-        Client.for_local(tmp_path, NOW)
-    assert caught.value.message == f"the local portal's data at {tmp_path} cannot be used: file is not a database"
-    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
-    assert describe_error(caught.value) == (
-        f"{caught.value.message} (check GKH_HOME, or restore the folder from a backup)", ExitCode.UNREACHABLE)
-
-
-@pytest.mark.parametrize(
-    ("layout", "reason"),
-    [("home is a file", "{home} is not a folder"),
-     ("home is under a file", "{parent} is not a folder"),
-     ("the database is a folder", "portal.sqlite3 is not a file")],
-)
-def test_a_store_that_is_not_a_folder_of_files_is_unusable(tmp_path, layout, reason):
-    home = tmp_path / "home"
-    if layout == "home is a file":
-        home.write_text("x")
-    elif layout == "home is under a file":
-        tmp_path.joinpath("file").write_text("x")
-        home = tmp_path / "file" / "gkh"
-    else:
-        (home / "portal.sqlite3").mkdir(parents=True)
-    with pytest.raises(PortalUnusable) as caught:
-        open_local_portal(home, NOW)
-    expected = reason.format(home=home, parent=home.parent)
-    assert caught.value.message == f"the local portal's data at {home} cannot be used: {expected}"

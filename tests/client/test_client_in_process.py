@@ -3,7 +3,6 @@ no server (the command runtime opens the portal and hands its app over)."""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import json
 from pathlib import Path
@@ -42,7 +41,6 @@ def test_an_app_in_this_process_is_keyed_and_named_as_the_local_portal():
     assert app.seen[0]["HTTP_AUTHORIZATION"] == "Bearer t"
     assert client.portal_key == "local:0123456789abcdef"
     assert repr(client) == "<Client local:0123456789abcdef signed in>"
-    assert client.portal is None  # nothing of the server is held by the client
 
 
 def test_messages_name_the_local_portal_not_the_internal_url():
@@ -70,7 +68,7 @@ def test_closing_the_client_runs_on_close_once():
 
 def test_the_real_portal_app_in_process(portal):
     client = Client.in_process(portal.app, portal.portal_id, retry=RetryPolicy(attempts=1))
-    client.set_token(portal.demo_resident_token(SEED_NOW)[0])
+    client.set_token(portal.sign_in_demo_resident(SEED_NOW)["token"])
     assert client.portal_info()["id"] == portal.portal_id
     assert client.portal_key == f"local:{portal.portal_id}"
     assert len(client.accounts()) == 2
@@ -88,26 +86,3 @@ def test_the_client_is_the_core_with_one_resource_per_noun():
     assert str(inspect.signature(Client.submit_reading)) == (
         "(self, meter: 'str', values: 'list[str]', *, date: 'str | None' = None, rollover: 'bool' = False, "
         "dry_run: 'bool' = False) -> 'dict'")
-
-
-def server_imports() -> set[tuple[str, str]]:
-    """(file, enclosing function) of every import of gkh.server under gkh/client."""
-    found = set()
-    for path in CLIENT.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for function in [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
-            for node in ast.walk(function):
-                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
-                    [a.name for a in node.names] if isinstance(node, ast.Import) else []
-                if any(n == "gkh.server" or n.startswith("gkh.server.") for n in names):
-                    found.add((path.relative_to(CLIENT).as_posix(), function.name))
-        top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        for node in top:
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-            if any(n.startswith("gkh.server") for n in names):
-                found.add((path.relative_to(CLIENT).as_posix(), "<module>"))
-    return found
-
-
-def test_the_client_loads_the_server_in_one_place_only_until_the_command_runtime_does():
-    assert server_imports() == {("api.py", "open_local_portal")}

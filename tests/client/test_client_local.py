@@ -27,7 +27,7 @@ def password_of(login: str) -> str:
 def local_client(portal):
     """The demo portal's app in this process, as the command runtime wires it."""
     client = Client.in_process(portal.app, portal.portal_id, retry=NO_RETRY)
-    client.token, _ = portal.demo_resident_token(NOW)
+    client.token = portal.sign_in_demo_resident(NOW)["token"]
     yield client
     client.close()
 
@@ -40,7 +40,7 @@ def client(request, home):
         return
     portal = request.getfixturevalue("portal")
     url = request.getfixturevalue("http_portal")
-    token, _ = portal.demo_resident_token(NOW)
+    token = portal.sign_in_demo_resident(NOW)["token"]
     client = Client(url, token=token, timeout=10, retry=NO_RETRY)
     yield client
     client.close()
@@ -146,9 +146,3 @@ def test_a_local_client_logs_its_requests(portal):
     with Client.in_process(portal.app, portal.portal_id, log=lines.append) as client:
         client.portal_info()
     assert lines and lines[0].startswith("GET http://gkh.local/api/v1/portal → 200")
-
-
-def test_for_local_still_opens_the_portal_itself_until_the_command_runtime_does(home):
-    with Client.for_local(home, NOW, retry=NO_RETRY) as client:
-        assert client.portal_key == f"local:{client.portal.portal_id}"
-        assert client.portal_info()["id"] == client.portal.portal_id

@@ -857,7 +857,8 @@ PARSERS = {
 }
 # A linear pass over 100 000 characters takes milliseconds (address_tokens, the slowest, a few tenths); a
 # quadratic one minutes in Python, seconds in C. Besides a budget, growth is checked: ten times the input may
-# cost about ten times the time (30× allows for caches and a busy machine), not a hundred.
+# cost about ten times the time (50× allows for caches and a busy machine), not a hundred. Both sizes are
+# timed as the best of three runs, so one stall of a shared machine does not decide.
 BUDGET_SECONDS = 3.0
 
 
@@ -878,6 +879,5 @@ def test_long_input_takes_linear_time(name: str) -> None:
         assert big < BUDGET_SECONDS, f"{name} took {big:.2f} s on {shape!r} ({len(text)} characters)"
         if big > 0.05:
             small = _seconds(parse, text[: len(text) // 10], runs=3)
-            if big > 30 * max(small, 0.002):
-                big = min(big, _seconds(parse, text))  # once more, in case the machine was busy
-            assert big < 30 * max(small, 0.002), f"{name} on {shape!r}: {small:.3f} s for 1/10, {big:.3f} s for all"
+            big = min(big, _seconds(parse, text, runs=2))
+            assert big < 50 * max(small, 0.002), f"{name} on {shape!r}: {small:.3f} s for 1/10, {big:.3f} s for all"

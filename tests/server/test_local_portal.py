@@ -19,11 +19,6 @@ def test_the_demo_resident_is_signed_in_as_by_post_auth_token(portal):
     assert (me.status_code, me.json["login"], me.json["token_expires_at"]) == (200, "ivanov", signed_in["expires_at"])
 
 
-def test_the_demo_residents_token_as_the_command_line_stores_it(portal):
-    token, expires = portal.demo_resident_token(SEED_NOW)
-    assert token.startswith("gkh_") and expires == SEED_NOW.replace(year=2027, month=2, day=18)
-
-
 def test_the_demo_users_are_shown_on_a_demo_portal_only(portal):
     assert [u["login"] for u in portal.demo_users()][:2] == ["ivanov", "petrova"]
     assert portal.demo_users()[0]["password"] == password_of("ivanov")
