@@ -84,10 +84,10 @@ def _wsgi_input(request: PreparedRequest) -> tuple[BinaryIO, int | None]:
     if declared is not None and declared.isdigit():
         return io.BufferedReader(_BodyReader(body, int(declared))), int(declared)
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115  (the app reads it; closed with it)
-    shutil.copyfileobj(_BodyReader(body), spool)  # type: ignore[misc]
+    shutil.copyfileobj(_BodyReader(body), spool)
     size = spool.tell()
     spool.seek(0)
-    return spool, size  # type: ignore[return-value]
+    return spool, size
 
 
 def _latin1(value) -> str:

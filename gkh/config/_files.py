@@ -100,8 +100,8 @@ def locked(path: Path) -> Iterator[None]:
         try:
             import fcntl
         except ImportError:  # not POSIX: no advisory locks, the atomic replace still holds
-            fcntl = None
-        if fcntl is not None:
+            pass
+        else:
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:

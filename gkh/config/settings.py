@@ -1,4 +1,4 @@
-"""Profiles and their settings, with one precedence: flags > environment > config file > defaults.
+"""Profiles and their settings, with one precedence: environment > config file > defaults.
 
 The file is `config.toml` in the config folder (GKH_CONFIG_DIR, else the XDG config dir's gkh/):
 
@@ -61,10 +61,10 @@ class ConfigKey:
 class Setting:
     key: str
     value: Value
-    source: str  # "flag", "env", "file" or "default"
+    source: str  # "env", "file" or "default" (no command-line flag sets a setting: `--profile` picks them)
 
 
-# ---- validators: each takes a string (flag, env, `config set`) or a TOML value and returns the normal form
+# ---- validators: each takes a string (env, `config set`) or a TOML value and returns the normal form
 
 _URL_REASONS = {
     URL_NOT_TEXT: "must be local:// or an http(s) URL, without spaces or control characters",
@@ -255,23 +255,17 @@ def active_profile(flag: str | None) -> str:
     return default if default is not None else DEFAULT_PROFILE
 
 
-def resolve(profile: str, flags: dict[str, object] | None = None) -> dict[str, Setting]:
+def resolve(profile: str) -> dict[str, Setting]:
     """Every setting of the profile, in KEYS order, each with where its value came from.
 
-    `flags` maps keys to command-line values; None means the flag was not given. Only the value that wins
-    is validated, so a good GKH_TIMEOUT can stand in for a bad timeout in the file.
+    Only the value that wins is validated, so a good GKH_TIMEOUT can stand in for a bad timeout in the file.
     """
     check_profile_name(profile)
-    flags = flags or {}
-    for name in flags:
-        _check_key(name)
     path = config_file()
     table = _profile_table(_load(path), profile) or {}
     settings: dict[str, Setting] = {}
     for name, key in KEYS.items():
-        if flags.get(name) is not None:
-            settings[name] = Setting(name, _parse(key, flags[name], f"--{name}"), "flag")
-        elif env := os.environ.get(key.env):
+        if env := os.environ.get(key.env):
             settings[name] = Setting(name, _parse(key, env, key.env), "env")
         elif name in table:
             settings[name] = Setting(name, _parse(key, table[name], f'{path}, profile "{profile}": {name}'), "file")
@@ -281,7 +275,7 @@ def resolve(profile: str, flags: dict[str, object] | None = None) -> dict[str, S
 
 
 def get_value(profile: str, key: str) -> Setting:
-    """One setting of the profile, resolved as `resolve` does (without flags)."""
+    """One setting of the profile, resolved as `resolve` does."""
     _check_key(key)
     return resolve(profile)[key]
 

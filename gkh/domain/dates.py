@@ -16,7 +16,6 @@ from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import quoted
 
 __all__ = [
-    "DEFAULT_ZONE",
     "parse_person_date",
     "parse_period",
     "parse_instant",
@@ -28,7 +27,6 @@ __all__ = [
     "format_person_date",
 ]
 
-DEFAULT_ZONE = "Europe/Moscow"
 
 # Parsed by hand: dateutil's dayfirst misreads ISO dates and fills missing parts from the clock.
 _RU_DATE_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$")

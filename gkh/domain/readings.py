@@ -1,4 +1,4 @@
-"""Meter readings: the rules the portal enforces (DESIGN.md §2 "meter", "reading", "submission window").
+"""Meter readings: the rules the portal enforces for meters, readings and the submission window (README).
 
 Pure: no I/O, no clock. Whatever depends on time takes `now` (an aware datetime) and the house's zone,
 or a `today` already computed in the house's zone with `local_date`.

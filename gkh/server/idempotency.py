@@ -91,7 +91,8 @@ def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, 
         ).fetchone()
         if claim is None:
             tx.execute(
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (user_id, key, mutation.request_hash, format_instant(now + LEASE), format_instant(now)),
             )
         elif claim["request_hash"] != mutation.request_hash:
@@ -101,7 +102,8 @@ def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, 
             return Outcome(claim["status"], json.loads(claim["response"]), replayed=True)
         elif claim["lease_until"] > format_instant(now):
             raise ApiError(
-                409, protocol.IN_PROGRESS, "a request with this Idempotency-Key is still being processed; retry shortly",
+                409, protocol.IN_PROGRESS,
+                "a request with this Idempotency-Key is still being processed; retry shortly",
                 "Idempotency-Key", headers={protocol.RETRY_AFTER: "1"},
             )
         else:  # the worker that claimed it died: take the claim over
@@ -114,7 +116,8 @@ def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, 
         with store.write() as tx:
             status, result = work(tx)
             tx.execute(
-                "UPDATE idempotency_keys SET status = ?, response = ?, lease_until = NULL WHERE user_id = ? AND key = ?",
+                "UPDATE idempotency_keys SET status = ?, response = ?, lease_until = NULL"
+                " WHERE user_id = ? AND key = ?",
                 (status, json.dumps(result, ensure_ascii=False), user_id, key),
             )
     except BaseException:

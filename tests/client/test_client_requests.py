@@ -106,9 +106,14 @@ def test_a_dry_run_link_says_so_in_the_query_and_sends_only_the_given_fields(stu
 
 
 def test_a_dry_run_unlink_says_so_in_the_query(stub, client):
-    stub.delete(f"{API}/accounts/links/77%D0%95%D0%96532838", json={"status": "unlinked", "dry_run": True},
+    answer = {"status": "unlinked", "account": "77ЕЖ532838", "dry_run": True}
+    stub.delete(f"{API}/accounts/links/77%D0%95%D0%96532838", json=answer,
                 match=[matchers.query_param_matcher({"dry_run": "true"})])
-    client.unlink_account("77ЕЖ532838", dry_run=True)
+    assert client.unlink_account("77ЕЖ532838", dry_run=True) == answer
+    [call] = stub.calls
+    assert call.request.method == "DELETE"
+    assert call.request.url == f"{API}/accounts/links/77%D0%95%D0%96532838?dry_run=true"
+    assert call.request.body is None
 
 
 def test_path_arguments_cannot_change_the_route(stub, client):

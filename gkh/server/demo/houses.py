@@ -252,7 +252,8 @@ def seed_v1(conn: sqlite3.Connection, now: datetime) -> None:
     owners: list[tuple] = []
     for flat in world.flats:
         for k, (name, num, den, login) in enumerate(flat.owners):
-            owners.append((len(owners) + 1, flat.id, name, user_id.get(login) if login else None, num, den, _document(flat, k)))
+            owner_user = user_id.get(login) if login else None
+            owners.append((len(owners) + 1, flat.id, name, owner_user, num, den, _document(flat, k)))
     conn.executemany(
         "INSERT INTO owners (id, flat_id, name, user_id, share_num, share_den, document)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -122,7 +122,8 @@ def _new_session(tx: sqlite3.Connection, user_id: int, now: datetime) -> dict:
         (_token_hash(token), user_id, format_instant(now), format_instant(expires), format_instant(now)),
     )
     user = _load_user(tx, user_id)
-    return {"token": token, "expires_at": format_instant(expires), "user": user_view(user, _organisation(tx, user.org_id))}
+    return {"token": token, "expires_at": format_instant(expires),
+            "user": user_view(user, _organisation(tx, user.org_id))}
 
 
 def _load_user(conn: sqlite3.Connection, user_id: int) -> User:
