@@ -9,13 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from gkh.domain.dates import format_instant
-from gkh.domain.identifiers import (
-    normalize_account_number,
-    normalize_els,
-    normalize_fias_guid,
-    normalize_inn,
-    normalize_izhku,
-)
+from gkh.domain.identifiers import normalize_els, normalize_fias_guid, normalize_inn, one_payer_id
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.server import throttle
 from gkh.server.access import User, require_resident, visible_account_ids
@@ -23,7 +17,6 @@ from gkh.server.db import Store
 from gkh.server.http import (
     ApiError,
     echo,
-    invalid,
     not_found,
     optional_text_field,
     text_field,
@@ -79,12 +72,7 @@ def get_account(store: Store, user: User, els: str) -> dict:
 def parse_link_proof(details: Mapping[str, Any]) -> LinkProof:
     """The proof from what a client sent: house, exactly one of number / els / izhku, payer, and org (ИНН)."""
     house = normalize_fias_guid(text_field(details, "house"), field="house")
-    given = [name for name in ("number", "els", "izhku") if details.get(name) is not None]
-    if len(given) != 1:
-        raise invalid("give exactly one of number, els or izhku", "number")
-    kind = given[0]
-    normalize = {"number": normalize_account_number, "els": normalize_els, "izhku": normalize_izhku}[kind]
-    value = normalize(text_field(details, kind), field=kind)
+    kind, value = one_payer_id(number=details.get("number"), els=details.get("els"), izhku=details.get("izhku"))
     payer = parse_payer(text_field(details, "payer"), field="payer")
     org = optional_text_field(details, "org")
     return LinkProof(house, kind, value, payer, normalize_inn(org, field="org") if org is not None else None)
