@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-# Cheap password hashing for every portal the suite creates, subprocesses included.
-os.environ["GKH_PASSWORD_COST"] = "4"
+from tests.helpers.demo import SEED_NOW
+from tests.helpers.serving import stop_waitress
 
-from gkh_testing import SEED_NOW, stop_waitress  # noqa: E402  (after the cost is set)
+# Cheap password hashing for every portal the suite creates, subprocesses included (read when a hash is made).
+os.environ["GKH_PASSWORD_COST"] = "4"
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import json
 import sqlite3
 
 import pytest
-from cli_helpers import gkh, gkh_json, login
 
 from gkh.server.demo import (
     DEMO_PETROVA_ACCOUNT,
@@ -18,6 +17,7 @@ from gkh.server.demo import (
     H2_GUID,
     H3_GUID,
 )
+from tests.helpers.cli import gkh, gkh_json, login
 
 FIRST, SECOND = DEMO_RESIDENT_ACCOUNT_DETAILS
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import subprocess
 import sys
 
-from cli_helpers import gkh, gkh_json, login
-
 from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS
-
-
-def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
+from tests.helpers.cli import gkh, gkh_json, login
+from tests.helpers.fs import mode
 
 
 def test_login_with_password_stdin_then_status(home):

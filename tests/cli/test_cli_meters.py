@@ -8,15 +8,15 @@ import json
 import sqlite3
 
 import pytest
-from cli_helpers import gkh, gkh_json
 
-COLD, HOT, POWER = "M-000023", "M-000024", "M-000452"  # the demo resident's meters
+from tests.helpers.cli import gkh, gkh_json, login
+from tests.helpers.demo import COLD, HOT, POWER, SEED_NOW
+from tests.helpers.rows import stored
 
 
-def stored(home, meter: str) -> list[tuple]:
-    conn = sqlite3.connect(home / "portal.sqlite3")
-    return conn.execute("SELECT period, taken_on, reading_values FROM readings WHERE meter_id = ? "
-                        "AND period >= '2026-11' ORDER BY period", (meter,)).fetchall()
+def stored_since_the_seed(home, meter: str) -> list[tuple[str, str, str]]:
+    """(period, date, values) of the meter's readings from 2026-11 on: what was stored after the seeded history."""
+    return [(r["period"], r["taken_on"], r["reading_values"]) for r in stored(home, meter) if r["period"] >= "2026-11"]
 
 
 def test_meter_list_in_every_format(home):
@@ -38,10 +38,10 @@ def test_meter_list_in_every_format(home):
 def test_submit_off_a_terminal_is_silent_and_stores_it(home):
     result = gkh("meter", "submit", COLD, "2700,5")
     assert (result.exit_code, result.stdout, result.stderr.count("signed in")) == (0, "", 1)
-    assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
+    assert stored_since_the_seed(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
     again = gkh("meter", "submit", COLD, "2700.500")
     assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")
-    assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
+    assert stored_since_the_seed(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
 
 
 def test_submit_json_says_accepted_replaced_unchanged(home):
@@ -77,7 +77,7 @@ def test_malformed_input_is_2_and_sends_nothing(home, args, line):
     assert gkh("meter", "list").exit_code == 0  # signed in beforehand: the note is not part of the answer
     result = gkh("meter", "submit", *args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"gkh: {line}\n")
-    assert stored(home, COLD) == []
+    assert stored_since_the_seed(home, COLD) == []
 
 
 @pytest.mark.parametrize("args,words", [
@@ -91,7 +91,7 @@ def test_refusals_are_5_with_a_reason(home, args, words):
     result = gkh("meter", "submit", *args)
     assert result.exit_code == 5, result.stderr
     assert words in result.stderr and len(result.stderr.strip().splitlines()) <= 2
-    assert stored(home, args[0]) == []
+    assert stored_since_the_seed(home, args[0]) == []
 
 
 def test_rollover_wraps_at_the_capacity(home):
@@ -114,7 +114,7 @@ def test_a_suspicious_jump_is_accepted_with_a_warning_on_stderr(home):
 def test_dry_run_checks_and_stores_nothing(home):
     result = gkh("meter", "submit", COLD, "2700", "--dry-run", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["dry_run"] is True
-    assert stored(home, COLD) == []
+    assert stored_since_the_seed(home, COLD) == []
     assert gkh("meter", "submit", COLD, "1", "--dry-run").exit_code == 5
 
 
@@ -145,8 +145,6 @@ def test_history_and_chart(home):
 
 
 def test_another_residents_meter_is_1(home):
-    from cli_helpers import login
-
     login("petrova", "petrova")
     result = gkh("--profile", "petrova", "meter", "submit", COLD, "2700")
     assert result.exit_code == 1 and COLD in result.stderr
@@ -169,8 +167,6 @@ def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
                 raise requests.exceptions.ConnectionError("connection reset by peer")
             return response
 
-    from gkh_testing import SEED_NOW
-
     from gkh.server.local import Portal
 
     portal = Portal(home, SEED_NOW)
@@ -180,7 +176,7 @@ def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
     client.set_token(portal.sign_in_demo_resident(SEED_NOW)["token"])
     reading = client.submit_reading(COLD, ["2700.5"])
     assert reading["status"] == "accepted"  # the first answer, replayed, not "unchanged"
-    assert stored(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
+    assert stored_since_the_seed(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
     conn = sqlite3.connect(home / "portal.sqlite3")
     assert conn.execute("SELECT count(*) FROM idempotency_keys WHERE response IS NOT NULL").fetchone()[0] == 1
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from cli_helpers import gkh, login
 
 from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS
-
-COLD = "M-000023"  # the demo resident's cold-water meter
+from tests.helpers.cli import gkh, login
+from tests.helpers.demo import COLD
 
 
 def store_rows(home) -> dict[str, list[tuple]]:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import gkh
+
+from tests.helpers.cli import gkh
 
 COMPLETIONS = Path(__file__).resolve().parents[2] / "completions"
 GKH = str(Path(sys.executable).with_name("gkh"))

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from gkh_testing import free_port
+
+from tests.helpers.demo import COLD, HOT
+from tests.helpers.serving import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -65,5 +67,5 @@ def test_the_readme_crontab_line_month_after_month(home, tmp_path):
     conn = sqlite3.connect(home / "portal.sqlite3")
     rows = conn.execute("SELECT meter_id, period, reading_values FROM readings WHERE period >= '2026-12' "
                         "ORDER BY period, meter_id").fetchall()
-    assert rows == [("M-000023", "2026-12", '{"T1": "2680.5"}'), ("M-000024", "2026-12", '{"T1": "770.25"}'),
-                    ("M-000023", "2027-01", '{"T1": "2686"}'), ("M-000024", "2027-01", '{"T1": "776.5"}')]
+    assert rows == [(COLD, "2026-12", '{"T1": "2680.5"}'), (HOT, "2026-12", '{"T1": "770.25"}'),
+                    (COLD, "2027-01", '{"T1": "2686"}'), (HOT, "2027-01", '{"T1": "776.5"}')]

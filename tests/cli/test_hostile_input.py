@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_helpers import gkh
 
-COLD = "M-000023"  # the demo resident's cold-water meter
+from tests.helpers.cli import gkh
+from tests.helpers.demo import COLD
+
 ESC_TITLE = "\x1b]0;PWNED\x07"  # an OSC sequence that renames the terminal window
 LONG = "9" * 100_000
 # What a terminal obeys instead of showing: C0 but tab and newline, DEL, C1 (0x9b is CSI), bidi overrides.
@@ -113,8 +114,8 @@ CASES = [
     # the local portal's store: corrupt, not a folder, a folder where its file should be, unwritable
     case("home-corrupt-db", ["meter", "list"], 6, setup=_garbage_db),
     # option numbers: int() would take other scripts' digits and superscripts
-    case("months-arabic-indic", ["meter", "history", "M-000023", "--months", "١٢"], 2),
-    case("months-superscript", ["meter", "history", "M-000023", "--months", "²"], 2),
+    case("months-arabic-indic", ["meter", "history", COLD, "--months", "١٢"], 2),
+    case("months-superscript", ["meter", "history", COLD, "--months", "²"], 2),
     case("limit-fullwidth", ["account", "list", "--limit", "１"], 2),
     case("limit-huge", ["account", "list", "--limit", "9" * 40], 2),
     case("home-corrupt-db-server-users", ["server", "users"], 6, setup=_garbage_db),

@@ -5,17 +5,17 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from gkh_testing import SEED_NOW as NOW
 
 from gkh.client.errors import PortalUnusable
 from gkh.commands.common import open_local_portal
 from gkh.errors import ExitCode, describe_error
+from tests.helpers.demo import SEED_NOW
 
 
 def test_a_corrupt_store_is_unusable_naming_the_folder(tmp_path):
     (tmp_path / "portal.sqlite3").write_bytes(b"garbage " * 1000)
     with pytest.raises(PortalUnusable) as caught:
-        open_local_portal(tmp_path, NOW)
+        open_local_portal(tmp_path, SEED_NOW)
     assert caught.value.message == f"the local portal's data at {tmp_path} cannot be used: file is not a database"
     assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
     assert describe_error(caught.value) == (
@@ -38,6 +38,6 @@ def test_a_store_that_is_not_a_folder_of_files_is_unusable(tmp_path, layout, rea
     else:
         (home / "portal.sqlite3").mkdir(parents=True)
     with pytest.raises(PortalUnusable) as caught:
-        open_local_portal(home, NOW)
+        open_local_portal(home, SEED_NOW)
     expected = reason.format(home=home, parent=home.parent)
     assert caught.value.message == f"the local portal's data at {home} cannot be used: {expected}"

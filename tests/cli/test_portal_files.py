@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import stat
 import tempfile
 from pathlib import Path
 
 import pytest
-from cli_helpers import gkh
 
-
-def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
+from tests.helpers.cli import gkh
+from tests.helpers.fs import mode
 
 
 def warnings(result) -> list[str]:

@@ -10,22 +10,20 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import requests
-from cli_helpers import gkh as gkh_at
-from cli_helpers import gkh_json
-from typer.testing import CliRunner
 
-from gkh.cli import app
 from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, DEMO_USERS, H1_GUID
+from tests.helpers import cli
+from tests.helpers.demo import SEED_NOW
 
 
 def gkh(*args: str):
-    return CliRunner().invoke(app, list(args), env={"GKH_FORCE_TTY": "1"})
+    """gkh at a terminal."""
+    return cli.gkh(*args, tty=True)
 
 
 def test_server_users_lists_the_demo_logins_and_passwords(home):
@@ -74,7 +72,7 @@ REFUSED = "gkh: reset deletes every account, reading and payment: add --yes to c
 @pytest.mark.parametrize("args,tty", [([], False), (["--no-input"], True)], ids=["off a terminal", "--no-input"])
 def test_reset_without_yes_where_nobody_may_be_asked_is_2_and_changes_nothing(home, args, tty):
     before = portal_id(home)
-    result = gkh_at(*args, "server", "reset", tty=tty, input="y\n")
+    result = cli.gkh(*args, "server", "reset", tty=tty, input="y\n")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", REFUSED)
     assert portal_id(home) == before
 
@@ -82,10 +80,10 @@ def test_reset_without_yes_where_nobody_may_be_asked_is_2_and_changes_nothing(ho
 def test_reset_on_a_terminal_asks_first(home):
     before = portal_id(home)
     question = f"Delete the portal under {home} and start over? [y/N]: "
-    kept = gkh_at("server", "reset", tty=True, input="n\n")
+    kept = cli.gkh("server", "reset", tty=True, input="n\n")
     assert (kept.exit_code, kept.stdout, kept.stderr) == (1, "", f"{question}gkh: cancelled\n")
     assert portal_id(home) == before
-    done = gkh_at("server", "reset", tty=True, input="y\n")
+    done = cli.gkh("server", "reset", tty=True, input="y\n")
     assert done.exit_code == 0, done.stderr
     after = portal_id(home)
     assert after != before
@@ -94,7 +92,7 @@ def test_reset_on_a_terminal_asks_first(home):
 
 def test_quiet_silences_the_notes_of_reset_and_backup(home, tmp_path):
     for args in (["server", "reset", "--yes"], ["server", "backup", str(tmp_path / "copy.sqlite3")]):
-        result = gkh_at("-q", *args)
+        result = cli.gkh("-q", *args)
         assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), args
     assert (tmp_path / "copy.sqlite3").stat().st_size > 0
 
@@ -111,7 +109,7 @@ def test_backup_writes_a_consistent_copy_and_will_not_overwrite(home, tmp_path):
 
 def store_a_reading(home: Path) -> tuple[str, str]:
     """Submit a reading through the CLI (the live data a bad backup would destroy): (meter id, period)."""
-    meter = gkh_json("meter", "list")[0]
+    meter = cli.gkh_json("meter", "list")[0]
     value = Decimal(meter["last_reading"]["values"]["T1"]) + 1
     result = gkh("meter", "submit", meter["id"], str(value), "--json")
     assert result.exit_code == 0, result.stderr
@@ -232,28 +230,12 @@ def test_a_malformed_clock_is_a_usage_error(home, monkeypatch):
     assert "GKH_NOW" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_the_demo_resident_is_signed_in_in_process_only(portal):
-    """The embedded portal signs its demo resident in without a password; no HTTP route does that."""
-    import falcon.inspect
-    from falcon import testing
-
-    signed_in = portal.sign_in_demo_resident(datetime(2026, 11, 20, tzinfo=UTC))
-    client = testing.TestClient(portal.app)
-    me = client.simulate_get("/api/v1/me", headers={"Authorization": f"Bearer {signed_in['token']}"}).json
-    assert me["login"] == "ivanov" and signed_in["expires_at"].startswith("2027-02-18")
-    for route in falcon.inspect.inspect_app(portal.app).routes:
-        path = route.path.replace("{", "").replace("}", "")
-        for method in (m for m in route.methods if m.method in ("GET", "POST", "PUT", "PATCH", "DELETE")):
-            for body in (None, {}, {"login": "ivanov"}, {"login": "ivanov", "password": ""}):
-                answer = client.simulate_request(method.method, path, json=body)
-                assert "token" not in (answer.json if isinstance(answer.json, dict) else {}), (method, path, body)
 def _open_portal(home: str, queue) -> None:
     os.environ["GKH_PASSWORD_COST"] = "4"
-    from datetime import UTC, datetime
 
     from gkh.server.local import Portal
 
-    portal = Portal(Path(home), datetime(2026, 11, 20, tzinfo=UTC))
+    portal = Portal(Path(home), SEED_NOW)
     queue.put(portal.portal_id)
 
 

@@ -9,10 +9,11 @@ import threading
 import pytest
 import responses
 import waitress
-from cli_helpers import gkh, login
-from gkh_testing import SEED_NOW, free_port, stop_waitress
 
 from gkh.config.credentials import Credential, CredentialStore
+from tests.helpers.cli import gkh, login
+from tests.helpers.demo import SEED_NOW
+from tests.helpers.serving import free_port, stop_waitress
 
 URL = "https://portal.example.ru"
 ISSUER, IMPOSTOR = "5f3a9c1e0b7d4a26", "9c1e0b7d4a265f3a"

@@ -7,10 +7,10 @@ import os
 import stat
 
 import pytest
-from file_helpers import ScriptedHttpServer, http_answer, recording_session
 
 from gkh.client.api import Client, Downloaded, RetryPolicy
 from gkh.client.errors import InvalidRequest, NotFound, Unreachable
+from tests.helpers.files import ScriptedHttpServer, http_answer, recording_session
 
 BASE = "https://portal.example.ru"
 API = BASE + "/api/v1"

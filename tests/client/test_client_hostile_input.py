@@ -3,8 +3,6 @@ arguments, empty path segments; and an embedded portal whose data cannot be used
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from gkh.client.api import Client, RetryPolicy, normalise_base_url
@@ -12,7 +10,6 @@ from gkh.client.errors import InvalidRequest
 from gkh.errors import ExitCode, describe_error
 
 BASE = "https://portal.example.ru"
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from gkh_testing import SEED_NOW
 
 from gkh.client.api import Client, RetryPolicy
 from gkh.client.core import ClientCore
@@ -17,6 +16,7 @@ from gkh.client.resources.accounts import Accounts
 from gkh.client.resources.addresses import Addresses
 from gkh.client.resources.meters import Meters
 from gkh.client.resources.portal import PortalSession
+from tests.helpers.demo import SEED_NOW
 
 CLIENT = Path(__file__).resolve().parents[2] / "gkh" / "client"
 

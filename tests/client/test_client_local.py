@@ -5,29 +5,23 @@ The same story runs on both, as the CLI will: nothing above the client knows whi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from gkh.client.api import Client, RetryPolicy
 from gkh.client.errors import AuthenticationError, InvalidRequest, NotFound, Refused
-from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, DEMO_USERS, H1_GUID
+from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS, H1_GUID
+from tests.helpers.demo import SEED_NOW, password_of
 
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-PETROVA_ACCOUNT = "40187299"  # flat 34 at ул. Ленина, д. 5 (payer Петрова), not linked to ivanov
+PETROVA_ACCOUNT = DEMO_PETROVA_ACCOUNT.number  # flat 34 at ул. Ленина, д. 5 (payer Петрова), not linked to ivanov
 LINK_PETROVA = {"house": H1_GUID, "number": PETROVA_ACCOUNT, "payer": "Петрова"}
 NO_RETRY = RetryPolicy(attempts=1)
-
-
-def password_of(login: str) -> str:
-    return next(u.password for u in DEMO_USERS if u.login == login)
 
 
 @pytest.fixture
 def local_client(portal):
     """The demo portal's app in this process, as the command runtime wires it."""
     client = Client.in_process(portal.app, portal.portal_id, retry=NO_RETRY)
-    client.token = portal.sign_in_demo_resident(NOW)["token"]
+    client.token = portal.sign_in_demo_resident(SEED_NOW)["token"]
     yield client
     client.close()
 
@@ -40,7 +34,7 @@ def client(request, home):
         return
     portal = request.getfixturevalue("portal")
     url = request.getfixturevalue("http_portal")
-    token = portal.sign_in_demo_resident(NOW)["token"]
+    token = portal.sign_in_demo_resident(SEED_NOW)["token"]
     client = Client(url, token=token, timeout=10, retry=NO_RETRY)
     yield client
     client.close()

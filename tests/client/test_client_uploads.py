@@ -11,12 +11,12 @@ import tracemalloc
 
 import pytest
 import requests
-from file_helpers import ScriptedHttpServer, echo_app, http_answer, recording_session
-from gkh_testing import stop_waitress
 from responses import matchers
 
 from gkh.client.api import Client, RetryPolicy
 from gkh.client.errors import InvalidRequest, ServerError, Unreachable
+from tests.helpers.files import ScriptedHttpServer, echo_app, http_answer, recording_session
+from tests.helpers.serving import stop_waitress
 
 BASE = "https://portal.example.ru"
 API = BASE + "/api/v1"

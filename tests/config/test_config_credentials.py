@@ -5,33 +5,20 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import stat
 
 import pytest
 
 from gkh.config.credentials import Credential, CredentialStore
 from gkh.errors import ExitCode, GkhError
+from tests.helpers.fs import mode
 
 PORTAL_A = "https://portal-a.example.ru"
 PORTAL_B = "https://portal-b.example.ru"
 
 
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "config"
-    monkeypatch.setenv("GKH_CONFIG_DIR", str(folder))
-    for name in ("GKH_PROFILE", "GKH_URL", "GKH_TIMEOUT", "GKH_RETRIES", "GKH_BACKOFF"):
-        monkeypatch.delenv(name, raising=False)
-    return folder
-
-
 def credential(portal: str = PORTAL_A, token: str = "tok-secret-1", login: str = "ivanov") -> Credential:
     return Credential(token=token, login=login, expires_at="2027-02-18T12:00:00+03:00", portal=portal,
                       saved_at="2026-11-20T12:00:00+03:00")
-
-
-def mode(path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
 
 
 def test_put_get_remove_per_profile_and_portal(config_dir):

@@ -10,21 +10,17 @@ import pytest
 
 from gkh.config import settings
 from gkh.config.settings import (
-    KEYS, Setting, active_profile, get_value, list_profiles, resolve, set_default_profile, set_value,
+    KEYS,
+    Setting,
+    active_profile,
+    get_value,
+    list_profiles,
+    resolve,
+    set_default_profile,
+    set_value,
     unset_value,
 )
 from gkh.errors import ExitCode, GkhError
-
-ENV_VARS = ("GKH_PROFILE", "GKH_URL", "GKH_TIMEOUT", "GKH_RETRIES", "GKH_BACKOFF")
-
-
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "config"
-    monkeypatch.setenv("GKH_CONFIG_DIR", str(folder))
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return folder
 
 
 def write_config(folder, text: str):

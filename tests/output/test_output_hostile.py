@@ -28,11 +28,6 @@ def rendered(data, **kwargs) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def pipe(monkeypatch):
-    monkeypatch.setenv("GKH_FORCE_TTY", "0")
-
-
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

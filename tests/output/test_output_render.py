@@ -38,16 +38,6 @@ def rendered(data, **kwargs) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-@pytest.fixture
-def terminal(monkeypatch):
-    monkeypatch.setenv("GKH_FORCE_TTY", "1")
-
-
-@pytest.fixture
-def pipe(monkeypatch):
-    monkeypatch.setenv("GKH_FORCE_TTY", "0")
-
-
 # --- a list of accounts in each format -------------------------------------------------------------
 
 

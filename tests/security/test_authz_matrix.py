@@ -1,13 +1,13 @@
 """The authorisation matrix: every route of the portal × every role — who may read, who may change.
 
-Roles (DESIGN §2): anonymous; ivanov, a resident with flat 12's two accounts at ул. Ленина, д. 5 linked
+Roles: anonymous; ivanov, a resident with flat 12's two accounts at ул. Ленина, д. 5 linked
 (77ЕЖ532838 of ООО «УК Ленинский квартал» with meters M-000023 and M-000024, 77ИВ845392 of АО «СтоличЭнергоСбыт»
 with M-000452); petrova, another resident with nothing linked; uk-staff and energo-staff, each the staff of
 the right organisation for its own accounts and of another organisation for the other's; inspector; admin.
 
-DESIGN §3: 404 also for what exists but is not yours. So beyond the status, every refusal is checked to
+The portal answers 404 also for what exists but is not yours. So beyond the status, every refusal is checked to
 answer exactly like a request for something that does not exist (the row's `guess`), to carry none of
-ivanov's or a neighbour's details, and to change nothing stored (authz_helpers.run_row). A route the app
+ivanov's or a neighbour's details, and to change nothing stored (tests.helpers.authz.run_row). A route the app
 declares without rows for every role fails test_every_route_and_role_has_a_row.
 """
 
@@ -18,10 +18,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from authz_helpers import (
+
+from tests.helpers.api import app_routes
+from tests.helpers.authz import (
     API,
     ORG_IDS,
-    PASSWORDS,
     PRINCIPALS,
     ROLE_NAMES,
     STAFF_OF,
@@ -29,10 +30,10 @@ from authz_helpers import (
     Answer,
     Row,
     World,
-    app_routes,
     org_owned,
     run_row,
 )
+from tests.helpers.demo import password_of
 
 PORTAL = ("GET", f"{API}/portal")
 SIGN_IN = ("POST", f"{API}/auth/token")
@@ -241,7 +242,7 @@ def _rows() -> list[Row]:
     add(Row(SIGN_IN, "anonymous", f"{API}/auth/token", 401, {"login": "ivanov", "password": "wrong-password"},
             code="invalid_credentials", guess=("ivanov", "nobody-at-all"), why="wrong password"))
     for who in SIGNED_IN:
-        add(Row(SIGN_IN, who, f"{API}/auth/token", 201, {"login": who, "password": PASSWORDS[who]},
+        add(Row(SIGN_IN, who, f"{API}/auth/token", 201, {"login": who, "password": password_of(who)},
                 leak_check=who != "ivanov", check=is_user(who)))
 
     # Signing out revokes the token it is sent with, and no other.
@@ -420,7 +421,7 @@ for _row in ROWS:
 def test_every_route_and_role_has_a_row(portal):
     """A route the app declares without a row for every role — and, for an organisation's objects, without
     rows for the staff of the right and of another organisation — fails here."""
-    in_app = app_routes(portal.app)
+    in_app = set(app_routes(portal.app))
     assert not in_app - set(ROWS_BY_ROUTE), f"routes with no rows in the matrix: {sorted(in_app - set(ROWS_BY_ROUTE))}"
     assert not set(ROWS_BY_ROUTE) - in_app, f"rows for routes the app lacks: {sorted(set(ROWS_BY_ROUTE) - in_app)}"
     missing = []

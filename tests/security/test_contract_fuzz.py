@@ -25,6 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.helpers.demo import password_of
+
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 ROLES = ("ivanov", "uk-staff")
 EXAMPLES_PER_OPERATION = 150  # per role, beside the spec's own examples and schemathesis's boundary cases
@@ -34,12 +36,6 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 schema = schemathesis.openapi.from_path(SPEC)
 # Every case is signed in by the test; unknown query parameters are ignored by design, not refused.
 schema.config.generation.update(with_security_parameters=False, allow_extra_parameters=False)
-
-
-def password_of(login: str) -> str:
-    from gkh.server.demo import DEMO_USERS
-
-    return next(u.password for u in DEMO_USERS if u.login == login)
 
 
 def sign_in(app, login: str) -> dict[str, str]:

@@ -164,7 +164,7 @@ def swap_one_digit(draw, text: str) -> str:
 # --- valid identifiers built by strategies ---------------------------------------------------------------
 
 CYRILLIC_CAPITALS = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
-# Cyrillic capital → the Latin letters people type for it on an English layout (DESIGN.md §2).
+# Cyrillic capital → the Latin letters people type for it on an English layout, read as the Cyrillic letter.
 LATIN_TWINS = {"А": "Aa", "В": "Bb", "Е": "Ee", "К": "Kk", "М": "Mm", "Н": "Hh", "О": "Oo", "Р": "Pp",
                "С": "Cc", "Т": "Tt", "Х": "Xx", "У": "Yy"}
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
@@ -214,7 +214,8 @@ NORMALISERS = {
 }
 
 
-# What each normaliser's output looks like (DESIGN.md §2); the account number is free-form.
+# What each normaliser's output looks like: the canonical forms gkh.domain.identifiers writes (the account
+# number is free-form).
 _ELS = "[0-9]{2}[А-ЯЁ]{2}[0-9]{6}"
 CANONICAL_FORMS = {
     "els": _ELS,

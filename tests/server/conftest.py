@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from server_helpers import Api, password_of
+
+from tests.helpers.api import Api
+from tests.helpers.demo import password_of
 
 
 @pytest.fixture
@@ -20,3 +22,9 @@ def sign_in(http_portal):
 @pytest.fixture
 def ivanov(sign_in) -> Api:
     return sign_in("ivanov")
+
+
+@pytest.fixture
+def petrova(sign_in) -> Api:
+    """Another resident, with nothing linked."""
+    return sign_in("petrova")

@@ -6,7 +6,6 @@ import sqlite3
 
 import pytest
 import requests
-from server_helpers import Api, assert_error
 
 from gkh.server.demo import (
     DEMO_RESIDENT_ACCOUNT_DETAILS,
@@ -17,14 +16,10 @@ from gkh.server.demo import (
     H5_GUID,
     ORG_UK_MOSCOW,
 )
+from tests.helpers.api import Api, assert_error
+from tests.helpers.rows import db, links
 
 FIRST, SECOND = DEMO_RESIDENT_ACCOUNT_DETAILS
-
-
-def db(home) -> sqlite3.Connection:
-    conn = sqlite3.connect(home / "portal.sqlite3")
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 # -- signing in ---------------------------------------------------------------------------------
@@ -229,12 +224,6 @@ def petrova_flat_account(home) -> sqlite3.Row:
     ).fetchone()
 
 
-def links(home, login="petrova") -> list[str]:
-    return [r[0] for r in db(home).execute(
-        "SELECT a.els FROM account_links l JOIN accounts a ON a.id = l.account_id "
-        "JOIN users u ON u.id = l.user_id WHERE u.login = ?", (login,))]
-
-
 @pytest.mark.parametrize("kind", ["number", "els", "izhku"])
 def test_link_an_account_by_number_els_or_izhku(sign_in, home, kind):
     petrova = sign_in("petrova")
@@ -243,10 +232,10 @@ def test_link_an_account_by_number_els_or_izhku(sign_in, home, kind):
     assert resp.status_code == 201, resp.text
     assert resp.json()["status"] == "linked"
     assert resp.json()["account"]["els"] == account["els"]
-    assert links(home) == [account["els"]]
+    assert links(home, "petrova") == [account["els"]]
     again = petrova.post("/accounts/links", json={"house": H1_GUID, kind: account[kind], "payer": "Петрова"})
     assert again.status_code == 200 and again.json()["status"] == "unchanged"
-    assert links(home) == [account["els"]]
+    assert links(home, "petrova") == [account["els"]]
 
 
 def test_link_needs_the_account_to_be_at_that_house(sign_in, home):
@@ -257,7 +246,7 @@ def test_link_needs_the_account_to_be_at_that_house(sign_in, home):
     assert_error(petrova.post("/accounts/links", json={"house": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
                                                        "els": account["els"], "payer": "Петрова"}),
                  404, "house_not_found")
-    assert links(home) == []
+    assert links(home, "petrova") == []
 
 
 @pytest.mark.parametrize("body,field", [
@@ -277,7 +266,7 @@ def test_link_needs_the_account_to_be_at_that_house(sign_in, home):
 ])
 def test_malformed_link_requests_name_the_field(sign_in, home, body, field):
     assert_error(sign_in("petrova").post("/accounts/links", json=body), 400, "invalid", field)
-    assert links(home) == []
+    assert links(home, "petrova") == []
 
 
 def test_a_number_two_organisations_share_at_one_house_needs_org(sign_in, home):
@@ -293,7 +282,7 @@ def test_a_number_two_organisations_share_at_one_house_needs_org(sign_in, home):
     resp = petrova.post("/accounts/links", json={"house": H1_GUID, "number": account["number"], "payer": "Петрова",
                                                        "org": "7705124833"})
     assert resp.status_code == 201
-    assert links(home) == [account["els"]]
+    assert links(home, "petrova") == [account["els"]]
 
 
 def test_only_residents_link(sign_in):
@@ -320,7 +309,7 @@ def test_dry_run_checks_everything_and_commits_nothing(sign_in, home):
                         json={"house": H1_GUID, "els": account["els"], "payer": "Петрова"})
     assert resp.status_code == 201
     assert resp.json()["dry_run"] is True and resp.json()["status"] == "linked"
-    assert links(home) == []
+    assert links(home, "petrova") == []
     bad = petrova.post("/accounts/links", params={"dry_run": "1"},
                         json={"house": H2_GUID, "els": account["els"], "payer": "Петрова"})
     assert_error(bad, 404, "account_not_found")
@@ -345,7 +334,7 @@ def test_a_repeated_idempotency_key_replays_the_stored_response(sign_in, home):
     assert replay.status_code == 201
     assert replay.json() == first.json()
     assert replay.headers["Idempotent-Replayed"] == "true"
-    assert links(home) == []
+    assert links(home, "petrova") == []
 
 
 def test_the_same_key_with_another_body_is_422(sign_in, home):
@@ -385,12 +374,12 @@ def test_in_progress_then_takeover_after_the_lease(sign_in, home, monkeypatch):
     resp = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
     assert_error(resp, 409, "in_progress", "Idempotency-Key")
     assert resp.headers["Retry-After"] == "1"
-    assert links(home) == []
+    assert links(home, "petrova") == []
 
     monkeypatch.setenv("GKH_NOW", "2026-11-20T12:01:01+03:00")  # the lease ran out: its worker died
     taken = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
     assert taken.status_code == 201 and "Idempotent-Replayed" not in taken.headers
-    assert links(home) == [account["els"]]
+    assert links(home, "petrova") == [account["els"]]
     replay = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
     assert replay.headers["Idempotent-Replayed"] == "true"
 

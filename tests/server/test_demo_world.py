@@ -6,7 +6,6 @@ import re
 import sqlite3
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -18,8 +17,8 @@ from gkh.server import demo
 from gkh.server.db import open_portal
 from gkh.server.demo.houses import house_guids
 from gkh.server.passwords import verify_password
+from tests.helpers.demo import SEED_NOW
 
-NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 ELS_RE = re.compile(r"^[0-9]{2}[А-ЯЁ]{2}[0-9]{6}$")
 # What legitimately differs between two creations.
 VARYING_COLUMNS = {"created_at", "linked_at", "password_hash"}
@@ -31,7 +30,8 @@ def portals(tmp_path_factory):
     """Two portals created independently (module-scoped: creating one takes a fraction of a second)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GKH_PASSWORD_COST", "4")
-        stores = [open_portal(tmp_path_factory.mktemp(name) / "portal.sqlite3", NOW, seed=demo.seed) for name in ("a", "b")]
+        stores = [open_portal(tmp_path_factory.mktemp(name) / "portal.sqlite3", SEED_NOW, seed=demo.seed)
+                  for name in ("a", "b")]
     conns = []
     for store in stores:
         conn = sqlite3.connect(store.path)
@@ -44,7 +44,8 @@ def portals(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def db(portals):
+def world(portals):
+    """The first demo world's database, its rows readable by column name."""
     return portals[0]
 
 
@@ -90,8 +91,8 @@ def test_portal_settings(portals):
         assert settings["created_at"] == "2026-11-20T09:00:00+00:00"
 
 
-def test_organisations_have_valid_ids(db):
-    rows = db.execute("SELECT * FROM organisations").fetchall()
+def test_organisations_have_valid_ids(world):
+    rows = world.execute("SELECT * FROM organisations").fetchall()
     kinds = defaultdict(int)
     for row in rows:
         kinds[row["kind"]] += 1
@@ -104,8 +105,8 @@ def test_organisations_have_valid_ids(db):
     assert kinds == {"managing": 2, "supplier": 1, "inspectorate": 2}
 
 
-def test_houses_and_common_meters(db):
-    houses = {r["guid"]: r for r in db.execute("SELECT * FROM houses")}
+def test_houses_and_common_meters(world):
+    houses = {r["guid"]: r for r in world.execute("SELECT * FROM houses")}
     assert len(houses) == 5
     for guid, row in houses.items():
         parsed = uuid.UUID(guid)
@@ -113,7 +114,7 @@ def test_houses_and_common_meters(db):
         assert re.fullmatch(r"[0-9]{8}([0-9]{3})?", row["oktmo"])
         assert re.fullmatch(r"[0-9]+\.[0-9]{2}", row["total_area"])
         assert Decimal(row["total_area"]) > Decimal(row["living_area"]) > 0
-        meters = db.execute("SELECT * FROM common_meters WHERE house_guid = ?", (guid,)).fetchall()
+        meters = world.execute("SELECT * FROM common_meters WHERE house_guid = ?", (guid,)).fetchall()
         assert 1 <= len(meters) <= 3
         for meter in meters:
             assert meter["unit"] == {"cold_water": "m3", "hot_water": "m3", "heat": "Gcal",
@@ -133,20 +134,20 @@ def test_houses_and_common_meters(db):
     [("ленина", {"H1", "H5"}), ("ленина 5", {"H1"}), ("мира 12", {"H2", "H3"}),
      ("пр-т Мира 12 к2", {"H3"}), ("екатеринбург", {"H4", "H5"})],
 )
-def test_address_queries_find_the_documented_houses(db, query, expected):
+def test_address_queries_find_the_documented_houses(world, query, expected):
     needles = query_needles(query)
     found = {k for k, h in demo.DEMO_HOUSES.items()
-             if matches(db.execute("SELECT search_key FROM houses WHERE guid = ?", (h.guid,)).fetchone()[0],
+             if matches(world.execute("SELECT search_key FROM houses WHERE guid = ?", (h.guid,)).fetchone()[0],
                         needles)}
     assert found == expected
 
 
-def test_flats_and_owner_shares(db):
-    flats = db.execute("SELECT * FROM flats").fetchall()
+def test_flats_and_owner_shares(world):
+    flats = world.execute("SELECT * FROM flats").fetchall()
     assert len(flats) == sum(h.flats for h in demo.DEMO_HOUSES.values())
     shares = defaultdict(Fraction)
     counts = defaultdict(int)
-    for row in db.execute("SELECT * FROM owners"):
+    for row in world.execute("SELECT * FROM owners"):
         shares[row["flat_id"]] += Fraction(row["share_num"], row["share_den"])
         counts[row["flat_id"]] += 1
         assert len(row["name"].split()) == 3
@@ -158,16 +159,16 @@ def test_flats_and_owner_shares(db):
         assert shares[flat["id"]] == 1, f"flat {flat['id']}"
         assert 1 <= counts[flat["id"]] <= 3
     for key, house in demo.DEMO_HOUSES.items():
-        numbers = [r[0] for r in db.execute("SELECT number FROM flats WHERE house_guid = ?", (house.guid,))]
+        numbers = [r[0] for r in world.execute("SELECT number FROM flats WHERE house_guid = ?", (house.guid,))]
         assert sorted(numbers, key=int) == [str(n) for n in range(1, house.flats + 1)], key
 
 
-def test_accounts_are_well_formed(db):
-    accounts = db.execute("SELECT * FROM accounts").fetchall()
+def test_accounts_are_well_formed(world):
+    accounts = world.execute("SELECT * FROM accounts").fetchall()
     els = [a["els"] for a in accounts]
     assert len(set(els)) == len(els)
-    first_owner = {r["flat_id"]: r["name"] for r in db.execute("SELECT flat_id, name FROM owners ORDER BY id DESC")}
-    flat_area = {r["id"]: r["area"] for r in db.execute("SELECT id, area FROM flats")}
+    first_owner = {r["flat_id"]: r["name"] for r in world.execute("SELECT flat_id, name FROM owners ORDER BY id DESC")}
+    flat_area = {r["id"]: r["area"] for r in world.execute("SELECT id, area FROM flats")}
     per_org_flat = defaultdict(int)
     for a in accounts:
         assert ELS_RE.fullmatch(a["els"]) and normalize_els(a["els"]) == a["els"]
@@ -183,9 +184,9 @@ def test_accounts_are_well_formed(db):
     assert set(per_org_flat.values()) == {1}  # one account per flat per organisation
 
 
-def test_account_numbers_cannot_be_guessed_from_the_flat(db):
+def test_account_numbers_cannot_be_guessed_from_the_flat(world):
     """A neighbour's number is not the own number plus one: the numbers are drawn, not counted."""
-    rows = db.execute("SELECT a.org_id, a.number FROM accounts a JOIN flats f ON f.id = a.flat_id"
+    rows = world.execute("SELECT a.org_id, a.number FROM accounts a JOIN flats f ON f.id = a.flat_id"
                       " ORDER BY a.org_id, a.house_guid, CAST(f.number AS INTEGER)").fetchall()
     steps = [int(b["number"].removeprefix("ЭС-")) - int(a["number"].removeprefix("ЭС-"))
              for a, b in zip(rows, rows[1:]) if a["org_id"] == b["org_id"]]
@@ -193,49 +194,49 @@ def test_account_numbers_cannot_be_guessed_from_the_flat(db):
     assert sum(1 for step in steps if 0 < step < 10) < len(steps) * 0.01
 
 
-def test_account_volumes_and_organisations(db):
-    count = db.execute("SELECT count(*) FROM accounts WHERE org_id = ?", (org_id(UK_MOSCOW),)).fetchone()[0]
+def test_account_volumes_and_organisations(world):
+    count = world.execute("SELECT count(*) FROM accounts WHERE org_id = ?", (org_id(UK_MOSCOW),)).fetchone()[0]
     assert count >= 2500
     h1 = house_guid("H1")
-    orgs = {r[0]: r[1] for r in db.execute(
+    orgs = {r[0]: r[1] for r in world.execute(
         "SELECT org_id, count(*) FROM accounts WHERE house_guid = ? GROUP BY org_id", (h1,))}
     assert orgs == {org_id(UK_MOSCOW): 220, org_id(ENERGO): 220}
-    ekb = db.execute("SELECT DISTINCT org_id FROM accounts WHERE house_guid IN (?, ?)",
+    ekb = world.execute("SELECT DISTINCT org_id FROM accounts WHERE house_guid IN (?, ?)",
                      (house_guid("H4"), house_guid("H5"))).fetchall()
     assert [r[0] for r in ekb] == [org_id("ООО «УК Уральский дом»")]
 
 
-def test_the_demo_residents(db):
-    users = {r["login"]: r for r in db.execute("SELECT * FROM users")}
+def test_the_demo_residents(world):
+    users = {r["login"]: r for r in world.execute("SELECT * FROM users")}
     ivanov, petrova = users["ivanov"], users["petrova"]
 
-    links = db.execute(
+    links = world.execute(
         "SELECT a.* FROM account_links l JOIN accounts a ON a.id = l.account_id WHERE l.user_id = ?"
         " ORDER BY a.id", (ivanov["id"],)).fetchall()
     assert len(links) == 2
     assert [a["els"] for a in links] == demo.DEMO_RESIDENT_ACCOUNTS
     assert [a["org_id"] for a in links] == [org_id(UK_MOSCOW), org_id(ENERGO)]
-    flat = db.execute("SELECT * FROM flats WHERE id = ?", (links[0]["flat_id"],)).fetchone()
+    flat = world.execute("SELECT * FROM flats WHERE id = ?", (links[0]["flat_id"],)).fetchone()
     assert (flat["house_guid"], flat["number"]) == (house_guid("H1"), "12")
     assert {a["flat_id"] for a in links} == {flat["id"]}
 
-    owners = db.execute("SELECT * FROM owners WHERE flat_id = ? ORDER BY id", (flat["id"],)).fetchall()
+    owners = world.execute("SELECT * FROM owners WHERE flat_id = ? ORDER BY id", (flat["id"],)).fetchall()
     assert [(o["name"], o["user_id"], o["share_num"], o["share_den"]) for o in owners] == [
         ("Иванов Иван Петрович", ivanov["id"], 1, 2), ("Иванова Елена Викторовна", None, 1, 2)]
 
-    flat34 = db.execute("SELECT id FROM flats WHERE house_guid = ? AND number = '34'",
+    flat34 = world.execute("SELECT id FROM flats WHERE house_guid = ? AND number = '34'",
                         (house_guid("H1"),)).fetchone()[0]
-    owners = db.execute("SELECT name, user_id, share_num, share_den FROM owners WHERE flat_id = ?",
+    owners = world.execute("SELECT name, user_id, share_num, share_den FROM owners WHERE flat_id = ?",
                         (flat34,)).fetchall()
     assert [tuple(o) for o in owners] == [("Петрова Анна Сергеевна", petrova["id"], 1, 1)]
-    assert db.execute("SELECT count(*) FROM account_links WHERE user_id = ?", (petrova["id"],)).fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM account_links").fetchone()[0] == 2
+    assert world.execute("SELECT count(*) FROM account_links WHERE user_id = ?", (petrova["id"],)).fetchone()[0] == 0
+    assert world.execute("SELECT count(*) FROM account_links").fetchone()[0] == 2
     # Only the two demo residents are tied to owner rows.
-    assert db.execute("SELECT count(*) FROM owners WHERE user_id IS NOT NULL").fetchone()[0] == 2
+    assert world.execute("SELECT count(*) FROM owners WHERE user_id IS NOT NULL").fetchone()[0] == 2
 
 
-def test_users_match_the_published_list(db):
-    users = {r["login"]: r for r in db.execute("SELECT * FROM users")}
+def test_users_match_the_published_list(world):
+    users = {r["login"]: r for r in world.execute("SELECT * FROM users")}
     assert list(users) == [u.login for u in demo.DEMO_USERS]
     assert demo.DEMO_RESIDENT_LOGIN in users
     org_ids = {o.short_name: o.id for o in demo.DEMO_ORGS.values()}
@@ -249,22 +250,22 @@ def test_users_match_the_published_list(db):
     assert users["inspector"]["org_id"] == org_id("Мосжилинспекция")
 
 
-def test_constants_match_the_database(db):
+def test_constants_match_the_database(world):
     assert house_guids() == [h.guid for h in demo.DEMO_HOUSES.values()]
     assert [demo.H1_GUID, demo.H2_GUID, demo.H3_GUID, demo.H4_GUID, demo.H5_GUID] == [
         h.guid for h in demo.DEMO_HOUSES.values()]
     for house in demo.DEMO_HOUSES.values():
-        row = db.execute("SELECT * FROM houses WHERE guid = ?", (house.guid,)).fetchone()
+        row = world.execute("SELECT * FROM houses WHERE guid = ?", (house.guid,)).fetchone()
         assert row is not None, house.key
         assert (row["address"], row["town"], row["timezone"], row["window_from"], row["window_to"],
                 row["managing_org_id"]) == (house.address, house.town, house.timezone, house.window_from,
                                             house.window_to, house.managing_org_id)
     for short_name, org in demo.DEMO_ORGS.items():
-        row = db.execute("SELECT * FROM organisations WHERE id = ?", (org.id,)).fetchone()
+        row = world.execute("SELECT * FROM organisations WHERE id = ?", (org.id,)).fetchone()
         assert (row["short_name"], row["inn"], row["ogrn"], row["kind"]) == (short_name, org.inn, org.ogrn,
                                                                               org.kind)
     for acc in (*demo.DEMO_RESIDENT_ACCOUNT_DETAILS, demo.DEMO_PETROVA_ACCOUNT):
-        row = db.execute("SELECT a.*, f.number AS flat FROM accounts a JOIN flats f ON f.id = a.flat_id"
+        row = world.execute("SELECT a.*, f.number AS flat FROM accounts a JOIN flats f ON f.id = a.flat_id"
                          " WHERE a.els = ?", (acc.els,)).fetchone()
         assert (row["izhku"], row["number"], row["org_id"], row["house_guid"], row["flat"]) == (
             acc.izhku, acc.number, acc.org_id, acc.house_guid, acc.flat)

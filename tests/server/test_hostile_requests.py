@@ -14,12 +14,11 @@ import threading
 
 import falcon.testing
 import pytest
-from server_helpers import password_of
 
 from gkh.server.http import error_document
 from gkh.server.serve import MAX_REQUEST_BODY, create_http_server
+from tests.helpers.demo import COLD, password_of
 
-METER = "M-000023"  # ivanov's cold-water meter
 HOUSE = "83804ac7-87c6-472e-a474-d02c6f740e9c"
 LONE = "<a lone surrogate>"  # json.dumps cannot write one: body() puts the JSON escape in its place
 
@@ -46,11 +45,11 @@ def nested(depth: int) -> list:
 
 # (label, method, path under /api/v1, query string, raw JSON body, headers, status, code, field, in message)
 HOSTILE = [
-    ("months as a superscript digit", "GET", f"/meters/{METER}/readings", "months=²", None, {},
+    ("months as a superscript digit", "GET", f"/meters/{COLD}/readings", "months=²", None, {},
      400, "invalid", "months", None),
-    ("months in Arabic-Indic digits", "GET", f"/meters/{METER}/readings", "months=١٢", None, {},
+    ("months in Arabic-Indic digits", "GET", f"/meters/{COLD}/readings", "months=١٢", None, {},
      400, "invalid", "months", None),
-    ("months blank", "GET", f"/meters/{METER}/readings", "months=", None, {}, 400, "invalid", "months", None),
+    ("months blank", "GET", f"/meters/{COLD}/readings", "months=", None, {}, 400, "invalid", "months", None),
     ("limit in Arabic-Indic digits", "GET", "/accounts", "limit=١٠", None, {}, 400, "invalid", "limit", None),
     ("a cursor beyond 64 bits", "GET", "/accounts", "cursor=" + cursor("[18446744073709551616]"), None, {},
      400, "invalid", "cursor", None),
@@ -68,16 +67,16 @@ HOSTILE = [
      400, "invalid", "number", "lone surrogate"),
     ("an ЕЛС with a lone surrogate", "POST", "/accounts/links", "", link(els=LONE), {},
      400, "invalid", "els", "lone surrogate"),
-    ("reading values with a lone surrogate", "POST", f"/meters/{METER}/readings", "",
+    ("reading values with a lone surrogate", "POST", f"/meters/{COLD}/readings", "",
      reading(values=[LONE]), {}, 400, "invalid", "values", "lone surrogate"),
-    ("a reading date with a lone surrogate", "POST", f"/meters/{METER}/readings", "", reading(date=LONE), {},
+    ("a reading date with a lone surrogate", "POST", f"/meters/{COLD}/readings", "", reading(date=LONE), {},
      400, "invalid", "date", "lone surrogate"),
-    ("an unknown field with a lone surrogate, hashed for an Idempotency-Key", "POST", f"/meters/{METER}/readings",
+    ("an unknown field with a lone surrogate, hashed for an Idempotency-Key", "POST", f"/meters/{COLD}/readings",
      "", reading(note=LONE), {"Idempotency-Key": "k-1"}, 400, "invalid", "note", "lone surrogate"),
-    ("[ × 100 000", "POST", f"/meters/{METER}/readings", "", "[" * 100_000, {}, 400, "invalid_json", None, None),
-    ("NaN, which is not JSON", "POST", f"/meters/{METER}/readings", "", '{"values": [NaN]}', {},
+    ("[ × 100 000", "POST", f"/meters/{COLD}/readings", "", "[" * 100_000, {}, 400, "invalid_json", None, None),
+    ("NaN, which is not JSON", "POST", f"/meters/{COLD}/readings", "", '{"values": [NaN]}', {},
      400, "invalid_json", None, None),
-    ("a field nested 40 deep", "POST", f"/meters/{METER}/readings", "", reading(note=nested(40)), {},
+    ("a field nested 40 deep", "POST", f"/meters/{COLD}/readings", "", reading(note=nested(40)), {},
      400, "invalid", "note", "nested"),
     ("a 120 KB meter id, echoed", "GET", "/meters/" + "x" * 120_000, "", None, {},
      404, "meter_not_found", None, "…"),

@@ -6,36 +6,19 @@ any resident take over a neighbour's account, and a dry run named its payer with
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 import requests
-from server_helpers import assert_error
 
 from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNT_DETAILS, H1_GUID
+from tests.helpers.api import assert_error
+from tests.helpers.demo import COLD
+from tests.helpers.rows import db, links
 
 IVANOV_UK = DEMO_RESIDENT_ACCOUNT_DETAILS[0]
 
 
-def db(home) -> sqlite3.Connection:
-    conn = sqlite3.connect(home / "portal.sqlite3")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def links(home, login: str) -> list[str]:
-    return [r[0] for r in db(home).execute(
-        "SELECT a.els FROM account_links l JOIN accounts a ON a.id = l.account_id "
-        "JOIN users u ON u.id = l.user_id WHERE u.login = ? ORDER BY a.els", (login,))]
-
-
 def link(api, number: str, payer: str, **params):
     return api.post("/accounts/links", params=params, json={"house": H1_GUID, "number": number, "payer": payer})
-
-
-@pytest.fixture
-def petrova(sign_in):
-    return sign_in("petrova")
 
 
 def test_a_stranger_with_the_number_but_not_the_surname_learns_nothing(petrova, home):
@@ -76,10 +59,10 @@ def test_yo_and_ye_are_one_letter(petrova, home):
 
 def test_a_relative_who_knows_the_bill_links_it_and_her_reading_is_signed_with_her_name(sign_in, petrova):
     assert link(petrova, IVANOV_UK.number, "Иванов").status_code == 201
-    submitted = petrova.post("/meters/M-000023/readings", json={"values": ["2675.5"]})
+    submitted = petrova.post(f"/meters/{COLD}/readings", json={"values": ["2675.5"]})
     assert submitted.status_code == 201, submitted.text
     assert submitted.json()["submitted_by"] == "Петрова Анна Сергеевна"
-    history = sign_in("ivanov").get("/meters/M-000023/readings", params={"months": 2}).json()["items"]
+    history = sign_in("ivanov").get(f"/meters/{COLD}/readings", params={"months": 2}).json()["items"]
     assert [(h["period"], h["submitted_by"]) for h in history] == [
         ("2026-10", None), ("2026-11", "Петрова Анна Сергеевна")]
 

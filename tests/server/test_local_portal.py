@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import falcon.inspect
 import falcon.testing
 import pytest
-from gkh_testing import SEED_NOW
-from server_helpers import password_of
+
+from tests.helpers.demo import SEED_NOW, password_of
 
 
 def test_the_demo_resident_is_signed_in_as_by_post_auth_token(portal):
@@ -27,3 +28,17 @@ def test_the_demo_users_are_shown_on_a_demo_portal_only(portal):
     assert portal.demo_users() == []
     with pytest.raises(PermissionError):
         portal.sign_in_demo_resident(SEED_NOW)
+
+
+def test_the_demo_resident_is_signed_in_in_process_only(portal):
+    """The embedded portal signs its demo resident in without a password; no HTTP route does that."""
+    signed_in = portal.sign_in_demo_resident(SEED_NOW)
+    client = falcon.testing.TestClient(portal.app)
+    me = client.simulate_get("/api/v1/me", headers={"Authorization": f"Bearer {signed_in['token']}"}).json
+    assert me["login"] == "ivanov" and signed_in["expires_at"].startswith("2027-02-18")
+    for route in falcon.inspect.inspect_app(portal.app).routes:
+        path = route.path.replace("{", "").replace("}", "")
+        for method in (m for m in route.methods if m.method in ("GET", "POST", "PUT", "PATCH", "DELETE")):
+            for body in (None, {}, {"login": "ivanov"}, {"login": "ivanov", "password": ""}):
+                answer = client.simulate_request(method.method, path, json=body)
+                assert "token" not in (answer.json if isinstance(answer.json, dict) else {}), (method, path, body)

@@ -1,4 +1,4 @@
-"""Meters and readings over HTTP (waitress in a thread): every rule of DESIGN §2 with its status, code and message.
+"""Meters and readings over HTTP (waitress in a thread): every reading rule with its status, code and message.
 
 The demo portal's clock stands at 2026-11-20 12:00 Moscow (GKH_NOW, moved per test with monkeypatch); the
 seeded history has one reading on the 20th of each month from 2025-11 to 2026-10, none yet for 2026-11.
@@ -13,31 +13,17 @@ import sqlite3
 from decimal import Decimal
 
 import pytest
-from server_helpers import assert_error
 
 from gkh.domain.readings import canonical as text
 from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS, H1_GUID, H4_GUID
+from tests.helpers.api import assert_error
+from tests.helpers.demo import COLD, HOT, POWER
+from tests.helpers.rows import db, stored
 
 WATER_ELS, POWER_ELS = DEMO_RESIDENT_ACCOUNTS
-COLD, HOT, POWER = "M-000023", "M-000024", "M-000452"
 METER_FIELDS = {"id", "serial", "resource", "unit", "zones", "account", "house", "last_reading",
                 "verification_due", "window"}
 READING_FIELDS = {"meter", "period", "date", "values", "consumption", "status", "warnings", "submitted_by"}
-
-
-def db(home) -> sqlite3.Connection:
-    conn = sqlite3.connect(home / "portal.sqlite3")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def stored(home, meter: str, period: str | None = None) -> list[sqlite3.Row]:
-    sql, params = "SELECT * FROM readings WHERE meter_id = ?", [meter]
-    if period:
-        sql += " AND period = ?"
-        params.append(period)
-    with db(home) as conn:
-        return conn.execute(sql + " ORDER BY period", params).fetchall()
 
 
 def last_stored(home, meter: str) -> dict[str, Decimal]:
@@ -51,11 +37,6 @@ def meter_row(home, meter: str) -> sqlite3.Row:
 
 def submit(api, meter: str, *values: str, **body):
     return api.post(f"/meters/{meter}/readings", json={"values": list(values), **body})
-
-
-@pytest.fixture
-def petrova(sign_in):
-    return sign_in("petrova")
 
 
 @pytest.fixture
@@ -504,7 +485,7 @@ def test_a_dry_run_checks_everything_and_stores_nothing(ivanov, home):
 
 
 def test_an_idempotency_key_replays_the_first_answer_and_stores_once(ivanov, home):
-    headers = {"Idempotency-Key": "cron-2026-11-M-000023"}
+    headers = {"Idempotency-Key": f"cron-2026-11-{COLD}"}
     first = ivanov.post(f"/meters/{COLD}/readings", json={"values": ["2675.5"]}, headers=headers)
     assert first.status_code == 201, first.text
     assert "Idempotent-Replayed" not in first.headers

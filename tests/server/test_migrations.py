@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import UTC, datetime
 
 from gkh.paths import portal_files
 from gkh.server import demo
 from gkh.server.db import MIGRATIONS, SCHEMA_VERSION, database_files, open_portal
-
-NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
+from tests.helpers.demo import SEED_NOW
 
 
 def tables(path) -> set[str]:
@@ -30,7 +28,7 @@ def test_every_step_has_a_number_and_a_name():
 
 
 def test_a_portal_opened_without_a_seed_has_the_schema_and_an_id_but_no_world(tmp_path):
-    store = open_portal(tmp_path / "portal.sqlite3", NOW)
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW)
     assert {"portal_settings", "accounts", "meters", "throttle"} <= tables(store.path)
     assert re.fullmatch(r"[0-9a-f]{16}", store.setting("portal_id"))
     assert store.setting("demo") is None
@@ -39,14 +37,14 @@ def test_a_portal_opened_without_a_seed_has_the_schema_and_an_id_but_no_world(tm
 
 
 def test_a_new_portal_opened_with_the_demo_seed_is_a_demo_portal(tmp_path):
-    store = open_portal(tmp_path / "portal.sqlite3", NOW, seed=demo.seed)
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW, seed=demo.seed)
     assert store.setting("demo") == "1"
     assert count(store.path, "houses") == len(demo.DEMO_HOUSES) and count(store.path, "meters") > 0
     store.close()
 
 
 def test_an_older_demo_portal_gets_the_later_parts_of_the_world(tmp_path):
-    store = open_portal(tmp_path / "portal.sqlite3", NOW, seed=demo.seed)
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW, seed=demo.seed)
     meters, readings = count(store.path, "meters"), count(store.path, "readings")
     with store.write() as tx:  # back to schema v1, as a portal made before meters existed
         tx.execute("DROP TABLE readings")
@@ -54,31 +52,31 @@ def test_an_older_demo_portal_gets_the_later_parts_of_the_world(tmp_path):
         tx.execute("DROP TABLE throttle")
         tx.execute("PRAGMA user_version = 1")
     store.close()
-    store = open_portal(store.path, NOW, seed=demo.seed)
+    store = open_portal(store.path, SEED_NOW, seed=demo.seed)
     assert (count(store.path, "meters"), count(store.path, "readings")) == (meters, readings)
     assert "throttle" in tables(store.path)
     store.close()
 
 
 def test_an_older_real_portal_is_migrated_but_never_seeded(tmp_path):
-    store = open_portal(tmp_path / "portal.sqlite3", NOW)
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW)
     with store.write() as tx:
         tx.execute("DROP TABLE readings")
         tx.execute("DROP TABLE meters")
         tx.execute("DROP TABLE throttle")
         tx.execute("PRAGMA user_version = 1")
     store.close()
-    store = open_portal(store.path, NOW, seed=demo.seed)
+    store = open_portal(store.path, SEED_NOW, seed=demo.seed)
     assert {"meters", "readings", "throttle"} <= tables(store.path)
     assert count(store.path, "meters") == 0 and store.setting("demo") is None
     store.close()
 
 
 def test_a_step_runs_once(tmp_path):
-    store = open_portal(tmp_path / "portal.sqlite3", NOW, seed=demo.seed)
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW, seed=demo.seed)
     portal_id = store.setting("portal_id")
     store.close()
-    store = open_portal(store.path, NOW, seed=demo.seed)
+    store = open_portal(store.path, SEED_NOW, seed=demo.seed)
     assert store.setting("portal_id") == portal_id and count(store.path, "users") == len(demo.DEMO_USERS)
     store.close()
 

@@ -7,17 +7,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from falcon import inspect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gkh
 from gkh.domain import identifiers
 from gkh.domain.errors import InvalidInput
+from tests.helpers.api import TEMPLATE_PARAM, app_routes
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-TEMPLATE_PARAM = re.compile(r"\{([^{}]+)\}")
 
 
 @pytest.fixture(scope="module")
@@ -34,20 +33,6 @@ def spec_operations(spec: dict):
         for method in HTTP_METHODS:
             if method in item:
                 yield method.upper(), path, item, item[method]
-
-
-def app_routes(app) -> dict[tuple[str, str], object]:
-    """(METHOD, path template) → resource, for every responder the app's own code declares."""
-    routes = {}
-    for route in inspect.inspect_routes(app):
-        for method in route.methods:
-            if method.internal or method.method == "OPTIONS":
-                continue  # Falcon's default responders: OPTIONS, and 405 for the methods not declared
-            # A sample URI for the template finds the resource (the router's find is what requests use).
-            sample = TEMPLATE_PARAM.sub("x", route.path)
-            resource = app._router.find(sample)[0]
-            routes[(method.method, route.path)] = resource
-    return routes
 
 
 def resolve(spec: dict, ref: str):

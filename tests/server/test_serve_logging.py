@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from gkh_testing import stop_waitress
-
 from gkh.server.serve import QUEUE_WARNINGS, OncePerInterval, create_http_server
+from tests.helpers.serving import stop_waitress
 
 
 def record(message: str = "Task queue depth is %d", *args) -> logging.LogRecord:

@@ -7,21 +7,21 @@ import threading
 import time
 
 import pytest
-from gkh_testing import SEED_NOW
 
 from gkh.server.db import Store, open_portal
 from gkh.server.db import store as store_module
+from tests.helpers.demo import SEED_NOW
 
 
 @pytest.fixture
-def db(tmp_path):
+def db_path(tmp_path):
     store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW)
     store.close()
     return store.path
 
 
-def test_a_second_writer_waits_for_the_first_to_commit(db):
-    first, second = Store(db), Store(db)  # two stores of one file share the lock
+def test_a_second_writer_waits_for_the_first_to_commit(db_path):
+    first, second = Store(db_path), Store(db_path)  # two stores of one file share the lock
     order: list[str] = []
     inside = threading.Event()
 
@@ -45,8 +45,8 @@ def test_a_second_writer_waits_for_the_first_to_commit(db):
         store.close()
 
 
-def test_a_rolled_back_write_lets_the_next_writer_in(db):
-    store = Store(db)
+def test_a_rolled_back_write_lets_the_next_writer_in(db_path):
+    store = Store(db_path)
     with pytest.raises(RuntimeError), store.write() as tx:
         tx.execute("INSERT INTO portal_settings (key, value) VALUES ('gone', '1')")
         raise RuntimeError("the work failed")
@@ -54,16 +54,16 @@ def test_a_rolled_back_write_lets_the_next_writer_in(db):
         tx.execute("INSERT INTO portal_settings (key, value) VALUES ('dry', '1')")
     assert store.setting("gone") is None and store.setting("dry") is None
     done = []
-    thread = threading.Thread(target=lambda: done.append(Store(db).setting("portal_id")))
+    thread = threading.Thread(target=lambda: done.append(Store(db_path).setting("portal_id")))
     thread.start()
     thread.join(timeout=5)
     assert done and done[0]
     store.close()
 
 
-def test_a_writer_queued_too_long_is_told_the_database_is_locked(db, monkeypatch):
+def test_a_writer_queued_too_long_is_told_the_database_is_locked(db_path, monkeypatch):
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 100)
-    holder, waiter = Store(db), Store(db)
+    holder, waiter = Store(db_path), Store(db_path)
     failed: list[Exception] = []
 
     def write() -> None:

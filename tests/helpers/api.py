@@ -1,13 +1,13 @@
+"""A portal as the tests drive it: requests over HTTP signed in as one user, the one error shape, the app's routes."""
+
 from __future__ import annotations
 
+import re
+
 import requests
+from falcon import inspect
 
-
-
-def password_of(login: str) -> str:
-    from gkh.server.demo import DEMO_USERS
-
-    return next(u.password for u in DEMO_USERS if u.login == login)
+TEMPLATE_PARAM = re.compile(r"\{([^{}]+)\}")
 
 
 class Api:
@@ -35,3 +35,17 @@ def assert_error(resp: requests.Response, status: int, code: str, field: str | N
     assert error["message"] and "\n" not in error["message"]
     assert error["request_id"] == resp.headers["X-Request-Id"]
     return error
+
+
+def app_routes(app) -> dict[tuple[str, str], object]:
+    """(METHOD, path template) → resource, for every responder the app's own code declares."""
+    routes = {}
+    for route in inspect.inspect_routes(app):
+        for method in route.methods:
+            if method.internal or method.method == "OPTIONS":
+                continue  # Falcon's default responders: OPTIONS, and 405 for the methods not declared
+            # A sample URI for the template finds the resource (the router's find is what requests use).
+            sample = TEMPLATE_PARAM.sub("x", route.path)
+            resource = app._router.find(sample)[0]
+            routes[(method.method, route.path)] = resource
+    return routes

@@ -1,3 +1,5 @@
+"""gkh run in-process as the command-line tests run it, and a profile signed in as a demo user."""
+
 from __future__ import annotations
 
 import json
@@ -5,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from gkh.cli import app
+from tests.helpers.demo import password_of
 
 
 def gkh(*args: str, input: str | None = None, tty: bool = False, env: dict | None = None):
@@ -20,8 +23,6 @@ def gkh_json(*args: str, **kwargs):
 
 
 def login(profile: str, user: str) -> None:
-    from gkh.server.demo import DEMO_USERS
-
-    password = next(u.password for u in DEMO_USERS if u.login == user)
-    result = gkh("--profile", profile, "auth", "login", "--user", user, "--password-stdin", input=password + "\n")
+    result = gkh("--profile", profile, "auth", "login", "--user", user, "--password-stdin",
+                 input=password_of(user) + "\n")
     assert result.exit_code == 0, result.stderr

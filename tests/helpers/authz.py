@@ -9,15 +9,15 @@ for an object that does not exist and must get the same answer (so a 403 or 404 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from falcon import inspect
 from falcon.testing import TestClient
 
-from gkh.server.demo import DEMO_USERS
+from gkh.server.demo import DEMO_USERS, ORG_ENERGO, ORG_UK_MOSCOW
+from tests.helpers.api import TEMPLATE_PARAM
+from tests.helpers.demo import COLD, HOT, POWER, password_of
 
 API = "/api/v1"
 
@@ -33,17 +33,15 @@ ROLE_NAMES = {
     "inspector": "inspector",
     "admin": "admin",
 }
-PASSWORDS = {u.login: u.password for u in DEMO_USERS}
 USER_NAMES = {u.login: u.name for u in DEMO_USERS}
 
 # The organisations a row's object may belong to, and their staff: the same login is "the right
 # organisation" for one target and "another organisation" for the other.
 STAFF_OF = {"uk": "uk-staff", "energo": "energo-staff"}
-ORG_IDS = {"uk": "ORG-0001", "energo": "ORG-0002"}
+ORG_IDS = {"uk": ORG_UK_MOSCOW, "energo": ORG_ENERGO}
 
 MAX_PAGES = 20  # the demo world has a few thousand accounts and meters: a list that goes on is looping
 DEFAULT_CODES = {401: "unauthenticated", 403: "forbidden"}
-_TEMPLATE_PARAM = re.compile(r"\{([^{}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -96,19 +94,9 @@ class Answer:
         return self.media.get("error") or {}
 
 
-def app_routes(app) -> set[tuple[str, str]]:
-    """(METHOD, path template) of every responder the app's own code declares (as tests/server/test_openapi)."""
-    routes = set()
-    for route in inspect.inspect_routes(app):
-        for method in route.methods:
-            if not method.internal and method.method != "OPTIONS":
-                routes.add((method.method, route.path))
-    return routes
-
-
 def org_owned(route: tuple[str, str]) -> bool:
     """A route about an object some organisation owns: an id in its path other than a (public) house's."""
-    params = set(_TEMPLATE_PARAM.findall(route[1])) - {"guid"}
+    params = set(TEMPLATE_PARAM.findall(route[1])) - {"guid"}
     return bool(params) or route == ("POST", f"{API}/accounts/links")
 
 
@@ -156,9 +144,9 @@ class World:
             "h1": "83804ac7-87c6-472e-a474-d02c6f740e9c",  # г. Москва, ул. Ленина, д. 5
             "uk_els": "77ЕЖ532838",  # ivanov's flat 12, ООО «УК Ленинский квартал»
             "energo_els": "77ИВ845392",  # ivanov's flat 12, АО «СтоличЭнергоСбыт»
-            "uk_meter": "M-000023",
-            "uk_meter2": "M-000024",
-            "energo_meter": "M-000452",
+            "uk_meter": COLD,
+            "uk_meter2": HOT,
+            "energo_meter": POWER,
             "unknown_els": "77АА000000",
             "unknown_izhku": "77АА000000-01",
             "unknown_meter": "M-999999",
@@ -173,10 +161,10 @@ class World:
         ids["uk_serial"] = self._one("SELECT serial FROM meters WHERE id = ?", ids["uk_meter"])
         # A neighbour: an account at the same house, of the managing organisation, linked to nobody.
         ids["neighbour_els"], ids["neighbour_number"] = self.conn.execute(
-            "SELECT a.els, a.number FROM accounts a WHERE a.house_guid = ? AND a.org_id = 'ORG-0001' "
+            "SELECT a.els, a.number FROM accounts a WHERE a.house_guid = ? AND a.org_id = ? "
             "AND a.id NOT IN (SELECT account_id FROM account_links) AND a.payer NOT LIKE 'Иванов%' "
             "AND a.payer NOT LIKE 'Петров%' AND EXISTS (SELECT 1 FROM meters m WHERE m.account_id = a.id) "
-            "ORDER BY a.id LIMIT 1", (ids["h1"],)).fetchone()
+            "ORDER BY a.id LIMIT 1", (ids["h1"], ORG_UK_MOSCOW)).fetchone()
         ids["neighbour_meter"], ids["neighbour_serial"] = self.conn.execute(
             "SELECT m.id, m.serial FROM meters m JOIN accounts a ON a.id = m.account_id WHERE a.els = ? "
             "AND m.serial NOT IN (SELECT serial FROM meters WHERE account_id IN (SELECT account_id FROM "
@@ -239,7 +227,7 @@ class World:
     # -- requests ---------------------------------------------------------------------------------------
 
     def sign_in(self, login: str) -> str:
-        answer = self.call(None, "POST", f"{API}/auth/token", {"login": login, "password": PASSWORDS[login]})
+        answer = self.call(None, "POST", f"{API}/auth/token", {"login": login, "password": password_of(login)})
         assert answer.status == 201, f"{login} cannot sign in: {answer.status} {answer.text}"
         return answer.media["token"]
 

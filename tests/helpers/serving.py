@@ -1,10 +1,8 @@
-"""What tests share beyond fixtures (a module of its own: `conftest` names clash between folders)."""
+"""Serving in a test: a free loopback port, and stopping a waitress server that runs in a thread."""
+
+from __future__ import annotations
 
 import socket
-from datetime import UTC, datetime
-
-# The instant the session's seeded demo portal was created at; its history ends the month before.
-SEED_NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def free_port() -> int:
