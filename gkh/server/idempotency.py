@@ -3,7 +3,7 @@
 The claim is made in a short transaction of its own, with a lease; the work and the stored
 response commit together in a second one. A repeat gets the stored response; a repeat during a
 live claim gets 409 in_progress; a claim whose lease ran out (its worker died) is taken over; the
-same key with another request is refused. Claims live in SQLite, so processes sharing one
+same key with another request is refused. Claims live in the database, so processes sharing one
 portal see each other's.
 
 The work is a function of the open write transaction, because the response is stored in the same
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from typing import Any
 from gkh import protocol
 from gkh.domain.dates import format_instant
 from gkh.domain.errors import Refused
-from gkh.server.db import Store
+from gkh.server.db import Connection, Store
 from gkh.server.http import ApiError, invalid
 
 LEASE = timedelta(seconds=60)
@@ -31,7 +30,7 @@ KEEP = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 
 # The change itself, in the transaction it is given: (HTTP status, the answer's body).
-Work = Callable[[sqlite3.Connection], tuple[int, dict[str, Any]]]
+Work = Callable[[Connection], tuple[int, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,8 @@ def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, 
     with store.write() as tx:
         tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (format_instant(now - KEEP),))
         claim = tx.execute(
-            "SELECT request_hash, lease_until, status, response FROM idempotency_keys WHERE user_id = ? AND key = ?",
+            "SELECT request_hash, lease_until, status, response FROM idempotency_keys WHERE user_id = ? AND key = ?"
+            + store.dialect.for_update,
             (user_id, key),
         ).fetchone()
         if claim is None:

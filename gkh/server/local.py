@@ -13,6 +13,7 @@ from pathlib import Path
 from gkh.paths import portal_db, portal_files
 from gkh.server.db import (
     PRIVATE_FILE,
+    Connection,
     Store,
     file_lock,
     lock_path,
@@ -126,7 +127,7 @@ def reset_portal(home: Path) -> None:
                 os.remove(path)
 
 
-def _seed_demo(conn: sqlite3.Connection, version: int, now: datetime) -> None:
+def _seed_demo(conn: Connection, version: int, now: datetime) -> None:
     """The embedded portal is a demo portal: its store is seeded with the demo world as it migrates."""
     from gkh.server import demo  # needed only while migrating
 

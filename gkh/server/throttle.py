@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gkh import protocol
 from gkh.domain.dates import format_instant
-from gkh.server.db import Store
+from gkh.server.db import Connection, Store
 from gkh.server.http import ApiError
 
 
@@ -41,7 +40,7 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def check(conn: sqlite3.Connection, limit: Limit, key: str, now: datetime) -> None:
+def check(conn: Connection, limit: Limit, key: str, now: datetime) -> None:
     """Refuse with 429 while `key` has used up its failures in the current window."""
     row = conn.execute("SELECT failures, window_start FROM throttle WHERE scope = ? AND key = ?",
                        (limit.scope, key)).fetchone()
@@ -64,7 +63,8 @@ def record_failures(store: Store, now: datetime, *counted: tuple[Limit, str]) ->
             row = tx.execute("SELECT window_start FROM throttle WHERE scope = ? AND key = ?",
                              (limit.scope, key)).fetchone()
             if row is None or datetime.fromisoformat(row["window_start"]) + limit.window <= now:
-                tx.execute("INSERT OR REPLACE INTO throttle (scope, key, failures, window_start) VALUES (?, ?, 1, ?)",
+                tx.execute("INSERT INTO throttle (scope, key, failures, window_start) VALUES (?, ?, 1, ?)"
+                           " ON CONFLICT (scope, key) DO UPDATE SET failures = 1, window_start = excluded.window_start",
                            (limit.scope, key, format_instant(now)))
             else:
                 tx.execute("UPDATE throttle SET failures = failures + 1 WHERE scope = ? AND key = ?",
@@ -74,5 +74,5 @@ def record_failures(store: Store, now: datetime, *counted: tuple[Limit, str]) ->
                        (limit.scope, format_instant(now - limit.window)))
 
 
-def clear(conn: sqlite3.Connection, limit: Limit, key: str) -> None:
+def clear(conn: Connection, limit: Limit, key: str) -> None:
     conn.execute("DELETE FROM throttle WHERE scope = ? AND key = ?", (limit.scope, key))

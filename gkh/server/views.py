@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from gkh import __version__
 from gkh.domain import readings as rules
 from gkh.domain.dates import house_zone, local_date
 from gkh.server.access import User
+from gkh.server.db import Row
 
 
 def portal_view(settings: dict[str, str]) -> dict:
@@ -18,25 +18,25 @@ def portal_view(settings: dict[str, str]) -> dict:
             "version": __version__}
 
 
-def organisation_view(row: sqlite3.Row | None) -> dict | None:
+def organisation_view(row: Row | None) -> dict | None:
     if row is None:
         return None
     return {"id": row["id"], "kind": row["kind"], "name": row["name"], "short_name": row["short_name"],
             "inn": row["inn"], "ogrn": row["ogrn"], "phone": row["phone"]}
 
 
-def user_view(user: User, organisation: sqlite3.Row | None) -> dict:
+def user_view(user: User, organisation: Row | None) -> dict:
     return {"login": user.login, "name": user.name, "email": user.email, "role": user.role,
             "organisation": organisation_view(organisation)}
 
 
-def house_summary(row: sqlite3.Row) -> dict:
+def house_summary(row: Row) -> dict:
     return {"guid": row["guid"], "address": row["address"], "town": row["town"], "oktmo": row["oktmo"],
             "timezone": row["timezone"]}
 
 
-def house_passport_view(house: sqlite3.Row, organisation: sqlite3.Row | None, flats: int,
-                        common_meters: list[sqlite3.Row]) -> dict:
+def house_passport_view(house: Row, organisation: Row | None, flats: int,
+                        common_meters: list[Row]) -> dict:
     return {
         **house_summary(house),
         "readings_window": {"from_day": house["window_from"], "to_day": house["window_to"]},
@@ -53,7 +53,7 @@ def house_passport_view(house: sqlite3.Row, organisation: sqlite3.Row | None, fl
     }
 
 
-def account_view(row: sqlite3.Row) -> dict:
+def account_view(row: Row) -> dict:
     return {
         "els": row["els"],
         "izhku": row["izhku"],
@@ -69,20 +69,20 @@ def account_view(row: sqlite3.Row) -> dict:
     }
 
 
-def meter_spec(row: sqlite3.Row) -> rules.MeterSpec:
+def meter_spec(row: Row) -> rules.MeterSpec:
     return rules.MeterSpec(tuple(row["zones"].split(",")), row["whole_digits"], row["fraction_digits"])
 
 
-def submission_window(row: sqlite3.Row) -> rules.SubmissionWindow:
+def submission_window(row: Row) -> rules.SubmissionWindow:
     return rules.SubmissionWindow(row["window_from"], row["window_to"])
 
 
-def house_today(row: sqlite3.Row, now: datetime) -> date:
+def house_today(row: Row, now: datetime) -> date:
     """The date at `now` in the zone of the row's house."""
     return local_date(now, house_zone(row["timezone"]))
 
 
-def meter_view(row: sqlite3.Row, now: datetime) -> dict:
+def meter_view(row: Row, now: datetime) -> dict:
     window, today = submission_window(row), house_today(row, now)
     is_open = window.is_open(today)
     first, last = window.bounds(today if is_open else window.next_opening(today))
@@ -94,7 +94,9 @@ def meter_view(row: sqlite3.Row, now: datetime) -> dict:
         "zones": row["zones"].split(","),
         "account": row["els"],
         "house": {"guid": row["house_guid"], "address": row["house_address"]},
-        "last_reading": json.loads(row["last_reading"]) if row["last_reading"] else None,
+        # The latest reading, its values as stored (JSON text): built here, not with an engine's JSON functions.
+        "last_reading": {"date": row["last_taken_on"], "values": json.loads(row["last_values"])}
+        if row["last_values"] is not None else None,
         "verification_due": row["verification_due"],
         "window": {"from": first.isoformat(), "to": last.isoformat(), "open": is_open},
     }

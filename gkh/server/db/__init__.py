@@ -1,5 +1,6 @@
 """The portal's database: the store, its files, and the migrations. It knows nothing of the rest of gkh."""
 
+from gkh.server.db.dialect import POSTGRES, SQLITE, Connection, Dialect, Row
 from gkh.server.db.files import (
     PRIVATE_FILE,
     PRIVATE_FOLDER,
@@ -15,10 +16,15 @@ from gkh.server.db.store import BUSY_TIMEOUT_MS, Store, open_portal
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS",
+    "POSTGRES",
     "PRIVATE_FILE",
     "PRIVATE_FOLDER",
     "SCHEMA_VERSION",
+    "SQLITE",
+    "Connection",
+    "Dialect",
     "Migration",
+    "Row",
     "Seed",
     "Store",
     "database_files",

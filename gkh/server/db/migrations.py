@@ -1,38 +1,41 @@
 """The portal's schema as numbered, named steps, each applied once (in the manner of llm's migrations).
 
 A step is a function of the open write transaction, registered with @migration; its name is the function's
-(`m002_meters`) and its version the number in that name. PRAGMA user_version records the last step applied,
-so a database at SCHEMA_VERSION needs nothing. Nothing here knows of a demo world: whoever opens the store may
-pass a `seed` hook, called in each step's transaction after the step (see store.open_portal).
+(`m002_meters`) and its version the number in that name. The store's dialect records the last step applied
+(SQLite's PRAGMA user_version, a table on PostgreSQL), so a database at SCHEMA_VERSION needs nothing. The DDL
+is written once, for SQLite, and passed through the dialect (dialect.Dialect.ddl). Nothing here knows of a
+demo world: whoever opens the store may pass a `seed` hook, called in each step's transaction after the step
+(see store.open_portal).
 """
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import ContextManager, Protocol
 
-if TYPE_CHECKING:
-    from gkh.server.db.store import Store
+from gkh.server.db.dialect import Connection, Dialect
 
 # Called after each step, in its transaction: (connection, the version just applied, now).
-Seed = Callable[[sqlite3.Connection, int, datetime], None]
+Seed = Callable[[Connection, int, datetime], None]
 
 
 @dataclass(frozen=True)
 class Migration:
     version: int
     name: str
-    apply: Callable[[sqlite3.Connection], None]
+    apply: Callable[[Connection, Dialect], None]
 
 
 MIGRATIONS: list[Migration] = []
 
 
-def migration(apply: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Connection], None]:
+Step = Callable[[Connection, Dialect], None]
+
+
+def migration(apply: Step) -> Step:
     """Register a step named mNNN_what: NNN is its version, one more than the step before."""
     version = int(apply.__name__[1:4])
     if apply.__name__[0] != "m" or version != len(MIGRATIONS) + 1:
@@ -41,17 +44,17 @@ def migration(apply: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.
     return apply
 
 
-def _execute(conn: sqlite3.Connection, script: str) -> None:
+def _execute(conn: Connection, dialect: Dialect, script: str) -> None:
     # One statement at a time: executescript would commit the transaction the step runs in.
     for statement in script.split(";\n"):
         if statement.strip():
-            conn.execute(statement.strip())
+            conn.execute(dialect.ddl(statement.strip()))
 
 
 @migration
-def m001_portal(conn: sqlite3.Connection) -> None:
+def m001_portal(conn: Connection, dialect: Dialect) -> None:
     """Settings, organisations, houses, flats, owners, users, accounts and their links, tokens, idempotency keys."""
-    _execute(conn, """
+    _execute(conn, dialect, """
 CREATE TABLE portal_settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -169,9 +172,9 @@ CREATE INDEX idempotency_created ON idempotency_keys(created_at)
 
 
 @migration
-def m002_meters(conn: sqlite3.Connection) -> None:
+def m002_meters(conn: Connection, dialect: Dialect) -> None:
     """Meters of the accounts and their readings, one per meter and period."""
-    _execute(conn, """
+    _execute(conn, dialect, """
 CREATE TABLE meters (
     id TEXT PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES accounts(id),
@@ -203,9 +206,9 @@ CREATE TABLE readings (
 
 
 @migration
-def m003_throttle(conn: sqlite3.Connection) -> None:
+def m003_throttle(conn: Connection, dialect: Dialect) -> None:
     """Failed attempts at guarded actions (signing in, linking an account), counted per key in a fixed window."""
-    _execute(conn, """
+    _execute(conn, dialect, """
 CREATE TABLE throttle (
     scope TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -219,18 +222,26 @@ CREATE TABLE throttle (
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+class Migrating(Protocol):
+    """What migrating needs of a store, on either engine."""
+
+    dialect: Dialect
+
+    def write(self) -> ContextManager[Connection]: ...
+
+    def after_migration_step(self, tx: Connection) -> None: ...
 
 
-def migrate(store: Store, now: datetime, seed: Seed | None = None) -> None:
+def migrate(store: Migrating, now: datetime, seed: Seed | None = None) -> None:
     """Apply the steps the database lacks, each in a write transaction of its own with its seed (the caller
-    holds the file lock, so two processes never migrate one database at once)."""
+    holds the store's migration lock, so two processes never migrate one database at once)."""
+    dialect = store.dialect
     for step in MIGRATIONS:
         with store.write() as tx:
-            if schema_version(tx) >= step.version:
+            if dialect.schema_version(tx) >= step.version:
                 continue
-            step.apply(tx)
+            step.apply(tx, dialect)
             if seed is not None:
                 seed(tx, step.version, now)
-            tx.execute(f"PRAGMA user_version = {step.version}")
+            store.after_migration_step(tx)
+            dialect.set_schema_version(tx, step.version)

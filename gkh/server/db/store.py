@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from gkh.server.db.dialect import SQLITE, Connection
 from gkh.server.db.files import (
     create_private_file,
     database_files,
@@ -25,7 +26,7 @@ from gkh.server.db.files import (
     private_folder,
     tighten,
 )
-from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate, schema_version
+from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -42,6 +43,8 @@ def _write_lock(path: Path) -> threading.RLock:
 
 class Store:
     """A portal database file; hands each thread its own connection."""
+
+    dialect = SQLITE
 
     def __init__(self, path: Path):
         self.path = path
@@ -98,6 +101,9 @@ class Store:
             conn.close()
             self._local.conn = None
 
+    def after_migration_step(self, tx: Connection) -> None:
+        """Nothing to do on SQLite (PostgreSQL moves its identity columns past the rows a seed wrote)."""
+
 
 def open_portal(db_path: Path, now: datetime, seed: Seed | None = None) -> Store:
     """Open the portal's database, creating it on first use and migrating it if old.
@@ -111,7 +117,7 @@ def open_portal(db_path: Path, now: datetime, seed: Seed | None = None) -> Store
         tighten(path)
     store = Store(db_path)
     conn = store.connection()
-    if schema_version(conn) == SCHEMA_VERSION:
+    if SQLITE.schema_version(conn) == SCHEMA_VERSION:
         return store  # the common case: no lock, nothing to do
     with file_lock(lock_path(db_path)):
         conn.execute("PRAGMA journal_mode = WAL")

@@ -7,8 +7,8 @@ gkh.server.db.open_portal; nothing else of the portal knows the demo.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
+from typing import Any, Protocol
 
 from gkh.server.demo.world import (
     DEMO_HOUSES,
@@ -70,7 +70,15 @@ __all__ = [
 ]
 
 
-def seed(conn: sqlite3.Connection, version: int, now: datetime) -> None:
+class Connection(Protocol):
+    """The store's connection as the seed uses it (SQLite's or PostgreSQL's): SQL with `?` placeholders."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+
+def seed(conn: Connection, version: int, now: datetime) -> None:
     """The store's seed hook: add the part of the demo world that schema `version` holds, in its transaction.
 
     Version 1 is applied only to a new database, so a new portal opened with this hook is a demo portal;
@@ -87,6 +95,6 @@ def seed(conn: sqlite3.Connection, version: int, now: datetime) -> None:
         seed_v2(conn, now)
 
 
-def _is_demo(conn: sqlite3.Connection) -> bool:
+def _is_demo(conn: Connection) -> bool:
     row = conn.execute("SELECT value FROM portal_settings WHERE key = 'demo'").fetchone()
     return bool(row and row[0] == "1")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from decimal import Decimal
 
 from gkh.domain.address import search_key
 from gkh.domain.dates import format_instant
+from gkh.server.demo import Connection
 from gkh.server.demo.people import owners_of_a_flat
 from gkh.server.demo.world import (
     DEMO_HOUSES,
@@ -203,7 +203,7 @@ def _apply_demo_people(flats: list[_Flat]) -> None:
     by_number[DEMO_PETROVA_FLAT].owners = [(_USER_BY_LOGIN["petrova"].name, 1, 1, "petrova")]
 
 
-def seed_v1(conn: sqlite3.Connection, now: datetime) -> None:
+def seed_v1(conn: Connection, now: datetime) -> None:
     """Fill a new portal (schema v1) with the demo world; runs inside the caller's transaction."""
     created = format_instant(now)
     # scrypt releases the GIL: the users' passwords are hashed side by side while the world is built.

@@ -10,13 +10,13 @@ the twelve months before the portal's creation, one reading on the 20th of each.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from gkh.domain.dates import house_zone, local_date, period_of
+from gkh.server.demo import Connection
 from gkh.server.demo.world import DEMO_HOUSES, ORG_ENERGO, rng
 
 METER_HOUSES = ("H1", "H4", "H5")
@@ -39,7 +39,7 @@ def _zones(flat_number: str) -> tuple[str, ...]:
     return ("T1", "T2") if int(flat_number) % 2 == 0 else ("T1",)
 
 
-def seed_v2(conn: sqlite3.Connection, now: datetime) -> None:
+def seed_v2(conn: Connection, now: datetime) -> None:
     """Add the meters and their history to a demo portal (schema v2); runs inside the caller's transaction."""
     draw = rng("meters")
     guids = {DEMO_HOUSES[key].guid: DEMO_HOUSES[key] for key in METER_HOUSES}

@@ -11,10 +11,11 @@ with its status (403, 404, 409, 429).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from gkh.server.db import Row
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class Listing:
     resume_after: list | None
 
 
-def listing_of(rows: Sequence[sqlite3.Row], limit: int, key: Callable[[sqlite3.Row], list],
-               render: Callable[[sqlite3.Row], dict[str, Any]]) -> Listing:
+def listing_of(rows: Sequence[Row], limit: int, key: Callable[[Row], list],
+               render: Callable[[Row], dict[str, Any]]) -> Listing:
     """Rows fetched with LIMIT limit+1: the extra row only tells that there is a next page."""
     page = rows[:limit]
     return Listing([render(r) for r in page], key(page[-1]) if len(rows) > limit else None)

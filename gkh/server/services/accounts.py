@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from gkh.domain.identifiers import normalize_els, normalize_fias_guid, normalize
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.server import throttle
 from gkh.server.access import User, require_resident, visible_account_ids
-from gkh.server.db import Store
+from gkh.server.db import Connection, Row, Store
 from gkh.server.http import (
     ApiError,
     echo,
@@ -92,10 +91,10 @@ def link_account(store: Store, user: User, details: Mapping[str, Any], now: date
     with store.read() as conn:
         throttle.check(conn, *limit, now)
 
-    def link(tx: sqlite3.Connection) -> tuple[int, dict]:
+    def link(tx: Connection) -> tuple[int, dict]:
         account = _account_to_link(tx, parse_link_proof(details))
         inserted = tx.execute(
-            "INSERT OR IGNORE INTO account_links (user_id, account_id, linked_at) VALUES (?, ?, ?)",
+            "INSERT INTO account_links (user_id, account_id, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (user.id, account["id"], format_instant(now)),
         ).rowcount
         status = "linked" if inserted else "unchanged"
@@ -114,7 +113,7 @@ def unlink_account(store: Store, user: User, els: str, now: datetime, mutation: 
     """Unlink one of the caller's accounts (the account itself stays with its organisation)."""
     require_resident(user)
 
-    def unlink(tx: sqlite3.Connection) -> tuple[int, dict]:
+    def unlink(tx: Connection) -> tuple[int, dict]:
         row = _find_visible(tx, user, els)
         tx.execute("DELETE FROM account_links WHERE user_id = ? AND account_id = ?", (user.id, row["id"]))
         return 200, {"status": "unlinked", "account": {**account_view(row), "linked_at": None}}
@@ -127,7 +126,7 @@ def _visible(user: User) -> tuple[str, list]:
     return f"{_SELECT} WHERE a.id IN ({ids})", [user.id, *params]
 
 
-def _find_visible(conn: sqlite3.Connection, user: User, els: str) -> sqlite3.Row:
+def _find_visible(conn: Connection, user: User, els: str) -> Row:
     """An account by ЕЛС, or 404 — also when it exists but is not the caller's to see."""
     sql, params = _visible(user)
     row = conn.execute(sql + " AND a.els = ?", (*params, normalize_els(els))).fetchone()
@@ -142,7 +141,7 @@ def _no_match(address: str) -> ApiError:
                      "payer's surname on your bill", "account_not_found")
 
 
-def _account_to_link(conn: sqlite3.Connection, proof: LinkProof) -> sqlite3.Row:
+def _account_to_link(conn: Connection, proof: LinkProof) -> Row:
     """The one account the proof names: its identifier at the house, and its payer."""
     house_row = conn.execute("SELECT address FROM houses WHERE guid = ?", (proof.house,)).fetchone()
     if house_row is None:  # the address directory is public: saying a house is unknown reveals nothing
@@ -163,6 +162,6 @@ def _account_to_link(conn: sqlite3.Connection, proof: LinkProof) -> sqlite3.Row:
     return matches[0]
 
 
-def _linked_account(conn: sqlite3.Connection, user: User, account_id: int) -> dict:
+def _linked_account(conn: Connection, user: User, account_id: int) -> dict:
     sql, params = _visible(user)
     return account_view(conn.execute(sql + " AND a.id = ?", (*params, account_id)).fetchone())

@@ -12,7 +12,7 @@ def search_houses(store: Store, needles: list[str], limit: int, after: list[str]
     """Houses whose search key holds every needle (domain.address.query_needles), by address, after `after`
     ([address, guid])."""
     # The key is lower-cased and ё-folded in Python: SQLite's LIKE and lower() fold ASCII only.
-    where = " AND ".join("instr(search_key, ?) > 0" for _ in needles)
+    where = " AND ".join(store.dialect.contains("search_key") for _ in needles)
     with store.read() as conn:
         rows = conn.execute(
             f"SELECT * FROM houses WHERE {where} AND (address, guid) > (?, ?) ORDER BY address, guid LIMIT ?",

@@ -4,7 +4,6 @@ gkh.domain.readings."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from gkh.domain import readings as rules
 from gkh.domain.dates import format_instant, house_zone, local_date, period_of
 from gkh.server.access import User, visible_account_ids
-from gkh.server.db import Store
+from gkh.server.db import Connection, Row, Store
 from gkh.server.http import echo, invalid, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
 from gkh.server.services import Listing, listing_of
@@ -30,11 +29,12 @@ MAX_HISTORY_MONTHS = 120
 
 _SELECT = """
 SELECT m.*, a.els, h.guid AS house_guid, h.address AS house_address, h.timezone, h.window_from, h.window_to,
-       (SELECT json_object('date', r.taken_on, 'values', json(r.reading_values)) FROM readings r
-        WHERE r.meter_id = m.id ORDER BY r.period DESC LIMIT 1) AS last_reading
+       lr.taken_on AS last_taken_on, lr.reading_values AS last_values
 FROM meters m
 JOIN accounts a ON a.id = m.account_id
 JOIN houses h ON h.guid = a.house_guid
+LEFT JOIN readings lr ON lr.meter_id = m.id
+     AND lr.period = (SELECT max(r.period) FROM readings r WHERE r.meter_id = m.id)
 """
 
 
@@ -85,7 +85,7 @@ def submit_reading(store: Store, user: User, meter: str, submission: Submission,
     period) or unchanged (the same values again)."""
     values, taken_text, rollover = submission.values, submission.taken_on, submission.rollover
 
-    def submit(tx: sqlite3.Connection) -> tuple[int, dict]:
+    def submit(tx: Connection) -> tuple[int, dict]:
         row = _find_meter(tx, user, meter)
         spec = meter_spec(row)
         zone = house_zone(row["timezone"])
@@ -125,7 +125,7 @@ def submit_reading(store: Store, user: User, meter: str, submission: Submission,
     return run_mutation(store, user.id, now, mutation, submit)
 
 
-def _find_meter(conn: sqlite3.Connection, user: User, meter: str) -> sqlite3.Row:
+def _find_meter(conn: Connection, user: User, meter: str) -> Row:
     """A meter by its portal id (M-000123) or serial number, among the user's; 404 for anyone else's."""
     ids, params = visible_account_ids(user)
     column = "m.id" if meter.upper().startswith("M-") else "m.serial"
@@ -143,7 +143,7 @@ def _values(text: str) -> dict[str, Decimal]:
     return {zone: Decimal(value) for zone, value in json.loads(text).items()}
 
 
-def _history(conn: sqlite3.Connection, meter: sqlite3.Row, before_period: str | None = None,
+def _history(conn: Connection, meter: Row, before_period: str | None = None,
              months: int = MAX_HISTORY_MONTHS) -> list[dict]:
     """Stored readings in period order, each with its consumption since the one before."""
     sql = ("SELECT r.period, r.taken_on, r.reading_values, r.rollover, u.name AS submitted_by FROM readings r"

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from datetime import datetime, timedelta
 
 from gkh.domain.dates import format_instant
 from gkh.server import throttle
 from gkh.server.access import User
-from gkh.server.db import Store
+from gkh.server.db import Connection, Row, Store
 from gkh.server.http import ApiError
 from gkh.server.passwords import unknown_login_hash, verify_password
 from gkh.server.views import portal_view, user_view
@@ -104,7 +103,7 @@ def _required(token: str | None) -> str:
     return token
 
 
-def _live_token(conn: sqlite3.Connection, token: str, now: datetime) -> sqlite3.Row:
+def _live_token(conn: Connection, token: str, now: datetime) -> Row:
     row = conn.execute("SELECT user_id, expires_at, renewed_at FROM tokens WHERE token_hash = ?",
                        (_token_hash(token),)).fetchone()
     if row is None:
@@ -114,7 +113,7 @@ def _live_token(conn: sqlite3.Connection, token: str, now: datetime) -> sqlite3.
     return row
 
 
-def _new_session(tx: sqlite3.Connection, user_id: int, now: datetime) -> dict:
+def _new_session(tx: Connection, user_id: int, now: datetime) -> dict:
     token = "gkh_" + secrets.token_urlsafe(32)
     expires = now + TOKEN_LIFETIME
     tx.execute(
@@ -126,14 +125,14 @@ def _new_session(tx: sqlite3.Connection, user_id: int, now: datetime) -> dict:
             "user": user_view(user, _organisation(tx, user.org_id))}
 
 
-def _load_user(conn: sqlite3.Connection, user_id: int) -> User:
+def _load_user(conn: Connection, user_id: int) -> User:
     row = conn.execute("SELECT id, login, name, email, role, org_id FROM users WHERE id = ?", (user_id,)).fetchone()
     return User(**dict(row))
 
 
-def _organisation(conn: sqlite3.Connection, org_id: str | None) -> sqlite3.Row | None:
+def _organisation(conn: Connection, org_id: str | None) -> Row | None:
     return conn.execute("SELECT * FROM organisations WHERE id = ?", (org_id,)).fetchone()
 
 
-def _settings(conn: sqlite3.Connection) -> dict[str, str]:
+def _settings(conn: Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM portal_settings").fetchall())
