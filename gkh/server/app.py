@@ -10,7 +10,7 @@ import falcon
 
 from gkh import protocol
 from gkh.domain.errors import InvalidInput, Refused
-from gkh.server.db import Store
+from gkh.server.db import PortalStore
 from gkh.server.http import (
     bearer_token,
     check_header_sizes,
@@ -29,7 +29,7 @@ API = protocol.API_PREFIX
 class RequestContext:
     """Gives each request an id and its one reading of the clock, and signs the caller in."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: PortalStore):
         self.store = store
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -49,7 +49,7 @@ class RequestContext:
             resp.set_header(protocol.REQUEST_ID, request_id)
 
 
-def create_app(store: Store) -> falcon.App:
+def create_app(store: PortalStore) -> falcon.App:
     app = falcon.App(middleware=[RequestContext(store)])
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(

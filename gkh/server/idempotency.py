@@ -22,7 +22,7 @@ from typing import Any
 from gkh import protocol
 from gkh.domain.dates import format_instant
 from gkh.domain.errors import Refused
-from gkh.server.db import Connection, Store
+from gkh.server.db import Connection, PortalStore
 from gkh.server.http import ApiError, invalid
 
 LEASE = timedelta(seconds=60)
@@ -69,7 +69,7 @@ def check_key(key: str | None) -> None:
         raise invalid(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable ASCII characters", "Idempotency-Key")
 
 
-def run_mutation(store: Store, user_id: int, now: datetime, mutation: Mutation, work: Work) -> Outcome:
+def run_mutation(store: PortalStore, user_id: int, now: datetime, mutation: Mutation, work: Work) -> Outcome:
     """Run `work` in one write transaction, honouring the dry run and the Idempotency-Key."""
     key = mutation.key
     check_key(key)  # even when a dry run ignores it: a malformed key is the client's bug either way

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from gkh import protocol
 from gkh.domain.dates import format_instant
-from gkh.server.db import Connection, Store
+from gkh.server.db import Connection, PortalStore
 from gkh.server.http import ApiError
 
 
@@ -56,7 +56,7 @@ def check(conn: Connection, limit: Limit, key: str, now: datetime) -> None:
                    headers={protocol.RETRY_AFTER: str(wait)})
 
 
-def record_failures(store: Store, now: datetime, *counted: tuple[Limit, str]) -> None:
+def record_failures(store: PortalStore, now: datetime, *counted: tuple[Limit, str]) -> None:
     """Count one failure against each (limit, key), in a transaction of its own (the request's rolled back)."""
     with store.write() as tx:
         for limit, key in counted:

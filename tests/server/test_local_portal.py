@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import falcon.inspect
 import falcon.testing
 import pytest
@@ -42,3 +45,18 @@ def test_the_demo_resident_is_signed_in_in_process_only(portal):
             for body in (None, {}, {"login": "ivanov"}, {"login": "ivanov", "password": ""}):
                 answer = client.simulate_request(method.method, path, json=body)
                 assert "token" not in (answer.json if isinstance(answer.json, dict) else {}), (method, path, body)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["existing", "created"])
+def test_the_embedded_portal_never_imports_psycopg(home, tmp_path, monkeypatch, fresh):
+    """local:// is SQLite alone: neither answering nor creating (migrating, seeding) a portal loads the
+    PostgreSQL driver, whether it is installed or not."""
+    if fresh:
+        monkeypatch.setenv("GKH_HOME", str(tmp_path / "fresh"))
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "gkh", "account", "list", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "gkh.server.db.store" in imported  # the embedded portal was opened in this process
+    assert not {m for m in imported if m.split(".")[0] in ("psycopg", "psycopg_pool", "psycopg_binary")}
+    assert "gkh.server.db.postgres" not in imported

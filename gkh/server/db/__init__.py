@@ -1,6 +1,7 @@
-"""The portal's database: the store, its files, and the migrations. It knows nothing of the rest of gkh."""
+"""The portal's database: the stores (SQLite; PostgreSQL in db.postgres, imported only for its URLs), the
+dialect, its files, and the migrations. It knows nothing of the rest of gkh."""
 
-from gkh.server.db.dialect import POSTGRES, SQLITE, Connection, Dialect, Row
+from gkh.server.db.dialect import POSTGRES, SQLITE, Connection, Dialect, PortalStore, Row
 from gkh.server.db.files import (
     PRIVATE_FILE,
     PRIVATE_FOLDER,
@@ -24,6 +25,7 @@ __all__ = [
     "Connection",
     "Dialect",
     "Migration",
+    "PortalStore",
     "Row",
     "Seed",
     "Store",

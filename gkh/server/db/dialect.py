@@ -22,6 +22,7 @@ Nothing here imports an engine's driver.
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -50,6 +51,30 @@ class Connection(Protocol):
 
 # A row, readable by column name and by position (sqlite3.Row, or the PostgreSQL store's Row).
 Row = Any
+
+
+class PortalStore(Protocol):
+    """A portal's store on either engine, as the services, the app and the migrations use it."""
+
+    dialect: Dialect
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read transaction: one consistent snapshot for everything a request reads."""
+        ...
+
+    def write(self, *, commit: bool = True) -> AbstractContextManager[Connection]:
+        """A write transaction; commit=False rolls back at the end (dry runs)."""
+        ...
+
+    def migration_step(self) -> AbstractContextManager[Connection]:
+        """The transaction one migration step (and its seed) runs in, alone among the store's processes."""
+        ...
+
+    def after_migration_step(self, tx: Connection) -> None: ...
+
+    def setting(self, key: str) -> str | None: ...
+
+    def close(self) -> None: ...
 
 _PG_VERSION_TABLE = "gkh_schema_version"
 

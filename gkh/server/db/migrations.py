@@ -14,9 +14,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ContextManager, Protocol
 
-from gkh.server.db.dialect import Connection, Dialect
+from gkh.server.db.dialect import Connection, Dialect, PortalStore
 
 # Called after each step, in its transaction: (connection, the version just applied, now).
 Seed = Callable[[Connection, int, datetime], None]
@@ -222,22 +221,13 @@ CREATE TABLE throttle (
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 
-class Migrating(Protocol):
-    """What migrating needs of a store, on either engine."""
-
-    dialect: Dialect
-
-    def write(self) -> ContextManager[Connection]: ...
-
-    def after_migration_step(self, tx: Connection) -> None: ...
-
-
-def migrate(store: Migrating, now: datetime, seed: Seed | None = None) -> None:
-    """Apply the steps the database lacks, each in a write transaction of its own with its seed (the caller
-    holds the store's migration lock, so two processes never migrate one database at once)."""
+def migrate(store: PortalStore, now: datetime, seed: Seed | None = None) -> None:
+    """Apply the steps the database lacks, each in a transaction of its own with its seed, alone among the
+    processes sharing the database (SQLite: open_portal holds the file lock; PostgreSQL: each step's
+    transaction takes an advisory lock first), so two processes never migrate one database at once."""
     dialect = store.dialect
     for step in MIGRATIONS:
-        with store.write() as tx:
+        with store.migration_step() as tx:
             if dialect.schema_version(tx) >= step.version:
                 continue
             step.apply(tx, dialect)

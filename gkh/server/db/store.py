@@ -13,11 +13,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import overload
 
-from gkh.server.db.dialect import SQLITE, Connection
+from gkh.server.db.dialect import SQLITE, Connection, PortalStore
 from gkh.server.db.files import (
     create_private_file,
     database_files,
@@ -29,6 +30,7 @@ from gkh.server.db.files import (
 from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 
 BUSY_TIMEOUT_MS = 15_000
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -101,16 +103,37 @@ class Store:
             conn.close()
             self._local.conn = None
 
+    def migration_step(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction (open_portal holds the file lock while it migrates)."""
+        return self.write()
+
     def after_migration_step(self, tx: Connection) -> None:
         """Nothing to do on SQLite (PostgreSQL moves its identity columns past the rows a seed wrote)."""
 
 
-def open_portal(db_path: Path, now: datetime, seed: Seed | None = None) -> Store:
-    """Open the portal's database, creating it on first use and migrating it if old.
+@overload
+def open_portal(db: Path, now: datetime, seed: Seed | None = None, *, pool_size: int = ...) -> Store: ...
+
+
+@overload
+def open_portal(db: str, now: datetime, seed: Seed | None = None, *, pool_size: int = ...) -> PortalStore: ...
+
+
+def open_portal(db: Path | str, now: datetime, seed: Seed | None = None, *, pool_size: int = 4) -> PortalStore:
+    """Open the portal's database, creating it on first use and migrating it if old: a `postgresql://` URL
+    (psycopg, imported only then; a pool of `pool_size` connections), or a SQLite file's path.
 
     `seed` is called after each migration step, in its transaction, with the version just applied and `now`
     (the composition root passes the demo world's; a new portal opened with a seed is a demo portal).
     """
+    if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES):
+        from gkh.server.db.postgres import open_postgres
+
+        return open_postgres(db, now, seed, pool_size=pool_size)
+    return _open_sqlite(Path(db), now, seed)
+
+
+def _open_sqlite(db_path: Path, now: datetime, seed: Seed | None) -> Store:
     private_folder(db_path.parent)
     create_private_file(db_path)  # before SQLite opens it: its -wal and -shm take the main file's mode
     for path in database_files(db_path):

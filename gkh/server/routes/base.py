@@ -8,7 +8,7 @@ from typing import Any
 import falcon
 
 from gkh import protocol
-from gkh.server.db import Store
+from gkh.server.db import PortalStore
 from gkh.server.http import flag
 from gkh.server.idempotency import Mutation, Outcome, request_hash
 
@@ -18,7 +18,7 @@ class Resource:
 
     public = False  # True: answers without a bearer token
 
-    def __init__(self, store: Store):
+    def __init__(self, store: PortalStore):
         self.store = store
 
 

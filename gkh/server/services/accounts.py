@@ -12,7 +12,7 @@ from gkh.domain.identifiers import normalize_els, normalize_fias_guid, normalize
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.server import throttle
 from gkh.server.access import User, require_resident, visible_account_ids
-from gkh.server.db import Connection, Row, Store
+from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import (
     ApiError,
     echo,
@@ -54,7 +54,7 @@ class LinkProof:
             raise ValueError(f"an account is named by number, els or izhku, not {self.kind!r}")
 
 
-def list_accounts(store: Store, user: User, limit: int, after_id: int) -> Listing:
+def list_accounts(store: PortalStore, user: User, limit: int, after_id: int) -> Listing:
     """The accounts the caller sees, by id, after `after_id`."""
     sql, params = _visible(user)
     with store.read() as conn:
@@ -62,7 +62,7 @@ def list_accounts(store: Store, user: User, limit: int, after_id: int) -> Listin
     return listing_of(rows, limit, lambda r: [r["id"]], account_view)
 
 
-def get_account(store: Store, user: User, els: str) -> dict:
+def get_account(store: PortalStore, user: User, els: str) -> dict:
     """One of the caller's accounts by ЕЛС (as given: it is normalised here), or 404."""
     with store.read() as conn:
         return account_view(_find_visible(conn, user, els))
@@ -77,7 +77,7 @@ def parse_link_proof(details: Mapping[str, Any]) -> LinkProof:
     return LinkProof(house, kind, value, payer, normalize_inn(org, field="org") if org is not None else None)
 
 
-def link_account(store: Store, user: User, details: Mapping[str, Any], now: datetime,
+def link_account(store: PortalStore, user: User, details: Mapping[str, Any], now: datetime,
                  mutation: Mutation = PLAIN) -> Outcome:
     """Link an account the caller proves to know; linking it again changes nothing (201 linked, 200 unchanged).
 
@@ -109,7 +109,7 @@ def link_account(store: Store, user: User, details: Mapping[str, Any], now: date
         raise
 
 
-def unlink_account(store: Store, user: User, els: str, now: datetime, mutation: Mutation = PLAIN) -> Outcome:
+def unlink_account(store: PortalStore, user: User, els: str, now: datetime, mutation: Mutation = PLAIN) -> Outcome:
     """Unlink one of the caller's accounts (the account itself stays with its organisation)."""
     require_resident(user)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from gkh.server.db import Store
+from gkh.server.db import PortalStore
 from gkh.server.http import not_found
 from gkh.server.services import Listing, listing_of
 from gkh.server.views import house_passport_view, house_summary
 
 
-def search_houses(store: Store, needles: list[str], limit: int, after: list[str]) -> Listing:
+def search_houses(store: PortalStore, needles: list[str], limit: int, after: list[str]) -> Listing:
     """Houses whose search key holds every needle (domain.address.query_needles), by address, after `after`
     ([address, guid])."""
     # The key is lower-cased and ё-folded in Python: SQLite's LIKE and lower() fold ASCII only.
@@ -21,7 +21,7 @@ def search_houses(store: Store, needles: list[str], limit: int, after: list[str]
     return listing_of(rows, limit, lambda r: [r["address"], r["guid"]], house_summary)
 
 
-def house_passport(store: Store, guid: str) -> dict:
+def house_passport(store: PortalStore, guid: str) -> dict:
     """A house's passport by its FIAS GUID (normalised): its window, size, state, managers and common meters."""
     with store.read() as conn:
         house = conn.execute("SELECT * FROM houses WHERE guid = ?", (guid,)).fetchone()

@@ -13,7 +13,7 @@ from dateutil.relativedelta import relativedelta
 from gkh.domain import readings as rules
 from gkh.domain.dates import format_instant, house_zone, local_date, period_of
 from gkh.server.access import User, visible_account_ids
-from gkh.server.db import Connection, Row, Store
+from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, invalid, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
 from gkh.server.services import Listing, listing_of
@@ -48,7 +48,7 @@ class Submission:
     rollover: bool = False
 
 
-def list_meters(store: Store, user: User, account: str | None, limit: int, after: str, now: datetime) -> Listing:
+def list_meters(store: PortalStore, user: User, account: str | None, limit: int, after: str, now: datetime) -> Listing:
     """The caller's meters (of one account: its normalised ЕЛС), by id, after `after`."""
     ids, params = visible_account_ids(user)
     sql = f"{_SELECT} WHERE m.account_id IN ({ids})"
@@ -63,13 +63,13 @@ def list_meters(store: Store, user: User, account: str | None, limit: int, after
     return listing_of(rows, limit, lambda r: [r["id"]], lambda r: meter_view(r, now))
 
 
-def get_meter(store: Store, user: User, meter: str, now: datetime) -> dict:
+def get_meter(store: PortalStore, user: User, meter: str, now: datetime) -> dict:
     """One of the caller's meters by its portal id (M-000123) or serial number."""
     with store.read() as conn:
         return meter_view(_find_meter(conn, user, meter), now)
 
 
-def reading_history(store: Store, user: User, meter: str, months: int, now: datetime) -> list[dict]:
+def reading_history(store: PortalStore, user: User, meter: str, months: int, now: datetime) -> list[dict]:
     """The last `months` periods' readings with their consumption, oldest first."""
     with store.read() as conn:
         row = _find_meter(conn, user, meter)
@@ -79,7 +79,7 @@ def reading_history(store: Store, user: User, meter: str, months: int, now: date
                 for h in _history(conn, row, months=months) if h["period"] >= first_period]
 
 
-def submit_reading(store: Store, user: User, meter: str, submission: Submission, now: datetime,
+def submit_reading(store: PortalStore, user: User, meter: str, submission: Submission, now: datetime,
                    mutation: Mutation = PLAIN) -> Outcome:
     """Store a reading after every rule of the domain: 201 accepted, 200 replaced (another reading of the same
     period) or unchanged (the same values again)."""

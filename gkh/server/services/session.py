@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from gkh.domain.dates import format_instant
 from gkh.server import throttle
 from gkh.server.access import User
-from gkh.server.db import Connection, Row, Store
+from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError
 from gkh.server.passwords import unknown_login_hash, verify_password
 from gkh.server.views import portal_view, user_view
@@ -19,13 +19,13 @@ TOKEN_LIFETIME = timedelta(days=90)
 RENEW_AFTER = timedelta(days=1)  # renew at most daily: a read stays a read
 
 
-def portal_info(store: Store) -> dict:
+def portal_info(store: PortalStore) -> dict:
     """Which portal this is: its own id (clients keep credentials per portal), name, demo mark."""
     with store.read() as conn:
         return portal_view(_settings(conn))
 
 
-def authenticate(store: Store, token: str | None, now: datetime) -> User:
+def authenticate(store: PortalStore, token: str | None, now: datetime) -> User:
     """The token's user; renews the token's lifetime when it was last renewed over a day ago."""
     token = _required(token)
     with store.read() as conn:
@@ -40,7 +40,7 @@ def authenticate(store: Store, token: str | None, now: datetime) -> User:
     return user
 
 
-def sign_in(store: Store, login: str, password: str, address: str, now: datetime) -> dict:
+def sign_in(store: PortalStore, login: str, password: str, address: str, now: datetime) -> dict:
     """A new token for a login and its password: {"token", "expires_at", "user"}.
 
     Failed attempts are limited per login (as typed, known or not) and per client address; a failure is
@@ -63,7 +63,7 @@ def sign_in(store: Store, login: str, password: str, address: str, now: datetime
         return _new_session(tx, row["id"], now)
 
 
-def sign_in_without_password(store: Store, login: str, now: datetime) -> dict:
+def sign_in_without_password(store: PortalStore, login: str, now: datetime) -> dict:
     """What sign_in answers, for a login the caller vouches for: the embedded demo portal's own resident.
     Never reachable over HTTP."""
     with store.write() as tx:
@@ -73,7 +73,7 @@ def sign_in_without_password(store: Store, login: str, now: datetime) -> dict:
         return _new_session(tx, row["id"], now)
 
 
-def sign_out(store: Store, token: str | None, now: datetime) -> dict:
+def sign_out(store: PortalStore, token: str | None, now: datetime) -> dict:
     """Revoke the token (a known, live one: anything else is 401)."""
     token = _required(token)
     with store.write() as tx:
@@ -82,7 +82,7 @@ def sign_out(store: Store, token: str | None, now: datetime) -> dict:
     return {"status": "revoked"}
 
 
-def me(store: Store, user: User, token: str | None) -> dict:
+def me(store: PortalStore, user: User, token: str | None) -> dict:
     """The caller, its organisation, when its token expires, and the portal."""
     with store.read() as conn:
         view = user_view(user, _organisation(conn, user.org_id))

@@ -1,0 +1,167 @@
+"""The portal's PostgreSQL store (psycopg 3, a pool per process): what `Store` is for SQLite, for a portal that
+several server processes share.
+
+Imported only for a `postgresql://` URL (store.open_portal): the embedded `local://` portal never loads
+psycopg. Connections come from a psycopg_pool.ConnectionPool sized by the caller, in autocommit mode with
+explicit transactions as on SQLite: writes run SERIALIZABLE (dialect.POSTGRES.begin_write), reads in one
+REPEATABLE READ, READ ONLY snapshot; every statement has a timeout. Rows read by column name and by position,
+as sqlite3.Row does. A process's writers queue on one lock before BEGIN, as the SQLite store's do, so the
+threads of one process never fail each other's serializable transactions; between processes a serialization
+failure is still an error until the services retry them (issue 9, a later step).
+
+Migrating: each step's transaction first takes a transaction-scoped advisory lock (pg_advisory_xact_lock) and
+runs READ COMMITTED, so it reads the schema's version only once the lock is held: N workers starting at once
+apply every step once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from gkh.server.db.dialect import POSTGRES, Connection
+from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
+
+STATEMENT_TIMEOUT_MS = 15_000
+POOL_TIMEOUT_S = 15.0
+DEFAULT_POOL_SIZE = 4
+MIGRATION_LOCK = 0x676B68_0001  # the advisory lock's key: "gkh", migrations
+
+
+class Row(tuple):
+    """A row readable by column name and by position, as sqlite3.Row (dict(row) and keys() too)."""
+
+    _names: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], names: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._names = names
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names: dict[str, int] = {}
+    for i, column in enumerate(cursor.description or ()):
+        names.setdefault(column.name, i)  # the first of two equal names, as sqlite3.Row
+
+    def make(values: Sequence[Any]) -> Row:
+        return Row(values, names)
+
+    return make
+
+
+class PgConnection:
+    """A pooled connection as the services use sqlite3's: execute / executemany with `?` placeholders."""
+
+    def __init__(self, conn: Any):
+        self.raw = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Any:
+        # Always a sequence, even an empty one: psycopg then reads `%%` as the `%` it stands for.
+        return self.raw.execute(POSTGRES.sql(sql), tuple(parameters))
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        cursor = self.raw.cursor()
+        cursor.executemany(POSTGRES.sql(sql), [tuple(p) for p in parameters])
+        return cursor
+
+
+class PostgresStore:
+    """A portal in a PostgreSQL database; hands each transaction a pooled connection."""
+
+    dialect = POSTGRES
+
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE,
+                 statement_timeout_ms: int = STATEMENT_TIMEOUT_MS):
+        if pool_size < 1:
+            raise ValueError(f"a pool holds at least one connection, not {pool_size}")
+        self.url = url
+        self._write_lock = threading.RLock()
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, timeout=POOL_TIMEOUT_S, name="gkh",
+            kwargs={"autocommit": True, "row_factory": _row_factory,
+                    "options": f"-c statement_timeout={int(statement_timeout_ms)}"},
+        )
+
+    @contextmanager
+    def _transaction(self, begin: str, *, commit: bool = True) -> Iterator[PgConnection]:
+        with self._pool.connection() as conn:
+            conn.execute(begin)
+            try:
+                yield PgConnection(conn)
+            except BaseException:
+                with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT" if commit else "ROLLBACK")
+
+    @contextmanager
+    def write(self, *, commit: bool = True) -> Iterator[PgConnection]:
+        """A write transaction (SERIALIZABLE), after this process's other writers; commit=False rolls back."""
+        if not self._write_lock.acquire(timeout=STATEMENT_TIMEOUT_MS / 1000):
+            raise TimeoutError("the portal's writers are busy")
+        try:
+            with self._transaction(POSTGRES.begin_write, commit=commit) as conn:
+                yield conn
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[PgConnection]:
+        """A read transaction: one consistent snapshot for everything a request reads."""
+        with self._transaction(POSTGRES.begin_read) as conn:
+            yield conn
+
+    @contextmanager
+    def migration_step(self) -> Iterator[PgConnection]:
+        """READ COMMITTED under the migrations' advisory lock, taken before anything is read."""
+        with self._write_lock, self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED") as conn:
+            conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            yield conn
+
+    def after_migration_step(self, tx: Connection) -> None:
+        """Move every identity column's sequence past the rows a step or its seed wrote with explicit ids."""
+        columns = tx.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        ).fetchall()
+        for table, column in columns:
+            tx.execute(f'SELECT setval(pg_get_serial_sequence(?, ?), coalesce(max("{column}"), 0) + 1, false)'
+                       f' FROM "{table}"', (table, column))
+
+    def setting(self, key: str) -> str | None:
+        with self.read() as conn:
+            row = conn.execute("SELECT value FROM portal_settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_postgres(url: str, now: datetime, seed: Seed | None = None, *,
+                  pool_size: int = DEFAULT_POOL_SIZE) -> PostgresStore:
+    """Open a portal's PostgreSQL database, migrating it (and seeding an empty one through `seed`) if old."""
+    store = PostgresStore(url, pool_size=pool_size)
+    try:
+        with store.read() as conn:
+            current = POSTGRES.schema_version(conn)
+        if current != SCHEMA_VERSION:
+            migrate(store, now, seed)
+    except BaseException:
+        store.close()
+        raise
+    return store
