@@ -46,12 +46,81 @@ def home(tmp_path, seeded_db, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def portal(home):
+def sqlite_portal(home):
     from gkh.server.local import Portal
 
     p = Portal(home, SEED_NOW)
     yield p
     p.close()
+
+
+@pytest.fixture
+def portal(sqlite_portal):
+    """The demo portal of `home`, on SQLite (a module overrides it with portal_on_each_engine to run on both)."""
+    return sqlite_portal
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL 15 cluster (tests.helpers.postgres) with a seeded demo portal as a template
+    database; skips the test with the reason when none can be started."""
+    from tests.helpers.postgres import TEMPLATE, Cluster, Unavailable
+
+    try:
+        cluster = Cluster()
+    except Unavailable as error:
+        pytest.skip(f"PostgreSQL: {error}")
+    try:
+        from gkh.server import demo
+        from gkh.server.db import open_portal
+
+        with cluster.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+        open_portal(cluster.url(TEMPLATE), SEED_NOW, seed=demo.seed, pool_size=1).close()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_portal(home, postgres_cluster):
+    """The demo portal in a fresh PostgreSQL database (a copy of the session's template, its own portal id),
+    its rows readable through tests.helpers.rows with `home`."""
+    from gkh.server.app import create_app
+    from gkh.server.db import open_portal
+    from tests.helpers.postgres import PORTAL_URLS, TEMPLATE
+
+    name = postgres_cluster.new_database(TEMPLATE)
+    with postgres_cluster.admin(name) as conn:
+        conn.execute("UPDATE portal_settings SET value = %s WHERE key = 'portal_id'", (secrets.token_hex(8),))
+    url = postgres_cluster.url(name)
+    p = PgPortal(open_portal(url, SEED_NOW, pool_size=4), create_app)
+    PORTAL_URLS[home] = url
+    yield p
+    del PORTAL_URLS[home]
+    p.close()
+    postgres_cluster.drop_database(name)
+
+
+class PgPortal:
+    """What the tests use of gkh.server.local.Portal, for a portal on PostgreSQL."""
+
+    def __init__(self, store, create_app):
+        self.store = store
+        self.app = create_app(store)
+
+    @property
+    def portal_id(self) -> str:
+        return self.store.setting("portal_id")
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def portal_on_each_engine(request):
+    """The demo portal on SQLite, then on PostgreSQL (skipped where no cluster can be started)."""
+    return request.getfixturevalue("sqlite_portal" if request.param == "sqlite" else "pg_portal")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""What a test portal stored, read straight from its SQLite file (the `home` fixture's portal.sqlite3)."""
+"""What a test portal stored, read straight from its database: the `home` fixture's portal.sqlite3, or the
+PostgreSQL database a test on that engine runs its portal in (tests.helpers.postgres.PORTAL_URLS)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from pathlib import Path
 
 def db(home: Path) -> sqlite3.Connection:
     """A connection to the portal in `home`, its rows readable by column name."""
+    from tests.helpers.postgres import PORTAL_URLS, Rows
+
+    if home in PORTAL_URLS:
+        return Rows(PORTAL_URLS[home])  # type: ignore[return-value]  # used as sqlite3's: `?`, rows by name
     conn = sqlite3.connect(home / "portal.sqlite3")
     conn.row_factory = sqlite3.Row
     return conn
