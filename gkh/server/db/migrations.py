@@ -224,7 +224,7 @@ SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no
 def migrate(store: PortalStore, now: datetime, seed: Seed | None = None) -> None:
     """Apply the steps the database lacks, each in a transaction of its own with its seed, alone among the
     processes sharing the database (SQLite: open_portal holds the file lock; PostgreSQL: each step's
-    transaction takes an advisory lock first), so two processes never migrate one database at once."""
+    transaction begins under an advisory lock), so two processes never migrate one database at once."""
     dialect = store.dialect
     for step in MIGRATIONS:
         with store.migration_step() as tx:

@@ -9,16 +9,18 @@ as sqlite3.Row does. A process's writers queue on one lock before BEGIN, as the 
 threads of one process never fail each other's serializable transactions; between processes a serialization
 failure is still an error until the services retry them (issue 9, a later step).
 
-Migrating: each step's transaction first takes a transaction-scoped advisory lock (pg_advisory_xact_lock) and
-runs READ COMMITTED, so it reads the schema's version only once the lock is held: N workers starting at once
-apply every step once.
+Migrating: each step's transaction begins only once its connection holds the migrations' advisory lock
+(session-level, released when the transaction has ended), so N workers starting at once apply every step once.
+Not pg_advisory_xact_lock inside the step's transaction: a transaction begun before another worker's step
+committed may keep the catalog as it was (a table looked up before, cached as missing), and would apply the
+step again.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime
 from typing import Any
 
@@ -98,8 +100,8 @@ class PostgresStore:
         )
 
     @contextmanager
-    def _transaction(self, begin: str, *, commit: bool = True) -> Iterator[PgConnection]:
-        with self._pool.connection() as conn:
+    def _transaction(self, begin: str, *, commit: bool = True, raw: Any = None) -> Iterator[PgConnection]:
+        with self._pool.connection() if raw is None else nullcontext(raw) as conn:
             conn.execute(begin)
             try:
                 yield PgConnection(conn)
@@ -128,10 +130,15 @@ class PostgresStore:
 
     @contextmanager
     def migration_step(self) -> Iterator[PgConnection]:
-        """READ COMMITTED under the migrations' advisory lock, taken before anything is read."""
-        with self._write_lock, self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED") as conn:
-            conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-            yield conn
+        """A transaction begun once the migrations' advisory lock is held, released after it ends."""
+        with self._write_lock, self._pool.connection() as raw:
+            raw.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                with self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED", raw=raw) as conn:
+                    yield conn
+            finally:
+                with suppress(psycopg.Error):
+                    raw.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
 
     def after_migration_step(self, tx: Connection) -> None:
         """Move every identity column's sequence past the rows a step or its seed wrote with explicit ids."""
