@@ -2,6 +2,10 @@
 
 The attack this closes: account numbers are guessable, so `POST /accounts/links {house, number}` let
 any resident take over a neighbour's account, and a dry run named its payer without leaving a trace.
+
+Every test runs on both engines: SQLite, then PostgreSQL through the session's throwaway cluster
+(tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster can be started (so far
+in CI: .ci/run does not start one yet).
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ from tests.helpers.demo import COLD
 from tests.helpers.rows import db, links
 
 IVANOV_UK = DEMO_RESIDENT_ACCOUNT_DETAILS[0]
+
+
+@pytest.fixture
+def portal(portal_on_each_engine):
+    return portal_on_each_engine
 
 
 def link(api, number: str, payer: str, **params):
@@ -49,9 +58,9 @@ def test_the_surname_is_forgiven_case_spaces_and_latin_look_alikes(petrova, home
 
 
 def test_yo_and_ye_are_one_letter(petrova, home):
-    row = db(home).execute("SELECT number, payer FROM accounts WHERE house_guid = ? AND org_id = ? "
-                           "AND substr(payer, 1, instr(payer, ' ')) LIKE '%ё%' ORDER BY id LIMIT 1",
-                           (H1_GUID, IVANOV_UK.org_id)).fetchone()
+    rows = db(home).execute("SELECT number, payer FROM accounts WHERE house_guid = ? AND org_id = ? ORDER BY id",
+                            (H1_GUID, IVANOV_UK.org_id)).fetchall()
+    row = next(r for r in rows if "ё" in r["payer"].split()[0])  # the first payer with ё in the surname
     surname = row["payer"].split()[0]
     assert "ё" in surname
     assert link(petrova, row["number"], surname.replace("ё", "е")).status_code == 201
