@@ -18,6 +18,7 @@ from falcon.testing import TestClient
 from gkh.server.demo import DEMO_USERS, ORG_ENERGO, ORG_UK_MOSCOW
 from tests.helpers.api import TEMPLATE_PARAM
 from tests.helpers.demo import COLD, HOT, POWER, password_of
+from tests.helpers.postgres import Rows
 
 API = "/api/v1"
 
@@ -125,7 +126,8 @@ class World:
 
     def __init__(self, portal):
         self.client = TestClient(portal.app)
-        self.conn = portal.store.connection()
+        # The portal's own rows: its SQLite connection, or one to its PostgreSQL database (`?` either way).
+        self.conn = portal.store.connection() if hasattr(portal.store, "connection") else Rows(portal.store.url)
         self.user_ids = {r["login"]: r["id"] for r in self.conn.execute("SELECT id, login FROM users")}
         self.ids = self._resolve_ids()
         self.tokens = {who: self.sign_in(who) for who in PRINCIPALS if who != "anonymous"}
@@ -181,8 +183,8 @@ class World:
                              ids[meter]) == ids[els]
         for name in ("unknown_els", "unknown_meter", "unknown_serial", "unknown_number"):
             assert not self.conn.execute(
-                "SELECT 1 FROM accounts WHERE els = :v OR number = :v UNION SELECT 1 FROM meters "
-                "WHERE id = :v OR serial = :v", {"v": ids[name]}).fetchone(), name
+                "SELECT 1 FROM accounts WHERE els = ? OR number = ? UNION SELECT 1 FROM meters "
+                "WHERE id = ? OR serial = ?", (ids[name],) * 4).fetchone(), name
         return ids
 
     def account_details(self, els: str) -> set[str]:
@@ -209,7 +211,7 @@ class World:
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
-            q("SELECT count(*), max(id), total(length(reading_values)) FROM readings").fetchone(),
+            q("SELECT count(*), max(id), coalesce(sum(length(reading_values)), 0) FROM readings").fetchone(),
             q("SELECT * FROM readings WHERE period >= '2026-11' OR submitted_by IS NOT NULL ORDER BY id").fetchall(),
             q("SELECT token_hash, user_id, expires_at FROM tokens ORDER BY 1").fetchall(),
         )
