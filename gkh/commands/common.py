@@ -200,6 +200,13 @@ class Runtime:
         self.check_data_home(home)
         return open_local_portal(home, self.now)
 
+    def server_portal(self, db: str | None) -> Portal:
+        """The portal a `gkh server` command looks after: the database --db / GKH_DB names (a SQLite file's
+        path or a `postgresql://` URL), else the embedded portal under the data folder."""
+        if not db:
+            return self.local_portal
+        return open_portal_at(db, self.now)
+
     def check_data_home(self, home: Path) -> None:
         """One warning, once per command, when the data folder or the portal's files are open to others.
         Opening the portal makes its files private; the folder is tightened only if it is gkh's default one."""
@@ -275,8 +282,30 @@ class Runtime:
         client.set_token(signed_in["token"])
 
 
-def open_local_portal(home: Path, now: datetime) -> Portal:
-    """The embedded portal under `home`; a folder or database that cannot be used is PortalUnusable (exit 6)."""
+def open_portal_at(db: str, now: datetime) -> Portal:
+    """The portal in the database `db` names: a `postgresql://` URL, else a SQLite file's path. One that cannot
+    be used is PortalUnusable (exit 6), its URL never shown with a password."""
+    from gkh.client.errors import PortalUnusable
+    from gkh.paths import data_home
+    from gkh.server.local import Portal, is_postgres_url, mask_url
+
+    if not is_postgres_url(db):
+        path = Path(db).expanduser()
+        return open_local_portal(path.parent, now, db=path)
+    try:
+        return Portal(data_home(), now, db=db)
+    except ImportError:
+        raise PortalUnusable(f"{mask_url(db)} needs psycopg: pip install 'gkh[postgres]'",
+                             code="portal_unusable") from None
+    except Exception as error:  # psycopg's and its pool's errors, without importing them here
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise PortalUnusable(f"the portal's database {mask_url(db)} cannot be used: {mask_url(reason)}",
+                             code="portal_unusable") from None
+
+
+def open_local_portal(home: Path, now: datetime, db: Path | None = None) -> Portal:
+    """The embedded portal under `home` (in `db` if given, else the folder's portal.sqlite3); a folder or
+    database that cannot be used is PortalUnusable (exit 6)."""
     import errno
     import sqlite3
 
@@ -284,7 +313,8 @@ def open_local_portal(home: Path, now: datetime) -> Portal:
     from gkh.paths import portal_db
     from gkh.server.local import Portal
 
-    db = portal_db(home)
+    given = db
+    db = db if db is not None else portal_db(home)
     try:
         # sqlite's own words for these would be "unable to open database file" or "File exists"
         existing = next((folder for folder in (home, *home.parents) if folder.exists()), home)
@@ -292,11 +322,12 @@ def open_local_portal(home: Path, now: datetime) -> Portal:
             raise NotADirectoryError(errno.ENOTDIR, f"{existing} is not a folder")
         if db.exists() and not db.is_file():
             raise IsADirectoryError(errno.EISDIR, f"{db.name} is not a file")
-        return Portal(home, now)
+        return Portal(home, now, db=given)
     except (sqlite3.Error, OSError) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         reason = reason[:1].lower() + reason[1:]  # "Permission denied" mid-sentence
-        raise PortalUnusable(f"the local portal's data at {home} cannot be used: {reason}",
+        where = f"the local portal's data at {home}" if given is None else f"the portal's database {given}"
+        raise PortalUnusable(f"{where} cannot be used: {reason}",
                              code="portal_unusable") from error
 
 

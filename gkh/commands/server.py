@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,10 +15,15 @@ from gkh.paths import data_home
 
 app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
 
+Db = Annotated[str | None, typer.Option(
+    "--db", envvar="GKH_DB", metavar="DATABASE",
+    help="The portal's database: a SQLite file's path or a postgresql:// URL (default: portal.sqlite3 in the "
+         "data folder; GKH_DB sets it too). Only `gkh server` reads it: the CLI's local:// portal stays the "
+         "data folder's SQLite one.")]
 
 
-def _portal():
-    return runtime().local_portal  # a store that cannot be used is one line and exit 6
+def _portal(db: str | None):
+    return runtime().server_portal(db)  # a store that cannot be used is one line and exit 6
 
 
 @app.command()
@@ -25,18 +31,19 @@ def run(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback unless told otherwise)."),
     port: int = typer.Option(8080, help="Port to listen on; 0 picks a free one."),
     threads: int = typer.Option(8, help="Worker threads."),
+    db: Db = None,
 ) -> None:
-    """Serve the portal's API over HTTP (prints the URL it really listens on)."""
+    """Serve the portal's API over HTTP (prints the URL it really listens on, and the database it serves)."""
     from gkh.server.serve import create_http_server
 
-    portal = _portal()
+    portal = _portal(db)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     try:
         server = create_http_server(portal.app, host=host, port=port, threads=threads)
     except OSError as error:
         raise GkhError(f"cannot listen on {host}:{port}: {error.strerror}", ExitCode.ERROR) from None
     print(f"http://{host}:{server.effective_port}", flush=True)
-    say(f"gkh: portal {portal.portal_id} from {portal.home} (Ctrl-C stops it)")
+    say(f"gkh: portal {portal.portal_id} from {portal.source} (Ctrl-C stops it)")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -46,38 +53,56 @@ def run(
 
 
 @app.command()
-def reset(yes: Yes = False) -> None:
+def reset(yes: Yes = False, db: Db = None) -> None:
     """Delete the portal's data and start over with a fresh demo world (stop `gkh server run` first)."""
-    from gkh.server.local import reset_portal
+    from gkh.server.local import is_postgres_url, recreate_commands, reset_portal
 
-    home = data_home()
-    confirm(f"Delete the portal under {home} and start over?", yes,
-            unable="reset deletes every account, reading and payment: add --yes to confirm")
-    reset_portal(home)
-    portal = _portal()
+    if db and is_postgres_url(db):
+        raise GkhError("resetting a PostgreSQL portal is dropping its database: run "
+                       f"{recreate_commands(db)} (the next `gkh server` command on it seeds a fresh demo world)",
+                       ExitCode.USAGE)
+    unable = "reset deletes every account, reading and payment: add --yes to confirm"
+    if db:
+        path = Path(db).expanduser()
+        confirm(f"Delete the portal {path} and start over?", yes, unable=unable)
+        reset_portal(path.parent, path)
+    else:
+        home = data_home()
+        confirm(f"Delete the portal under {home} and start over?", yes, unable=unable)
+        reset_portal(home)
+    portal = _portal(db)
     say(f"gkh: a new demo portal {portal.portal_id} is ready")
 
 
 @app.command()
-def users(output: Output = None, as_json: AsJson = False) -> None:
+def users(output: Output = None, as_json: AsJson = False, db: Db = None) -> None:
     """The demo users' logins and fixed passwords (a demo portal only)."""
-    portal = _portal()
-    if not portal.is_demo:
-        raise GkhError("this portal is not a demo portal: it has no fixed passwords to show")
-    show(portal.demo_users(), output, as_json)
+    portal = _portal(db)
+    try:
+        if not portal.is_demo:
+            raise GkhError("this portal is not a demo portal: it has no fixed passwords to show")
+        users = portal.demo_users()
+    finally:
+        portal.close()
+    show(users, output, as_json)
 
 
 @app.command()
 def backup(
     file: Path = typer.Argument(..., help="Where to write the copy (an SQLite database)."),
     force: bool = typer.Option(False, "--force", help="Overwrite FILE if it exists."),
+    db: Db = None,
 ) -> None:
-    """Write a consistent copy of the portal's database (SQLite's backup API; safe while it runs)."""
+    """Write a consistent copy of the portal's database (SQLite's backup API; safe while it runs).
+    A PostgreSQL portal is backed up with pg_dump: this says the command."""
     import sqlite3
 
-    from gkh.server.local import BackupRefused
+    from gkh.server.local import BackupRefused, is_postgres_url, pg_dump_command
 
-    portal = _portal()
+    if db and is_postgres_url(db):
+        raise GkhError(f"a PostgreSQL portal is backed up with pg_dump: run {pg_dump_command(db, file)}",
+                       ExitCode.USAGE)
+    portal = _portal(db)
     try:
         written = portal.backup(file, overwrite=force)  # checks the target first: never the live file, never a device
     except BackupRefused as refused:

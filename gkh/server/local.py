@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shlex
 import sqlite3
 import stat
 from contextlib import suppress
@@ -14,21 +16,77 @@ from gkh.paths import portal_db, portal_files
 from gkh.server.db import (
     PRIVATE_FILE,
     Connection,
+    PortalStore,
     Store,
     file_lock,
     lock_path,
     open_portal,
     private_folder,
 )
+from gkh.server.db.store import POSTGRES_SCHEMES
+
+
+def is_postgres_url(db: str | Path) -> bool:
+    """Whether a --db value names a PostgreSQL database (else it is a SQLite file's path)."""
+    return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
+
+
+_USERINFO_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/?#]*):[^@/?#]*@")
+_QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)[^&#\s]*", re.IGNORECASE)
+
+
+def mask_url(text: str) -> str:
+    """`text` with every URL's password masked (`user:password@` → `user:***@`, `password=…` → `password=***`):
+    what any message may show of a database URL."""
+    text = _USERINFO_PASSWORD.sub(r"\g<scheme>\g<user>:***@", text)
+    return _QUERY_PASSWORD.sub(r"\g<key>***", text)
+
+
+def _without_password(url: str) -> str:
+    text = _USERINFO_PASSWORD.sub(r"\g<scheme>\g<user>@", url)
+    return re.sub(r"[?&]password=[^&#\s]*", "", text, flags=re.IGNORECASE)
+
+
+def _quoted(text: str) -> str:
+    """A shell word in single quotes (always: a URL is shown as one word whatever it holds)."""
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def pg_dump_command(url: str, file: Path) -> str:
+    """The pg_dump command that backs up the portal at `url` to `file` (no password in it: pg_dump asks for it,
+    or reads ~/.pgpass or PGPASSWORD)."""
+    return f"pg_dump --format=custom --file {shlex.quote(str(file))} {_quoted(_without_password(url))}"
+
+
+def recreate_commands(url: str) -> str:
+    """The commands that start a PostgreSQL portal over: drop its database and create it empty."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    name = unquote(parts.path.lstrip("/"))
+    options = [f"-h {shlex.quote(parts.hostname)}" if parts.hostname else "",
+               f"-p {parts.port}" if parts.port else "",
+               f"-U {shlex.quote(unquote(parts.username))}" if parts.username else ""]
+    where = " ".join(o for o in options if o)
+    where = f"{where} " if where else ""
+    target = shlex.quote(name) if name else "DBNAME"
+    return f"dropdb {where}{target} && createdb {where}{target}"
 
 
 class Portal:
-    """An opened portal under a data folder: its store and its WSGI app."""
+    """An opened portal: its store (the data folder's portal.sqlite3, or the database `db` names: a SQLite
+    file's path or a `postgresql://` URL) and its WSGI app."""
 
-    def __init__(self, home: Path, now: datetime):
+    def __init__(self, home: Path, now: datetime, db: str | Path | None = None):
         self.home = home
-        self.store: Store = open_portal(portal_db(home), now, seed=_seed_demo)
+        self.db: str | Path = db if db is not None else portal_db(home)
+        self.store: PortalStore = open_portal(self.db, now, seed=_seed_demo)
         self._app = None
+
+    @property
+    def source(self) -> str:
+        """What the portal is served from, as a person may read it: the file's path, or the masked URL."""
+        return mask_url(self.db) if isinstance(self.db, str) else str(self.db)
 
     @property
     def app(self):
@@ -42,7 +100,7 @@ class Portal:
     def portal_id(self) -> str:
         portal_id = self.store.setting("portal_id")
         if portal_id is None:  # the first migration gives every portal its id
-            raise LookupError(f"{self.store.path} has no portal id")
+            raise LookupError(f"{self.source} has no portal id")
         return portal_id
 
     @property
@@ -72,7 +130,9 @@ class Portal:
         """Write a consistent copy through SQLite's backup API (a file copy could tear a live WAL database),
         all or nothing: a 0600 temporary file beside the target, fsync, then one rename. Returns where it went
         (a symlink's target). Raises BackupRefused before touching anything when the target is no place for it."""
-        target = self._backup_target(target, overwrite)
+        if not isinstance(self.store, Store):
+            raise BackupRefused(f"{self.source} is not a SQLite database: back it up with its own tools")
+        target = self._backup_target(self.store, target, overwrite)
         temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         try:
@@ -95,10 +155,11 @@ class Portal:
         _fsync_folder(target.parent)  # the rename itself survives a crash
         return target
 
-    def _backup_target(self, target: Path, overwrite: bool) -> Path:
+    @staticmethod
+    def _backup_target(store: Store, target: Path, overwrite: bool) -> Path:
         """The real path to write (symlinks followed), or BackupRefused naming why not."""
         real = Path(os.path.realpath(target))
-        for own in portal_files(self.store.path):
+        for own in portal_files(store.path):
             if real == Path(os.path.realpath(own)) or (own.exists() and real.exists() and os.path.samefile(real, own)):
                 raise BackupRefused(f"{target} is the live portal's {own.name}: choose a file outside the portal")
         try:
@@ -117,9 +178,10 @@ class Portal:
         self.store.close()
 
 
-def reset_portal(home: Path) -> None:
-    """Delete the portal's database so the next use creates a fresh demo world."""
-    db = portal_db(home)
+def reset_portal(home: Path, db: Path | None = None) -> None:
+    """Delete the portal's SQLite database (the data folder's, or `db`) so the next use creates a fresh demo
+    world."""
+    db = db if db is not None else portal_db(home)
     private_folder(db.parent)
     with file_lock(lock_path(db)):
         for path in portal_files(db)[:3]:  # not the lock file we hold
