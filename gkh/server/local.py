@@ -23,13 +23,7 @@ from gkh.server.db import (
     open_portal,
     private_folder,
 )
-from gkh.server.db.store import POSTGRES_SCHEMES
-
-
-def is_postgres_url(db: str | Path) -> bool:
-    """Whether a --db value names a PostgreSQL database (else it is a SQLite file's path)."""
-    return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
-
+from gkh.server.db.store import is_postgres_url as is_postgres_url  # the door commands use
 
 _USERINFO_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/?#]*):[^@/?#]*@")
 _QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)[^&#\s]*", re.IGNORECASE)

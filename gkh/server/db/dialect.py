@@ -28,19 +28,6 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 
-class Cursor(Protocol):
-    """What the portal uses of a cursor, on either engine."""
-
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-    def __iter__(self) -> Any: ...
-
-
 class Connection(Protocol):
     """What the portal uses of a connection (sqlite3's, or the PostgreSQL store's adapter): SQL with `?`."""
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import overload
+from typing import TypeGuard, overload
 
 from gkh.server.db.dialect import SQLITE, Connection, PortalStore
 from gkh.server.db.files import (
@@ -31,6 +31,11 @@ from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 
 BUSY_TIMEOUT_MS = 15_000
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(db: str | Path) -> TypeGuard[str]:
+    """Whether a database named by a path or URL is PostgreSQL (else it is a SQLite file's path)."""
+    return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -126,7 +131,7 @@ def open_portal(db: Path | str, now: datetime, seed: Seed | None = None, *, pool
     `seed` is called after each migration step, in its transaction, with the version just applied and `now`
     (the composition root passes the demo world's; a new portal opened with a seed is a demo portal).
     """
-    if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES):
+    if is_postgres_url(db):
         from gkh.server.db.postgres import open_postgres
 
         return open_postgres(db, now, seed, pool_size=pool_size)
