@@ -10,10 +10,11 @@ import falcon
 
 from gkh import protocol
 from gkh.domain.errors import InvalidInput, Refused
-from gkh.server.db import PortalStore
+from gkh.server.db import Busy, PortalStore
 from gkh.server.http import (
     bearer_token,
     check_header_sizes,
+    handle_busy,
     handle_invalid_input,
     handle_refused,
     handle_unexpected,
@@ -59,6 +60,7 @@ def create_app(store: PortalStore) -> falcon.App:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(InvalidInput, handle_invalid_input)
     app.add_error_handler(Refused, handle_refused)
+    app.add_error_handler(Busy, handle_busy)
 
     app.add_route(f"{API}/portal", session.PortalInfo(store))
     app.add_route(f"{API}/auth/token", session.Token(store))

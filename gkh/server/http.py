@@ -104,6 +104,15 @@ def handle_refused(req, resp, error: Refused, params) -> None:
     raise ApiError(422, error.code, error.message, error.field, details=error.details)
 
 
+def handle_busy(req, resp, error: Exception, params) -> None:
+    """The database could not do it in time (db.Busy): nothing changed, the same request may succeed soon."""
+    import logging
+
+    logging.getLogger("gkh.server").warning("busy in %s %s: %s", req.method, req.path, error)
+    raise ApiError(503, "busy", "the portal is busy; retry shortly",
+                   headers={protocol.RETRY_AFTER: "1"})
+
+
 def handle_unexpected(req, resp, error: Exception, params) -> None:
     if isinstance(error, falcon.HTTPError):
         raise error

@@ -1,10 +1,10 @@
 """Exactly once: mutations with an Idempotency-Key are claimed, done, stored and replayed.
 
-The claim is made in a short transaction of its own, with a lease; the work and the stored
-response commit together in a second one. A repeat gets the stored response; a repeat during a
-live claim gets 409 in_progress; a claim whose lease ran out (its worker died) is taken over; the
-same key with another request is refused. Claims live in the database, so processes sharing one
-portal see each other's.
+The claim is made in a short transaction of its own (deciding only on the rows it locks), with a
+lease; the work and the stored response commit together in a second one. A repeat gets the stored
+response; a repeat during a live claim gets 409 in_progress; a claim whose lease ran out (its worker
+died) is taken over; the same key with another request is refused. Claims live in the database, so
+processes sharing one portal see each other's.
 
 The work is a function of the open write transaction, because the response is stored in the same
 transaction as the change: a service builds that function and hands it to run_mutation.
@@ -22,12 +22,13 @@ from typing import Any
 from gkh import protocol
 from gkh.domain.dates import format_instant
 from gkh.domain.errors import Refused
-from gkh.server.db import Connection, PortalStore
+from gkh.server.db import Connection, Dialect, PortalStore
 from gkh.server.http import ApiError, invalid
 
 LEASE = timedelta(seconds=60)
 KEEP = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+_STILL_RUNNING = "a request with this Idempotency-Key is still being processed; retry shortly"
 
 # The change itself, in the transaction it is given: (HTTP status, the answer's body).
 Work = Callable[[Connection], tuple[int, dict[str, Any]]]
@@ -74,57 +75,72 @@ def run_mutation(store: PortalStore, user_id: int, now: datetime, mutation: Muta
     key = mutation.key
     check_key(key)  # even when a dry run ignores it: a malformed key is the client's bug either way
     if mutation.dry_run:
-        with store.write(commit=False) as tx:
+        def tried(tx: Connection) -> Outcome:
             status, result = work(tx)
-        return Outcome(status, {**result, "dry_run": True})
+            return Outcome(status, {**result, "dry_run": True})
+
+        return store.transact(tried, commit=False)
     if key is None:
-        with store.write() as tx:
-            status, result = work(tx)
+        return Outcome(*store.transact(work))
+
+    replay = store.transact(lambda tx: _claim(tx, store.dialect, user_id, key, mutation.request_hash, now),
+                            row_locks=True)
+    if replay is not None:
+        return replay
+
+    def done(tx: Connection) -> Outcome:
+        status, result = work(tx)
+        tx.execute(
+            "UPDATE idempotency_keys SET status = ?, response = ?, lease_until = NULL WHERE user_id = ? AND key = ?",
+            (status, json.dumps(result, ensure_ascii=False), user_id, key),
+        )
         return Outcome(status, result)
 
-    with store.write() as tx:
-        tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (format_instant(now - KEEP),))
-        claim = tx.execute(
-            "SELECT request_hash, lease_until, status, response FROM idempotency_keys WHERE user_id = ? AND key = ?"
-            + store.dialect.for_update,
-            (user_id, key),
-        ).fetchone()
-        if claim is None:
-            tx.execute(
-                "INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (user_id, key, mutation.request_hash, format_instant(now + LEASE), format_instant(now)),
-            )
-        elif claim["request_hash"] != mutation.request_hash:
-            raise Refused("idempotency_key_reused", "this Idempotency-Key was already used for a different request",
-                          "Idempotency-Key")
-        elif claim["response"] is not None:
-            return Outcome(claim["status"], json.loads(claim["response"]), replayed=True)
-        elif claim["lease_until"] > format_instant(now):
-            raise ApiError(
-                409, protocol.IN_PROGRESS,
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-                "Idempotency-Key", headers={protocol.RETRY_AFTER: "1"},
-            )
-        else:  # the worker that claimed it died: take the claim over
-            tx.execute(
-                "UPDATE idempotency_keys SET lease_until = ? WHERE user_id = ? AND key = ?",
-                (format_instant(now + LEASE), user_id, key),
-            )
-
     try:
-        with store.write() as tx:
-            status, result = work(tx)
-            tx.execute(
-                "UPDATE idempotency_keys SET status = ?, response = ?, lease_until = NULL"
-                " WHERE user_id = ? AND key = ?",
-                (status, json.dumps(result, ensure_ascii=False), user_id, key),
-            )
+        return store.transact(done)
     except BaseException:
         # Nothing was done: free the key so a retry with it can run afresh.
-        with store.write() as tx:
-            tx.execute(
-                "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL", (user_id, key)
-            )
+        store.transact(lambda tx: tx.execute(
+            "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL", (user_id, key)
+        ), row_locks=True)
         raise
-    return Outcome(status, result)
+
+
+def _claim(tx: Connection, dialect: Dialect, user_id: int, key: str, request_hash: str,
+           now: datetime) -> Outcome | None:
+    """Claim the key for this request (None: go on and do the work), or answer from the claim already made.
+
+    Decided on rows it locks alone, so it is correct at READ COMMITTED with any number of processes: the
+    INSERT … ON CONFLICT claims a new key atomically; an existing claim is read FOR UPDATE, and a lapsed one
+    taken over by an UPDATE conditional on its lease still being lapsed.
+    """
+    tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (format_instant(now - KEEP),))
+    lease_until = format_instant(now + LEASE)
+    claimed = tx.execute(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, created_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id, key) DO NOTHING RETURNING key",
+        (user_id, key, request_hash, lease_until, format_instant(now)),
+    ).fetchone()
+    if claimed is not None:
+        return None
+    claim = tx.execute(
+        "SELECT request_hash, lease_until, status, response FROM idempotency_keys WHERE user_id = ? AND key = ?"
+        + dialect.for_update, (user_id, key),
+    ).fetchone()
+    if claim is None:  # the claim that stood in the way was freed (its work failed) meanwhile: ask again
+        raise ApiError(409, protocol.IN_PROGRESS, _STILL_RUNNING, "Idempotency-Key",
+                       headers={protocol.RETRY_AFTER: "1"})
+    if claim["request_hash"] != request_hash:
+        raise Refused("idempotency_key_reused", "this Idempotency-Key was already used for a different request",
+                      "Idempotency-Key")
+    if claim["response"] is not None:
+        return Outcome(claim["status"], json.loads(claim["response"]), replayed=True)
+    taken_over = tx.execute(
+        "UPDATE idempotency_keys SET lease_until = ? WHERE user_id = ? AND key = ? AND response IS NULL"
+        " AND lease_until <= ? RETURNING key",
+        (lease_until, user_id, key, format_instant(now)),
+    ).fetchone()
+    if taken_over is None:  # its lease is live: the first request is still being processed
+        raise ApiError(409, protocol.IN_PROGRESS, _STILL_RUNNING, "Idempotency-Key",
+                       headers={protocol.RETRY_AFTER: "1"})
+    return None  # the worker that claimed it died: the claim is ours now

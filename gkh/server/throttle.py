@@ -58,7 +58,7 @@ def check(conn: Connection, limit: Limit, key: str, now: datetime) -> None:
 
 def record_failures(store: PortalStore, now: datetime, *counted: tuple[Limit, str]) -> None:
     """Count one failure against each (limit, key), in a transaction of its own (the request's rolled back)."""
-    with store.write() as tx:
+    def count(tx: Connection) -> None:
         for limit, key in counted:
             row = tx.execute("SELECT window_start FROM throttle WHERE scope = ? AND key = ?",
                              (limit.scope, key)).fetchone()
@@ -72,6 +72,8 @@ def record_failures(store: PortalStore, now: datetime, *counted: tuple[Limit, st
             # Ended windows are of no use: the table stays as small as the set of recent offenders.
             tx.execute("DELETE FROM throttle WHERE scope = ? AND window_start < ?",
                        (limit.scope, format_instant(now - limit.window)))
+
+    store.transact(count)
 
 
 def clear(conn: Connection, limit: Limit, key: str) -> None:

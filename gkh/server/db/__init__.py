@@ -1,7 +1,7 @@
 """The portal's database: the stores (SQLite; PostgreSQL in db.postgres, imported only for its URLs), the
 dialect, its files, and the migrations. It knows nothing of the rest of gkh."""
 
-from gkh.server.db.dialect import POSTGRES, SQLITE, Connection, Dialect, PortalStore, Row
+from gkh.server.db.dialect import POSTGRES, SQLITE, Busy, Connection, Dialect, PortalStore, Row
 from gkh.server.db.files import (
     PRIVATE_FILE,
     PRIVATE_FOLDER,
@@ -16,6 +16,7 @@ from gkh.server.db.store import BUSY_TIMEOUT_MS, Store, open_portal
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "Busy",
     "MIGRATIONS",
     "POSTGRES",
     "PRIVATE_FILE",

@@ -12,8 +12,9 @@ functions. What cannot be written once lives here:
   bytea (`Dialect.ddl`);
 - finding a substring (the address search key): `instr` / `strpos` (`Dialect.contains`);
 - transactions and locks: SQLite takes the database's write lock at BEGIN IMMEDIATE; PostgreSQL runs writes
-  SERIALIZABLE and locks the rows a read decides on with FOR UPDATE (`begin_write`, `begin_read`,
-  `for_update`);
+  SERIALIZABLE (retried on serialization failures by its store), or READ COMMITTED for a write that decides
+  only on rows it locks, and locks the rows a read decides on with FOR UPDATE (`begin_write`,
+  `begin_locking`, `begin_read`, `for_update`);
 - where the schema's version is kept: SQLite's PRAGMA user_version, a one-row table on PostgreSQL.
 
 Nothing here imports an engine's driver.
@@ -22,10 +23,11 @@ Nothing here imports an engine's driver.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 
 class Connection(Protocol):
@@ -38,6 +40,13 @@ class Connection(Protocol):
 
 # A row, readable by column name and by position (sqlite3.Row, or the PostgreSQL store's Row).
 Row = Any
+T = TypeVar("T")
+
+
+class Busy(Exception):
+    """The database could not run a transaction in time: writers kept conflicting (serialization failures
+    past the retries), no connection was free, or a statement ran out of time. Nothing was changed; the same
+    request may succeed a moment later (the app answers 503 with Retry-After)."""
 
 
 class PortalStore(Protocol):
@@ -50,7 +59,16 @@ class PortalStore(Protocol):
         ...
 
     def write(self, *, commit: bool = True) -> AbstractContextManager[Connection]:
-        """A write transaction; commit=False rolls back at the end (dry runs)."""
+        """A write transaction; commit=False rolls back at the end (dry runs). Tried once: the services
+        change rows through `transact`."""
+        ...
+
+    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False) -> T:
+        """`work(tx)` in a write transaction, run again from the start (a bounded number of times) when the
+        engine fails it for a concurrent one; its result. Fully isolated (SERIALIZABLE on PostgreSQL) unless
+        `row_locks`: a work that decides only on rows it has locked (INSERT … ON CONFLICT, SELECT … FOR
+        UPDATE, conditional UPDATE) needs no more, and never meets a serialization failure. Raises Busy when
+        it cannot be done in time."""
         ...
 
     def migration_step(self) -> AbstractContextManager[Connection]:
@@ -70,6 +88,7 @@ _PG_VERSION_TABLE = "gkh_schema_version"
 class Dialect:
     name: str  # "sqlite" | "postgres"
     begin_write: str
+    begin_locking: str  # a write that decides only on rows it has locked
     begin_read: str
     for_update: str  # appended to a SELECT whose rows a write transaction goes on to change
 
@@ -104,8 +123,10 @@ class Dialect:
         conn.execute(f"INSERT INTO {_PG_VERSION_TABLE} (version) VALUES (?)", (version,))
 
 
-SQLITE = Dialect("sqlite", begin_write="BEGIN IMMEDIATE", begin_read="BEGIN", for_update="")
+SQLITE = Dialect("sqlite", begin_write="BEGIN IMMEDIATE", begin_locking="BEGIN IMMEDIATE", begin_read="BEGIN",
+                 for_update="")
 POSTGRES = Dialect("postgres", begin_write="BEGIN ISOLATION LEVEL SERIALIZABLE",
+                   begin_locking="BEGIN ISOLATION LEVEL READ COMMITTED",
                    begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", for_update=" FOR UPDATE")
 
 

@@ -5,9 +5,12 @@ Imported only for a `postgresql://` URL (store.open_portal): the embedded `local
 psycopg. Connections come from a psycopg_pool.ConnectionPool sized by the caller, in autocommit mode with
 explicit transactions as on SQLite: writes run SERIALIZABLE (dialect.POSTGRES.begin_write), reads in one
 REPEATABLE READ, READ ONLY snapshot; every statement has a timeout. Rows read by column name and by position,
-as sqlite3.Row does. A process's writers queue on one lock before BEGIN, as the SQLite store's do, so the
-threads of one process never fail each other's serializable transactions; between processes a serialization
-failure is still an error until the services retry them (issue 9, a later step).
+as sqlite3.Row does.
+
+Writers of every thread and process run side by side; when PostgreSQL fails one for a concurrent one
+(serialization failure, deadlock: SQLSTATE class 40), `transact` runs its work again from the start, after a
+short random pause that grows with each try, up to MAX_ATTEMPTS times; then, as when no pooled connection
+frees up or a statement runs out of time, the store raises Busy and nothing was changed.
 
 Migrating: each step's transaction begins only once its connection holds the migrations' advisory lock
 (session-level, released when the transaction has ended), so N workers starting at once apply every step once.
@@ -18,22 +21,32 @@ step again.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from gkh.server.db.dialect import POSTGRES, Connection
+from gkh.server.db.dialect import POSTGRES, Busy, Connection
 from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 
 STATEMENT_TIMEOUT_MS = 15_000
 POOL_TIMEOUT_S = 15.0
 DEFAULT_POOL_SIZE = 4
 MIGRATION_LOCK = 0x676B68_0001  # the advisory lock's key: "gkh", migrations
+MAX_ATTEMPTS = 10
+FIRST_PAUSE_S = 0.002  # doubled after each failed try, up to LONGEST_PAUSE_S, then jittered ×0.5–1.5
+LONGEST_PAUSE_S = 0.25
+T = TypeVar("T")
+
+
+def retry_pause(attempt: int, jitter: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before try `attempt + 1`: random, so that the writers that failed together part."""
+    return min(LONGEST_PAUSE_S, FIRST_PAUSE_S * 2 ** (attempt - 1)) * (0.5 + jitter())
 
 
 class Row(tuple):
@@ -92,7 +105,7 @@ class PostgresStore:
         if pool_size < 1:
             raise ValueError(f"a pool holds at least one connection, not {pool_size}")
         self.url = url
-        self._write_lock = threading.RLock()
+        self.retries = 0  # transactions run again after a serialization failure or deadlock, since opening
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=POOL_TIMEOUT_S, name="gkh",
             kwargs={"autocommit": True, "row_factory": _row_factory,
@@ -101,7 +114,11 @@ class PostgresStore:
 
     @contextmanager
     def _transaction(self, begin: str, *, commit: bool = True, raw: Any = None) -> Iterator[PgConnection]:
-        with self._pool.connection() if raw is None else nullcontext(raw) as conn:
+        with ExitStack() as stack:
+            try:
+                conn = raw if raw is not None else stack.enter_context(self._pool.connection())
+            except PoolTimeout as error:
+                raise Busy(f"no connection to the database freed up in {POOL_TIMEOUT_S:g} s") from error
             conn.execute(begin)
             try:
                 yield PgConnection(conn)
@@ -113,14 +130,26 @@ class PostgresStore:
 
     @contextmanager
     def write(self, *, commit: bool = True) -> Iterator[PgConnection]:
-        """A write transaction (SERIALIZABLE), after this process's other writers; commit=False rolls back."""
-        if not self._write_lock.acquire(timeout=STATEMENT_TIMEOUT_MS / 1000):
-            raise TimeoutError("the portal's writers are busy")
-        try:
-            with self._transaction(POSTGRES.begin_write, commit=commit) as conn:
-                yield conn
-        finally:
-            self._write_lock.release()
+        """A write transaction (SERIALIZABLE), tried once; commit=False rolls back."""
+        with self._transaction(POSTGRES.begin_write, commit=commit) as conn:
+            yield conn
+
+    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False) -> T:
+        """`work(tx)` in a write transaction (SERIALIZABLE, or READ COMMITTED with `row_locks`), run again
+        when PostgreSQL fails it for a concurrent one; Busy after MAX_ATTEMPTS tries or a statement timeout."""
+        begin = POSTGRES.begin_locking if row_locks else POSTGRES.begin_write
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self._transaction(begin, commit=commit) as tx:
+                    return work(tx)
+            except psycopg.errors.TransactionRollback as error:  # serialization failure, deadlock
+                if attempt == MAX_ATTEMPTS:
+                    raise Busy(f"the change kept conflicting with concurrent ones ({MAX_ATTEMPTS} tries)") from error
+                self.retries += 1
+                time.sleep(retry_pause(attempt))
+            except psycopg.errors.QueryCanceled as error:
+                raise Busy(f"a statement ran out of time: {error}") from error
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[PgConnection]:
@@ -131,7 +160,7 @@ class PostgresStore:
     @contextmanager
     def migration_step(self) -> Iterator[PgConnection]:
         """A transaction begun once the migrations' advisory lock is held, released after it ends."""
-        with self._write_lock, self._pool.connection() as raw:
+        with self._pool.connection() as raw:
             raw.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
             try:
                 with self._transaction("BEGIN ISOLATION LEVEL READ COMMITTED", raw=raw) as conn:

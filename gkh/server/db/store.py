@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TypeGuard, overload
+from typing import TypeGuard, TypeVar, overload
 
-from gkh.server.db.dialect import SQLITE, Connection, PortalStore
+from gkh.server.db.dialect import SQLITE, Busy, Connection, PortalStore
 from gkh.server.db.files import (
     create_private_file,
     database_files,
@@ -37,6 +37,8 @@ def is_postgres_url(db: str | Path) -> TypeGuard[str]:
     """Whether a database named by a path or URL is PostgreSQL (else it is a SQLite file's path)."""
     return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
 
+
+T = TypeVar("T")
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
@@ -86,6 +88,17 @@ class Store:
             conn.execute("COMMIT" if commit else "ROLLBACK")
         finally:
             self._write_lock.release()
+
+    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False) -> T:
+        """`work(tx)` in a write transaction, once: BEGIN IMMEDIATE holds the whole database, so no concurrent
+        writer can fail it. A writer of another process holding it past the busy timeout is Busy."""
+        try:
+            with self.write(commit=commit) as tx:
+                return work(tx)
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise Busy(f"the database stayed locked by another writer: {error}") from error
+            raise
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

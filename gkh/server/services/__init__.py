@@ -1,9 +1,12 @@
 """The portal's services: what it does, without HTTP. One module per noun; routes parse, call one, and answer.
 
-A public function is one transaction: a read through `store.read()`, a change through `store.write()`, or,
-for a change a client may repeat (link, unlink, submit), a `Work` function of the open write transaction
-handed to idempotency.run_mutation, which stores the answer beside the change (`mutation` says whether it is
-a dry run and under which Idempotency-Key; the default is a plain change). Arguments are the store, the
+A public function is one transaction: a read through `store.read()`, a change as a function of the open
+write transaction handed to `store.transact` (which runs it again when a concurrent writer on PostgreSQL
+fails it, so it must do nothing outside the database), or, for a change a client may repeat (link, unlink,
+submit), a `Work` function handed to idempotency.run_mutation, which stores the answer beside the change
+(`mutation` says whether it is a dry run and under which Idempotency-Key; the default is a plain change).
+Anything numbered (receipts, appeals, meetings) takes its number inside the change's transaction, so that
+SERIALIZABLE and the retries keep numbers unique and gapless with any number of server processes. Arguments are the store, the
 caller (access.User), values the route has parsed, and `now`; answers are plain dicts, a `Listing` of one
 page, or an idempotency.Outcome. Errors are the domain's (InvalidInput 400, Refused 422) or http.ApiError
 with its status (403, 404, 409, 429).

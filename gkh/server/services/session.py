@@ -32,11 +32,11 @@ def authenticate(store: PortalStore, token: str | None, now: datetime) -> User:
         row = _live_token(conn, token, now)
         user = _load_user(conn, row["user_id"])
     if row["renewed_at"] <= format_instant(now - RENEW_AFTER):
-        with store.write() as tx:
-            tx.execute(
-                "UPDATE tokens SET expires_at = ?, renewed_at = ? WHERE token_hash = ?",
-                (format_instant(now + TOKEN_LIFETIME), format_instant(now), _token_hash(token)),
-            )
+        # Row locks suffice: the last of two renewals at once wins, and both write the same.
+        store.transact(lambda tx: tx.execute(
+            "UPDATE tokens SET expires_at = ?, renewed_at = ? WHERE token_hash = ?",
+            (format_instant(now + TOKEN_LIFETIME), format_instant(now), _token_hash(token)),
+        ), row_locks=True)
     return user
 
 
@@ -58,27 +58,33 @@ def sign_in(store: PortalStore, login: str, password: str, address: str, now: da
     if not verify_password(password, stored) or row is None:
         throttle.record_failures(store, now, *limits)
         raise ApiError(401, "invalid_credentials", "wrong login or password")
-    with store.write() as tx:
+    def issue(tx: Connection) -> dict:
         throttle.clear(tx, *limits[0])
         return _new_session(tx, row["id"], now)
+
+    return store.transact(issue, row_locks=True)
 
 
 def sign_in_without_password(store: PortalStore, login: str, now: datetime) -> dict:
     """What sign_in answers, for a login the caller vouches for: the embedded demo portal's own resident.
     Never reachable over HTTP."""
-    with store.write() as tx:
+    def issue(tx: Connection) -> dict:
         row = tx.execute("SELECT id FROM users WHERE login = ?", (login,)).fetchone()
         if row is None:
             raise LookupError(f"this portal has no user {login}")
         return _new_session(tx, row["id"], now)
 
+    return store.transact(issue)
+
 
 def sign_out(store: PortalStore, token: str | None, now: datetime) -> dict:
     """Revoke the token (a known, live one: anything else is 401)."""
     token = _required(token)
-    with store.write() as tx:
+    def revoke(tx: Connection) -> None:
         _live_token(tx, token, now)
         tx.execute("DELETE FROM tokens WHERE token_hash = ?", (_token_hash(token),))
+
+    store.transact(revoke)
     return {"status": "revoked"}
 
 
