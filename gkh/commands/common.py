@@ -282,7 +282,7 @@ class Runtime:
         client.set_token(signed_in["token"])
 
 
-def open_portal_at(db: str, now: datetime) -> Portal:
+def open_portal_at(db: str, now: datetime, *, pool_size: int = 4) -> Portal:
     """The portal in the database `db` names: a `postgresql://` URL, else a SQLite file's path. One that cannot
     be used is PortalUnusable (exit 6), its URL never shown with a password."""
     from gkh.client.errors import PortalUnusable
@@ -293,7 +293,7 @@ def open_portal_at(db: str, now: datetime) -> Portal:
         path = Path(db).expanduser()
         return open_local_portal(path.parent, now, db=path)
     try:
-        return Portal(data_home(), now, db=db)
+        return Portal(data_home(), now, db=db, pool_size=pool_size)
     except ImportError:
         raise PortalUnusable(f"{mask_url(db)} needs psycopg: pip install 'gkh[postgres]'",
                              code="portal_unusable") from None

@@ -71,10 +71,10 @@ class Portal:
     """An opened portal: its store (the data folder's portal.sqlite3, or the database `db` names: a SQLite
     file's path or a `postgresql://` URL) and its WSGI app."""
 
-    def __init__(self, home: Path, now: datetime, db: str | Path | None = None):
+    def __init__(self, home: Path, now: datetime, db: str | Path | None = None, *, pool_size: int = 4):
         self.home = home
         self.db: str | Path = db if db is not None else portal_db(home)
-        self.store: PortalStore = open_portal(self.db, now, seed=_seed_demo)
+        self.store: PortalStore = open_portal(self.db, now, seed=_seed_demo, pool_size=pool_size)
         self._app = None
 
     @property

@@ -8,7 +8,7 @@ REPEATABLE READ, READ ONLY snapshot; every statement has a timeout. Rows read by
 as sqlite3.Row does.
 
 Writers of every thread and process run side by side; when PostgreSQL fails one for a concurrent one
-(serialization failure, deadlock: SQLSTATE class 40), `transact` runs its work again from the start, after a
+(serialization failure, deadlock), `transact` runs its work again from the start, after a
 short random pause that grows with each try, up to MAX_ATTEMPTS times; then, as when no pooled connection
 frees up or a statement runs out of time, the store raises Busy and nothing was changed.
 
@@ -42,6 +42,7 @@ MAX_ATTEMPTS = 10
 FIRST_PAUSE_S = 0.002  # doubled after each failed try, up to LONGEST_PAUSE_S, then jittered ×0.5–1.5
 LONGEST_PAUSE_S = 0.25
 T = TypeVar("T")
+RUN_AGAIN = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)  # SQLSTATE 40001, 40P01
 
 
 def retry_pause(attempt: int, jitter: Callable[[], float] = random.random) -> float:
@@ -142,7 +143,7 @@ class PostgresStore:
             try:
                 with self._transaction(begin, commit=commit) as tx:
                     return work(tx)
-            except psycopg.errors.TransactionRollback as error:  # serialization failure, deadlock
+            except RUN_AGAIN as error:
                 if attempt == MAX_ATTEMPTS:
                     raise Busy(f"the change kept conflicting with concurrent ones ({MAX_ATTEMPTS} tries)") from error
                 self.retries += 1

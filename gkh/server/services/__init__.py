@@ -6,10 +6,10 @@ fails it, so it must do nothing outside the database), or, for a change a client
 submit), a `Work` function handed to idempotency.run_mutation, which stores the answer beside the change
 (`mutation` says whether it is a dry run and under which Idempotency-Key; the default is a plain change).
 Anything numbered (receipts, appeals, meetings) takes its number inside the change's transaction, so that
-SERIALIZABLE and the retries keep numbers unique and gapless with any number of server processes. Arguments are the store, the
-caller (access.User), values the route has parsed, and `now`; answers are plain dicts, a `Listing` of one
-page, or an idempotency.Outcome. Errors are the domain's (InvalidInput 400, Refused 422) or http.ApiError
-with its status (403, 404, 409, 429).
+SERIALIZABLE and the retries keep numbers unique and gapless with any number of server processes.
+Arguments are the store, the caller (access.User), values the route has parsed, and `now`; answers are
+plain dicts, a `Listing` of one page, or an idempotency.Outcome. Errors are the domain's (InvalidInput 400,
+Refused 422) or http.ApiError with its status (403, 404, 409, 429).
 """
 
 from __future__ import annotations
