@@ -23,8 +23,8 @@ FORBIDDEN = {
     "gkh.server.db": ["gkh"],  # the store and its migrations know nothing of the portal's rules or its demo
     "gkh.commands": ["gkh.server"],
 }
-# The doors the command line may use into the server: the embedded portal and serving it.
-ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve"]}
+# The doors the command line may use into the server: the embedded portal, serving it, copying it elsewhere.
+ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.db.copy"]}
 
 
 def module_name(path: Path) -> str:

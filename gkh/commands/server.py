@@ -1,4 +1,5 @@
-"""gkh server: run the portal over HTTP, start it over, back it up, list the demo users."""
+"""gkh server: run the portal over HTTP, start it over, back it up, copy it to another database, list the demo
+users."""
 
 from __future__ import annotations
 
@@ -112,3 +113,69 @@ def backup(
     finally:
         portal.close()
     say(f"gkh: portal backed up to {written}")
+
+
+COPY_COLUMNS = ["table", "rows", "checksum", "equal"]
+
+
+@app.command()
+def copy(
+    source: Annotated[str, typer.Option(
+        "--from", metavar="DATABASE", show_default=False,
+        help="The portal to copy: a SQLite file's path or a postgresql:// URL (migrated first if old).")],
+    target: Annotated[str, typer.Option(
+        "--to", metavar="DATABASE", show_default=False,
+        help="Where to copy it: a SQLite file's path (a new file, or an empty portal) or the postgresql:// URL "
+             "of an empty database; its schema is made there, without the demo world.")],
+    output: Output = None,
+    as_json: AsJson = False,
+) -> None:
+    """Copy a portal to another database, SQLite or PostgreSQL, as it is: its id, users, tokens and all (a
+    move). Every table is compared afterwards (rows and a checksum) and reported."""
+    from gkh.server.db.copy import CopyFailed, CopyRefused, TargetUnusable, copy_portal, same_database
+    from gkh.server.local import is_postgres_url, mask_url, recreate_commands
+
+    for option, db in (("--from", source), ("--to", target)):
+        if not db.strip():
+            raise GkhError(f"{option} is empty: give a SQLite file's path or a postgresql:// URL", ExitCode.USAGE)
+    shown_from, shown_to = mask_url(source), mask_url(target)
+    if not is_postgres_url(source) and not Path(source).expanduser().exists():
+        raise GkhError(f"--from: there is no portal database at {source}", ExitCode.USAGE)
+    if same_database(source, target):
+        raise GkhError(f"--from and --to name the same database ({shown_to}): copy to another one", ExitCode.USAGE)
+    on_postgres = is_postgres_url(target)
+    if on_postgres:
+        start_over = f"drop and recreate it ({recreate_commands(target)}), then copy again"
+    else:
+        start_over = ""
+    now = runtime().now
+    # The pool's own log lines about a failed connection would come before the one line that says it.
+    logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+    portal = _portal(source)  # opened as every server command opens its database: migrated if old
+    try:
+        result = copy_portal(portal.store, target if on_postgres else Path(target), now)
+    except CopyRefused as refused:
+        raise GkhError(f"cannot copy to {shown_to}: {refused}", ExitCode.USAGE) from None
+    except TargetUnusable as unusable:
+        raise GkhError(f"the target database {shown_to} cannot be used: {mask_url(str(unusable))}",
+                       ExitCode.UNREACHABLE) from None
+    except CopyFailed as failed:
+        if failed.incomplete:
+            after = f"the target {shown_to} is incomplete: {start_over}"
+        elif on_postgres:
+            after = f"no table was copied to {shown_to}"
+        else:
+            after = f"nothing was written to {shown_to}"
+        code = ExitCode.INTERRUPTED if failed.interrupted else ExitCode.ERROR
+        raise GkhError(f"{mask_url(str(failed))}; {after}", code) from None
+    finally:
+        portal.close()
+    show([{"table": t.table, "rows": t.rows, "checksum": t.checksum, "equal": t.equal} for t in result.tables],
+         output, as_json, columns=COPY_COLUMNS)
+    if not result.equal:
+        differing = ", ".join(result.differing())
+        after = f"the target {shown_to} does not match: {start_over}" if on_postgres else \
+            f"nothing was written to {shown_to}"
+        raise GkhError(f"the copy differs from the source in {differing}; {after}")
+    say(f"gkh: portal {result.portal_id} copied from {shown_from} to {shown_to}: {len(result.tables)} tables, "
+        f"{result.rows} rows, each equal on both sides")
