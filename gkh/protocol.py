@@ -42,6 +42,7 @@ ERROR_CODES: dict[int, str] = {
     409: "conflict",
     411: "length_required",
     413: "too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "refused",
     429: "too_many_requests",

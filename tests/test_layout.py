@@ -23,8 +23,9 @@ FORBIDDEN = {
     "gkh.server.db": ["gkh"],  # the store and its migrations know nothing of the portal's rules or its demo
     "gkh.commands": ["gkh.server"],
 }
-# The doors the command line may use into the server: the embedded portal, serving it, copying it elsewhere.
-ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.db.copy"]}
+# The doors the command line may use into the server: the embedded portal, serving it (in one process or
+# several), copying it elsewhere.
+ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.workers", "gkh.server.db.copy"]}
 
 
 def module_name(path: Path) -> str:

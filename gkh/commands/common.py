@@ -200,12 +200,13 @@ class Runtime:
         self.check_data_home(home)
         return open_local_portal(home, self.now)
 
-    def server_portal(self, db: str | None) -> Portal:
+    def server_portal(self, db: str | None, *, pool_size: int = 4) -> Portal:
         """The portal a `gkh server` command looks after: the database --db / GKH_DB names (a SQLite file's
-        path or a `postgresql://` URL), else the embedded portal under the data folder."""
+        path or a `postgresql://` URL, with a pool of `pool_size` connections), else the embedded portal
+        under the data folder."""
         if not db:
             return self.local_portal
-        return open_portal_at(db, self.now)
+        return open_portal_at(db, self.now, pool_size=pool_size)
 
     def check_data_home(self, home: Path) -> None:
         """One warning, once per command, when the data folder or the portal's files are open to others.

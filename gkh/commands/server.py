@@ -31,26 +31,61 @@ def _portal(db: str | None):
 def run(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback unless told otherwise)."),
     port: int = typer.Option(8080, help="Port to listen on; 0 picks a free one."),
-    threads: int = typer.Option(8, help="Worker threads."),
+    threads: int = typer.Option(8, min=1, help="Threads per process."),
+    workers: int = typer.Option(0, min=0, help="Serve with this many processes (gunicorn, Unix; from "
+                                "gkh[postgres]); 0: one process (waitress)."),
+    pool_size: int | None = typer.Option(None, "--pool-size", min=1, help="Database connections per process "
+                                         "on PostgreSQL (default: as many as threads)."),
     db: Db = None,
 ) -> None:
-    """Serve the portal's API over HTTP (prints the URL it really listens on, and the database it serves)."""
+    """Serve the portal's API over HTTP (prints the URL it really listens on, then what it runs and the database
+    it serves)."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    connections = pool_size or threads
+    if workers:
+        _run_workers(host, port, workers, threads, connections, db)
+        return
     from gkh.server.serve import create_http_server
 
-    portal = _portal(db)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    portal = runtime().server_portal(db, pool_size=connections)
     try:
         server = create_http_server(portal.app, host=host, port=port, threads=threads)
     except OSError as error:
         raise GkhError(f"cannot listen on {host}:{port}: {error.strerror}", ExitCode.ERROR) from None
     print(f"http://{host}:{server.effective_port}", flush=True)
-    say(f"gkh: portal {portal.portal_id} from {portal.source} (Ctrl-C stops it)")
+    say(f"gkh: portal {portal.portal_id} from {portal.source}: one process, {threads} threads (waitress); "
+        "Ctrl-C stops it")
     try:
         server.run()
     except KeyboardInterrupt:
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     finally:
         server.close()
+
+
+def _run_workers(host: str, port: int, workers: int, threads: int, connections: int, db: str | None) -> None:
+    """gunicorn: the database opened (migrated, seeded) once here, then by each worker after the fork."""
+    if sys.platform == "win32":
+        raise GkhError("--workers needs Unix (gunicorn forks its workers): run without it", ExitCode.USAGE)
+    try:
+        from gkh.server.workers import PortalServer
+    except ImportError:
+        raise GkhError("--workers needs gunicorn: pip install 'gkh[postgres]'", ExitCode.USAGE) from None
+    rt = runtime()
+    portal = rt.server_portal(db, pool_size=1)
+    source, portal_id, database = portal.source, portal.portal_id, str(portal.db)
+    portal.close()  # nothing may cross the fork: every worker opens its own
+
+    def open_app():
+        opened = rt.server_portal(database, pool_size=connections)
+        return opened.app, opened.close
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        print(f"http://{host}:{bound_port}", flush=True)
+        say(f"gkh: portal {portal_id} from {source}: {workers} processes × {threads} threads (gunicorn); "
+            "Ctrl-C stops it")
+
+    PortalServer(open_app, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
 
 
 @app.command()

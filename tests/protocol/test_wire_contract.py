@@ -37,7 +37,7 @@ def test_the_prefix_and_the_page_limits():
 
 @pytest.mark.parametrize(("status", "code"), [
     (400, "invalid"), (401, "unauthenticated"), (403, "forbidden"), (404, "not_found"),
-    (405, "method_not_allowed"), (409, "conflict"), (411, "length_required"), (413, "too_large"),
+    (405, "method_not_allowed"), (409, "conflict"), (411, "length_required"), (413, "too_large"), (414, "uri_too_long"),
     (415, "unsupported_media_type"), (422, "refused"), (429, "too_many_requests"), (431, "headers_too_large"),
     (500, "internal"), (501, "not_implemented"), (502, "bad_gateway"), (503, "unavailable"),
     (504, "gateway_timeout"),
