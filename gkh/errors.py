@@ -27,6 +27,9 @@ class GkhError(Exception):
         self.hint = hint
 
 
+DATABASE_UNUSABLE = "database_unusable"  # a server command's PostgreSQL database, not the data folder's file
+
+
 def describe_error(error: Exception) -> tuple[str, int] | None:
     """The one line and exit code for an error the user should see; None for a bug."""
     from gkh.client import errors as portal
@@ -48,6 +51,9 @@ def describe_error(error: Exception) -> tuple[str, int] | None:
         (portal.PortalUnusable, ExitCode.UNREACHABLE, "check GKH_HOME, or restore the folder from a backup"),
         (portal.ServerError, ExitCode.UNREACHABLE, None),
     ]
+    if isinstance(error, portal.PortalUnusable) and error.code == DATABASE_UNUSABLE:
+        return _line(error.message, error.field, "check --db / GKH_DB, and that the database server runs"), \
+            ExitCode.UNREACHABLE
     for kind, code, hint in table:
         if isinstance(error, kind):
             return _line(error.message, error.field, hint), code

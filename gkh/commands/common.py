@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gkh.errors import ExitCode, GkhError
+from gkh.errors import DATABASE_UNUSABLE, ExitCode, GkhError
 
 if TYPE_CHECKING:
     from gkh.client.api import Client
@@ -297,11 +297,11 @@ def open_portal_at(db: str, now: datetime, *, pool_size: int = 4) -> Portal:
         return Portal(data_home(), now, db=db, pool_size=pool_size)
     except ImportError:
         raise PortalUnusable(f"{mask_url(db)} needs psycopg: pip install 'gkh[postgres]'",
-                             code="portal_unusable") from None
+                             code=DATABASE_UNUSABLE) from None
     except Exception as error:  # psycopg's and its pool's errors, without importing them here
         reason = " ".join(str(error).split()) or type(error).__name__
         raise PortalUnusable(f"the portal's database {mask_url(db)} cannot be used: {mask_url(reason)}",
-                             code="portal_unusable") from None
+                             code=DATABASE_UNUSABLE) from None
 
 
 def open_local_portal(home: Path, now: datetime, db: Path | None = None) -> Portal:

@@ -41,7 +41,6 @@ SETTINGS = "portal_settings"
 PORTAL_ID = "portal_id"  # the one row a new portal's first migration writes
 BATCH = 500  # rows per executemany
 TARGET_POOL_SIZE = 2
-CONNECT_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -269,22 +268,12 @@ def copy_portal(source: PortalStore, target: str | Path, now: datetime, *, batch
 
 def _open_target(db: str | Path, now: datetime) -> PortalStore:
     try:
-        if is_postgres_url(db):
-            _connect_once(db)
         return open_portal(db, now, seed=None, pool_size=TARGET_POOL_SIZE)
     except ImportError:
         raise TargetUnusable("it needs psycopg: pip install 'gkh[postgres]'") from None
     except Exception as error:  # the driver's and the pool's errors, sqlite3's and the file system's
         reason = getattr(error, "strerror", None) or " ".join(str(error).split()) or type(error).__name__
         raise TargetUnusable(reason) from error
-
-
-def _connect_once(url: str) -> None:
-    """One plain connection first: the server's own reason (no such database, authentication failed) at once,
-    where the pool would try again until its timeout and then say only that no connection came."""
-    import psycopg  # a postgresql:// URL only: the embedded portal never loads it
-
-    psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
 
 
 def _check_empty(target: PortalStore, portal_id: str) -> None:

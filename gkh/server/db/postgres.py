@@ -36,6 +36,7 @@ from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 
 STATEMENT_TIMEOUT_MS = 15_000
 POOL_TIMEOUT_S = 15.0
+CONNECT_TIMEOUT_S = 10
 DEFAULT_POOL_SIZE = 4
 MIGRATION_LOCK = 0x676B68_0001  # the advisory lock's key: "gkh", migrations
 MAX_ATTEMPTS = 10
@@ -191,7 +192,11 @@ class PostgresStore:
 
 def open_postgres(url: str, now: datetime, seed: Seed | None = None, *,
                   pool_size: int = DEFAULT_POOL_SIZE) -> PostgresStore:
-    """Open a portal's PostgreSQL database, migrating it (and seeding an empty one through `seed`) if old."""
+    """Open a portal's PostgreSQL database, migrating it (and seeding an empty one through `seed`) if old.
+
+    One plain connection first: a database that cannot be used says the server's own reason (no such
+    database, authentication failed) at once, where the pool would try again until its timeout."""
+    psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
     store = PostgresStore(url, pool_size=pool_size)
     try:
         with store.read() as conn:
