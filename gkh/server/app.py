@@ -14,6 +14,7 @@ from gkh.server.db import Busy, PortalStore
 from gkh.server.http import (
     bearer_token,
     check_header_sizes,
+    check_text_params,
     handle_busy,
     handle_invalid_input,
     handle_refused,
@@ -39,7 +40,10 @@ class RequestContext:
         req.context.now = request_now()
 
     def process_resource(self, req, resp, resource, params) -> None:
-        if resource is None or getattr(resource, "public", False):
+        if resource is None:
+            return
+        check_text_params(req, params)
+        if getattr(resource, "public", False):
             return
         if not hasattr(resource, f"on_{req.method.lower()}"):
             return  # let Falcon answer 405 rather than ask an anonymous caller to sign in

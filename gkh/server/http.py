@@ -29,6 +29,8 @@ INT64 = range(-(2**63), 2**63)  # what SQLite can bind as an INTEGER
 
 # Lone surrogates can be written in JSON ("\ud800") but are not text: they cannot be stored or sent as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Nor is NUL, to PostgreSQL: its text cannot hold one, so no engine is given one.
+_NUL = "\x00"
 
 
 def error_code(status: int) -> str:
@@ -182,10 +184,23 @@ def _check_json_strings(body: dict[str, Any]) -> None:
             if _SURROGATE.search(value):
                 where = field if field is not None else "the request body"
                 raise invalid(f"{where} holds a lone surrogate (\\ud800–\\udfff), which is not text", field)
+            if _NUL in value:
+                raise invalid(f"{field if field is not None else 'the request body'} holds a NUL character "
+                              "(\\u0000), which is not text", field)
         elif isinstance(value, dict):
             stack += [(item, field, depth + 1) for pair in value.items() for item in pair]
         elif isinstance(value, list):
             stack += [(item, field, depth + 1) for item in value]
+
+
+def check_text_params(req: falcon.Request, path_params: Mapping[str, Any]) -> None:
+    """400 naming the parameter for a path or query value holding NUL or a lone surrogate (%00, %ED%A0%80):
+    neither is text any engine is given."""
+    for name, value in [*path_params.items(), *req.params.items()]:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (_NUL in text or _SURROGATE.search(text)):
+                raise invalid(f"{echo(name)} holds a NUL character or a lone surrogate, which is not text",
+                              echo(name))
 
 
 def text_field(body: Mapping[str, Any], name: str) -> str:
@@ -230,7 +245,7 @@ def _cursor_value_fits(value: object, kind: type) -> bool:
     if kind is int:  # bool is an int to Python, and SQLite binds only 64 bits
         return type(value) is int and value in INT64
     if kind is str:
-        return isinstance(value, str) and not _SURROGATE.search(value)
+        return isinstance(value, str) and not _SURROGATE.search(value) and _NUL not in value
     return isinstance(value, kind)
 
 

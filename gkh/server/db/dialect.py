@@ -54,8 +54,9 @@ class PortalStore(Protocol):
 
     dialect: Dialect
 
-    def read(self) -> AbstractContextManager[Connection]:
-        """A read transaction: one consistent snapshot for everything a request reads."""
+    def read(self, *, snapshot: bool = True) -> AbstractContextManager[Connection]:
+        """A read transaction: one consistent snapshot for everything a request reads; snapshot=False for a
+        read of one statement (consistent by itself), which on PostgreSQL costs one round trip, not three."""
         ...
 
     def write(self, *, commit: bool = True) -> AbstractContextManager[Connection]:

@@ -72,8 +72,9 @@ class Row(tuple):
 
 def _row_factory(cursor: Any) -> Any:
     names: dict[str, int] = {}
-    for i, column in enumerate(cursor.description or ()):
-        names.setdefault(column.name, i)  # the first of two equal names, as sqlite3.Row
+    result = cursor.pgresult  # its names straight from libpq: cursor.description builds an object per column
+    for i in range(result.nfields if result is not None else 0):
+        names.setdefault(result.fname(i).decode(), i)  # the first of two equal names, as sqlite3.Row
 
     def make(values: Sequence[Any]) -> Row:
         return Row(values, names)
@@ -82,16 +83,34 @@ def _row_factory(cursor: Any) -> Any:
 
 
 class PgConnection:
-    """A pooled connection as the services use sqlite3's: execute / executemany with `?` placeholders."""
+    """A pooled connection as the services use sqlite3's: execute / executemany with `?` placeholders.
 
-    def __init__(self, conn: Any):
+    With `begin`, a transaction yet to begin: its BEGIN goes to the server in one message with the first
+    statement (a pipeline), saving a round trip, and a transaction that ran no statement needs no COMMIT.
+    """
+
+    def __init__(self, conn: Any, begin: str | None = None):
         self.raw = conn
+        self._begin = begin
+
+    @property
+    def begun(self) -> bool:
+        return self._begin is None
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Any:
         # Always a sequence, even an empty one: psycopg then reads `%%` as the `%` it stands for.
-        return self.raw.execute(POSTGRES.sql(sql), tuple(parameters))
+        if self._begin is None:
+            return self.raw.execute(POSTGRES.sql(sql), tuple(parameters))
+        begin, self._begin = self._begin, None
+        with self.raw.pipeline():
+            self.raw.execute(begin)
+            cursor = self.raw.execute(POSTGRES.sql(sql), tuple(parameters))
+        return cursor
 
     def executemany(self, sql: str, parameters: Any, /) -> Any:
+        if self._begin is not None:
+            begin, self._begin = self._begin, None
+            self.raw.execute(begin)
         cursor = self.raw.cursor()
         cursor.executemany(POSTGRES.sql(sql), [tuple(p) for p in parameters])
         return cursor
@@ -121,14 +140,16 @@ class PostgresStore:
                 conn = raw if raw is not None else stack.enter_context(self._pool.connection())
             except PoolTimeout as error:
                 raise Busy(f"no connection to the database freed up in {POOL_TIMEOUT_S:g} s") from error
-            conn.execute(begin)
+            tx = PgConnection(conn, begin)
             try:
-                yield PgConnection(conn)
+                yield tx
             except BaseException:
-                with suppress(psycopg.Error):  # a broken connection: the pool drops it
-                    conn.execute("ROLLBACK")
+                if tx.begun:
+                    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                        conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT" if commit else "ROLLBACK")
+            if tx.begun:
+                conn.execute("COMMIT" if commit else "ROLLBACK")
 
     @contextmanager
     def write(self, *, commit: bool = True) -> Iterator[PgConnection]:
@@ -154,10 +175,18 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
     @contextmanager
-    def read(self) -> Iterator[PgConnection]:
-        """A read transaction: one consistent snapshot for everything a request reads."""
-        with self._transaction(POSTGRES.begin_read) as conn:
-            yield conn
+    def read(self, *, snapshot: bool = True) -> Iterator[PgConnection]:
+        """A read transaction: one consistent snapshot for everything a request reads; snapshot=False for a
+        read of one statement (consistent by itself), which then costs one round trip."""
+        if snapshot:
+            with self._transaction(POSTGRES.begin_read) as conn:
+                yield conn
+            return
+        try:
+            with self._pool.connection() as raw:
+                yield PgConnection(raw)
+        except PoolTimeout as error:
+            raise Busy(f"no connection to the database freed up in {POOL_TIMEOUT_S:g} s") from error
 
     @contextmanager
     def migration_step(self) -> Iterator[PgConnection]:

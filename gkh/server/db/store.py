@@ -101,9 +101,13 @@ class Store:
             raise
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: one consistent snapshot for everything a request reads."""
+    def read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot for everything a request reads; snapshot=False for a
+        read of one statement (consistent by itself)."""
         conn = self.connection()
+        if not snapshot:
+            yield conn
+            return
         conn.execute("BEGIN")
         try:
             yield conn
