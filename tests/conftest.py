@@ -1,4 +1,15 @@
-"""Shared fixtures: one seeded demo portal per test session, copied per test into a temporary home."""
+"""Shared fixtures: one seeded demo portal per test session, copied per test into a temporary home; the
+portal-backed tests on both engines.
+
+The engine: a test that uses `portal` (or anything built on it: `http_portal`, the API's `sign_in`, the
+services' `store`), or the `engine` fixture itself, runs once per engine, its id saying which: `[sqlite]`,
+then `[postgres]` (a fresh database copied from the session's template in a throwaway PostgreSQL 15 cluster,
+tests.helpers.postgres). `--engine sqlite|postgres|both` (default both) chooses; `--engine sqlite` also
+deselects every test that needs PostgreSQL itself (marked `postgres`). A test marked `sqlite_only` (the
+embedded local:// portal, the SQLite file, its modes, WAL and backup) runs on SQLite alone whatever is chosen.
+Where no cluster can be started the PostgreSQL half skips with the reason, or fails when
+GKH_REQUIRE_POSTGRES=1 (CI).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +26,58 @@ from tests.helpers.serving import stop_waitress
 
 # Cheap password hashing for every portal the suite creates, subprocesses included (read when a hash is made).
 os.environ["GKH_PASSWORD_COST"] = "4"
+
+ENGINES = ("sqlite", "postgres")
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--engine", choices=(*ENGINES, "both"), default="both",
+                     help="the database engines the portal-backed tests run on (default: both); "
+                          "sqlite also deselects the tests that need PostgreSQL itself")
+
+
+def chosen_engines(config) -> tuple[str, ...]:
+    choice = config.getoption("engine")
+    return ENGINES if choice == "both" else (choice,)
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Every test that needs the `engine` fixture (through `portal` or directly) runs once per chosen engine,
+    unless it is marked sqlite_only or parametrizes `engine` itself."""
+    if "engine" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if "engine" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)):
+            return
+    metafunc.parametrize("engine", [
+        pytest.param(engine, id=engine, marks=[pytest.mark.postgres] if engine == "postgres" else [])
+        for engine in chosen_engines(metafunc.config)
+    ], indirect=True)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test that needs the cluster, or runs on "postgres" by a parameter of its own, is marked postgres;
+    `--engine sqlite` deselects those, `--engine postgres` the tests a parameter of their own puts on SQLite."""
+    engines = chosen_engines(config)
+    deselected = []
+    for item in items:
+        own = getattr(item, "callspec", None) and item.callspec.params.get("engine")
+        if ("postgres_cluster" in getattr(item, "fixturenames", ()) or own == "postgres") \
+                and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+        if (item.get_closest_marker("postgres") is not None and "postgres" not in engines) \
+                or (own in ENGINES and own not in engines):
+            deselected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+
+
+@pytest.fixture
+def engine(request) -> str:
+    """The engine of this test's portal: its parameter, or "sqlite" for a test marked sqlite_only."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -55,20 +118,27 @@ def sqlite_portal(home):
 
 
 @pytest.fixture
-def portal(sqlite_portal):
-    """The demo portal of `home`, on SQLite (a module overrides it with portal_on_each_engine to run on both)."""
-    return sqlite_portal
+def portal(engine, request):
+    """The demo portal of `home` on the test's engine: `sqlite_portal`, or `pg_portal`."""
+    return request.getfixturevalue("sqlite_portal" if engine == "sqlite" else "pg_portal")
+
+
+def postgres_required() -> bool:
+    """GKH_REQUIRE_POSTGRES=1 (CI): no PostgreSQL cluster is a failure, not a skip."""
+    return os.environ.get("GKH_REQUIRE_POSTGRES", "").strip() not in ("", "0")
 
 
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A throwaway PostgreSQL 15 cluster (tests.helpers.postgres) with a seeded demo portal as a template
-    database; skips the test with the reason when none can be started."""
+    database; skips the test with the reason when none can be started (fails, when GKH_REQUIRE_POSTGRES=1)."""
     from tests.helpers.postgres import TEMPLATE, Cluster, Unavailable
 
     try:
         cluster = Cluster()
     except Unavailable as error:
+        if postgres_required():
+            pytest.fail(f"PostgreSQL: {error} (GKH_REQUIRE_POSTGRES=1: the PostgreSQL half must run)", pytrace=False)
         pytest.skip(f"PostgreSQL: {error}")
     try:
         from gkh.server import demo
@@ -83,44 +153,61 @@ def postgres_cluster():
 
 
 @pytest.fixture
-def pg_portal(home, postgres_cluster):
-    """The demo portal in a fresh PostgreSQL database (a copy of the session's template, its own portal id),
-    its rows readable through tests.helpers.rows with `home`."""
-    from gkh.server.app import create_app
-    from gkh.server.db import open_portal
+def pg_database(home, postgres_cluster) -> str:
+    """The URL of a fresh PostgreSQL database holding the demo portal (a copy of the session's template, with
+    its own portal id), its rows readable through tests.helpers.rows with `home`; dropped after the test."""
     from tests.helpers.postgres import PORTAL_URLS, TEMPLATE
 
     name = postgres_cluster.new_database(TEMPLATE)
     with postgres_cluster.admin(name) as conn:
         conn.execute("UPDATE portal_settings SET value = %s WHERE key = 'portal_id'", (secrets.token_hex(8),))
     url = postgres_cluster.url(name)
-    p = PgPortal(open_portal(url, SEED_NOW, pool_size=4), create_app)
     PORTAL_URLS[home] = url
-    yield p
+    yield url
     del PORTAL_URLS[home]
-    p.close()
     postgres_cluster.drop_database(name)
 
 
-class PgPortal:
-    """What the tests use of gkh.server.local.Portal, for a portal on PostgreSQL."""
+@pytest.fixture
+def pg_portal(home, pg_database):
+    """The demo portal of `home`, its store in a fresh PostgreSQL database (`pg_database`)."""
+    p = PgPortal(home, pg_database)
+    yield p
+    p.close()
 
-    def __init__(self, store, create_app):
-        self.store = store
-        self.app = create_app(store)
+
+class PgPortal:
+    """What the tests use of gkh.server.local.Portal, for a portal on PostgreSQL; its store and app are plain
+    attributes a test may replace (with a store of a larger pool, say)."""
+
+    def __init__(self, home: Path, url: str):
+        from gkh.server.app import create_app
+        from gkh.server.db import open_portal
+
+        self.home, self.db = home, url
+        self.store = open_portal(url, SEED_NOW, pool_size=4)
+        self.app = create_app(self.store)
 
     @property
     def portal_id(self) -> str:
         return self.store.setting("portal_id")
 
+    @property
+    def is_demo(self) -> bool:
+        return self.store.setting("demo") == "1"
+
+    def sign_in_demo_resident(self, now):
+        from gkh.server.local import Portal
+
+        return Portal.sign_in_demo_resident(self, now)  # type: ignore[arg-type]  # the same store, the same rule
+
+    def demo_users(self) -> list[dict]:
+        from gkh.server.local import Portal
+
+        return Portal.demo_users(self)  # type: ignore[arg-type]
+
     def close(self) -> None:
         self.store.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def portal_on_each_engine(request):
-    """The demo portal on SQLite, then on PostgreSQL (skipped where no cluster can be started)."""
-    return request.getfixturevalue("sqlite_portal" if request.param == "sqlite" else "pg_portal")
 
 
 @pytest.fixture

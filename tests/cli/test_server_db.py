@@ -146,10 +146,8 @@ def with_password(url: str) -> str:
 
 
 @pytest.mark.postgres
-def test_users_on_postgresql_lists_the_demo_users(home, pg_portal):
-    from tests.helpers.postgres import PORTAL_URLS
-
-    url = with_password(PORTAL_URLS[home])
+def test_users_on_postgresql_lists_the_demo_users(pg_database):
+    url = with_password(pg_database)
     assert logins(gkh("server", "users", "--json", "--db", url)) == [u.login for u in DEMO_USERS]
     assert logins(gkh("server", "users", "--json", env={"GKH_DB": url})) == [u.login for u in DEMO_USERS]
 
@@ -166,12 +164,10 @@ def test_a_postgresql_database_that_cannot_be_used_is_masked(home, postgres_clus
 
 @pytest.mark.e2e
 @pytest.mark.postgres
-def test_server_run_on_postgresql_says_what_it_serves_from_masked(home, pg_portal):
+def test_server_run_on_postgresql_says_what_it_serves_from_masked(pg_database, pg_portal):
     import requests
 
-    from tests.helpers.postgres import PORTAL_URLS
-
-    url = with_password(PORTAL_URLS[home])
+    url = with_password(pg_database)
     gkh_bin = Path(sys.executable).with_name("gkh")
     proc = subprocess.Popen([str(gkh_bin), "server", "run", "--port", "0"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "GKH_DB": url})

@@ -27,12 +27,11 @@ def local_client(portal):
 
 
 @pytest.fixture(params=["local", "http"])
-def client(request, home):
+def client(request, portal):
     """Signed in as the demo resident, in-process or over loopback HTTP."""
     if request.param == "local":
         yield request.getfixturevalue("local_client")
         return
-    portal = request.getfixturevalue("portal")
     url = request.getfixturevalue("http_portal")
     token = portal.sign_in_demo_resident(SEED_NOW)["token"]
     client = Client(url, token=token, timeout=10, retry=NO_RETRY)

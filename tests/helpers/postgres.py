@@ -1,10 +1,14 @@
 """A throwaway PostgreSQL 15 cluster for the suite, and the test portals' databases in it.
 
-Debian's binaries (/usr/lib/postgresql/15/bin: initdb, pg_ctl) run as the `postgres` user when the suite runs
-as root (runuser), as the suite's own user otherwise, in a temporary folder that user owns, on a free
-loopback port; the cluster is stopped and its folder removed at the end of the session. When that is
-impossible (psycopg not installed, no binaries, the server does not start) the PostgreSQL half of the tests
-skips with the reason. CI does not start a cluster yet (.ci/run), so there these tests skip for now.
+The `postgres_cluster` fixture (tests/conftest.py) starts it itself, once per session, the first time a test
+needs it: Debian's binaries (/usr/lib/postgresql/15/bin: initdb, pg_ctl; GKH_TEST_PG_BIN names another folder)
+run as the `postgres` user when the suite runs as root (runuser), as the suite's own user otherwise, in a
+temporary folder that user owns, on a free loopback port, without fsync; the cluster is stopped and its folder
+removed at the end of the session. Each test's portal is a fresh database copied from a seeded template.
+
+When no cluster can be started (psycopg not installed, no binaries, the server does not start) the
+PostgreSQL half of the tests skips with the reason; with GKH_REQUIRE_POSTGRES=1 in the environment it fails
+instead. CI sets it (.ci/run), so there the PostgreSQL half always runs.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,8 @@ class Cluster:
             if not (PG_BIN / tool).exists():
                 raise Unavailable(f"no {PG_BIN / tool}: install postgresql-15 or set GKH_TEST_PG_BIN")
         self._as: list[str] = []
+        self._conn: Any = None
+        self._lock = threading.Lock()
         if os.geteuid() == 0:
             if shutil.which("runuser") is None:
                 raise Unavailable("running as root without runuser: cannot start PostgreSQL as `postgres`")
@@ -75,16 +82,29 @@ class Cluster:
         return psycopg.connect(self.url(database), autocommit=True)
 
     def new_database(self, template: str | None = None) -> str:
+        """A new database, empty or a copy of `template` (copied file by file: the quickest way for a small
+        one, which is what the test portals are)."""
         name = f"gkh_{secrets.token_hex(6)}"
-        with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+        self._control(f'CREATE DATABASE "{name}"{copy}')
         return name
 
     def drop_database(self, name: str) -> None:
-        with self.admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._control(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _control(self, statement: str) -> None:
+        """Run a statement on the session's one control connection (opened on first use, again if lost): a
+        connection per database made and dropped would cost more than the statement."""
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = self.admin()
+            self._conn.execute(statement)
 
     def stop(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
         if getattr(self, "started", False):
             subprocess.run([*self._as, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
                             "stop"], capture_output=True, timeout=60)

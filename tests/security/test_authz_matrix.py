@@ -439,10 +439,10 @@ def test_every_route_and_role_has_a_row(portal):
 
 
 @pytest.mark.parametrize("route", sorted(ROWS_BY_ROUTE), ids=lambda r: f"{r[0]} {r[1].removeprefix(API)}")
-def test_authorisation_matrix(portal_on_each_engine, route):
+def test_authorisation_matrix(portal, route):
     """Every row of the route, in order, in one demo portal with every principal signed in once: on SQLite,
-    then on PostgreSQL (skipped with its reason where no cluster can be started; so far in CI)."""
-    world = World(portal_on_each_engine)
+    then on PostgreSQL (skipped with its reason where no cluster can be started)."""
+    world = World(portal)
     problems = []
     for row in ROWS_BY_ROUTE[route]:
         problems += run_row(world, row)

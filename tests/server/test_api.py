@@ -1,8 +1,8 @@
 """The portal's API through a real HTTP server (waitress in a thread), driven with requests.
 
-Every test runs on both engines: SQLite, then PostgreSQL through the session's throwaway cluster
-(tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster can be started (so far
-in CI: .ci/run does not start one yet)."""
+Every test runs on both engines (the `portal` fixture, tests/conftest.py): SQLite, then PostgreSQL through the
+session's throwaway cluster (tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster
+can be started, and fails instead under GKH_REQUIRE_POSTGRES=1 (CI)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,6 @@ from tests.helpers.api import Api, assert_error
 from tests.helpers.rows import db, links
 
 FIRST, SECOND = DEMO_RESIDENT_ACCOUNT_DETAILS
-
-
-@pytest.fixture
-def portal(portal_on_each_engine):
-    return portal_on_each_engine
 
 
 # -- signing in ---------------------------------------------------------------------------------

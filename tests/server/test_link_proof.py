@@ -3,9 +3,9 @@
 The attack this closes: account numbers are guessable, so `POST /accounts/links {house, number}` let
 any resident take over a neighbour's account, and a dry run named its payer without leaving a trace.
 
-Every test runs on both engines: SQLite, then PostgreSQL through the session's throwaway cluster
-(tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster can be started (so far
-in CI: .ci/run does not start one yet).
+Every test runs on both engines (the `portal` fixture, tests/conftest.py): SQLite, then PostgreSQL through the
+session's throwaway cluster (tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster
+can be started, and fails instead under GKH_REQUIRE_POSTGRES=1 (CI).
 """
 
 from __future__ import annotations
@@ -19,11 +19,6 @@ from tests.helpers.demo import COLD
 from tests.helpers.rows import db, links
 
 IVANOV_UK = DEMO_RESIDENT_ACCOUNT_DETAILS[0]
-
-
-@pytest.fixture
-def portal(portal_on_each_engine):
-    return portal_on_each_engine
 
 
 def link(api, number: str, payer: str, **params):

@@ -5,9 +5,9 @@ seeded history has one reading on the 20th of each month from 2025-11 to 2026-10
 ivanov: cold water M-000023 (5 + 3 digits) and hot water M-000024 on 77ЕЖ532838, electricity M-000452
 (T1 T2 T3, 6 + 1 digits) on 77ИВ845392, all at ул. Ленина, д. 5 (Moscow, readings accepted every day).
 
-Every test runs on both engines: SQLite, then PostgreSQL through the session's throwaway cluster
-(tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster can be started (so far
-in CI: .ci/run does not start one yet).
+Every test runs on both engines (the `portal` fixture, tests/conftest.py): SQLite, then PostgreSQL through the
+session's throwaway cluster (tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster
+can be started, and fails instead under GKH_REQUIRE_POSTGRES=1 (CI).
 """
 
 from __future__ import annotations
@@ -28,11 +28,6 @@ WATER_ELS, POWER_ELS = DEMO_RESIDENT_ACCOUNTS
 METER_FIELDS = {"id", "serial", "resource", "unit", "zones", "account", "house", "last_reading",
                 "verification_due", "window"}
 READING_FIELDS = {"meter", "period", "date", "values", "consumption", "status", "warnings", "submitted_by"}
-
-
-@pytest.fixture
-def portal(portal_on_each_engine):
-    return portal_on_each_engine
 
 
 def last_stored(home, meter: str) -> dict[str, Decimal]:

@@ -2,7 +2,7 @@
 processes' workers at once.
 
 The dialect's tests run everywhere; the store's need the session's throwaway cluster (tests.helpers.postgres)
-and skip with its reason where none can be started (so far in CI: .ci/run does not start one yet).
+and skip with its reason where none can be started (fail instead under GKH_REQUIRE_POSTGRES=1, as in CI).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Services called as a library: a fresh demo portal's store, and its users as the services see them.
 
-Every test here runs on both engines: SQLite, then PostgreSQL through the session's throwaway cluster
-(tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster can be started (so far
-in CI: .ci/run does not start one yet)."""
+Every test runs on both engines (the `portal` fixture, tests/conftest.py): SQLite, then PostgreSQL through the
+session's throwaway cluster (tests.helpers.postgres); the PostgreSQL half skips with its reason where no cluster
+can be started, and fails instead under GKH_REQUIRE_POSTGRES=1 (CI)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from gkh.server.access import User
 
 
 @pytest.fixture
-def store(portal_on_each_engine):
-    return portal_on_each_engine.store
+def store(portal):
+    return portal.store
 
 
 @pytest.fixture
