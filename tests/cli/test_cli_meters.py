@@ -1,4 +1,5 @@
-"""gkh meter: list, submit (for people and for cron), history — on the embedded portal."""
+"""gkh meter: list, submit (for people and for cron), history — on the embedded portal (local://, always SQLite);
+a lost answer retried through the client, on each engine."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.helpers.cli import gkh, gkh_json, login
 from tests.helpers.demo import COLD, HOT, POWER, SEED_NOW
-from tests.helpers.rows import stored
+from tests.helpers.rows import db, stored
 
 
 def stored_since_the_seed(home, meter: str) -> list[tuple[str, str, str]]:
@@ -150,7 +151,7 @@ def test_another_residents_meter_is_1(home):
     assert result.exit_code == 1 and COLD in result.stderr
 
 
-def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
+def test_a_reading_whose_answer_was_lost_is_recorded_once(home, portal):
     """The portal stored it, the connection dropped before the answer: the retry gets the stored answer."""
     import requests
 
@@ -167,9 +168,6 @@ def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
                 raise requests.exceptions.ConnectionError("connection reset by peer")
             return response
 
-    from gkh.server.local import Portal
-
-    portal = Portal(home, SEED_NOW)
     client = Client.in_process(portal.app, portal.portal_id, retry=RetryPolicy(attempts=3, backoff=0,
                                                                                 sleep=lambda s: None))
     client.session.mount(LOCAL_BASE + "/", DropsFirstAnswer(portal.app))
@@ -177,8 +175,8 @@ def test_a_reading_whose_answer_was_lost_is_recorded_once(home):
     reading = client.submit_reading(COLD, ["2700.5"])
     assert reading["status"] == "accepted"  # the first answer, replayed, not "unchanged"
     assert stored_since_the_seed(home, COLD) == [("2026-11", "2026-11-20", '{"T1": "2700.5"}')]
-    conn = sqlite3.connect(home / "portal.sqlite3")
-    assert conn.execute("SELECT count(*) FROM idempotency_keys WHERE response IS NOT NULL").fetchone()[0] == 1
+    with db(home) as conn:
+        assert conn.execute("SELECT count(*) FROM idempotency_keys WHERE response IS NOT NULL").fetchone()[0] == 1
 
 
 def test_across_a_month_end_the_period_follows_the_houses_clock(home, monkeypatch):
