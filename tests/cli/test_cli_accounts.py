@@ -19,6 +19,8 @@ from gkh.server.demo import (
 )
 from tests.helpers.cli import gkh, gkh_json, login
 
+pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
+
 FIRST, SECOND = DEMO_RESIDENT_ACCOUNT_DETAILS
 
 

@@ -17,6 +17,8 @@ import pytest
 from tests.helpers.cli import gkh
 from tests.helpers.demo import COLD
 
+pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
+
 ESC_TITLE = "\x1b]0;PWNED\x07"  # an OSC sequence that renames the terminal window
 LONG = "9" * 100_000
 # What a terminal obeys instead of showing: C0 but tab and newline, DEL, C1 (0x9b is CSI), bidi overrides.

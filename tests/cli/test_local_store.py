@@ -11,6 +11,8 @@ from gkh.commands.common import open_local_portal
 from gkh.errors import ExitCode, describe_error
 from tests.helpers.demo import SEED_NOW
 
+pytestmark = pytest.mark.sqlite_only  # the embedded portal's SQLite file
+
 
 def test_a_corrupt_store_is_unusable_naming_the_folder(tmp_path):
     (tmp_path / "portal.sqlite3").write_bytes(b"garbage " * 1000)

@@ -13,6 +13,8 @@ import pytest
 from tests.helpers.cli import gkh
 from tests.helpers.fs import mode
 
+pytestmark = pytest.mark.sqlite_only  # the modes of the SQLite portal's files
+
 
 def warnings(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("warning:")]

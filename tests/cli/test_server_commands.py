@@ -20,6 +20,8 @@ from gkh.server.demo import DEMO_RESIDENT_ACCOUNTS, DEMO_USERS, H1_GUID
 from tests.helpers import cli
 from tests.helpers.demo import SEED_NOW
 
+pytestmark = pytest.mark.sqlite_only  # the data folder's SQLite portal: reset, backup of the file, serving it
+
 
 def gkh(*args: str):
     """gkh at a terminal."""

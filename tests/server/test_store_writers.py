@@ -12,6 +12,8 @@ from gkh.server.db import Store, open_portal
 from gkh.server.db import store as store_module
 from tests.helpers.demo import SEED_NOW
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite store's writers, its lock and busy timeout
+
 
 @pytest.fixture
 def db_path(tmp_path):
