@@ -10,6 +10,8 @@ from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS
 from tests.helpers.cli import gkh, login
 from tests.helpers.demo import COLD
 
+pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
+
 
 def store_rows(home) -> dict[str, list[tuple]]:
     """What a change by a resident would touch: readings, account links and idempotency keys."""
@@ -83,7 +85,7 @@ def with_option(name: str) -> list[str]:
 def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
     assert with_option("--output") == with_option("--json") == [
         "account link", "account list", "account show", "account unlink", "address search", "auth status",
-        "config list", "house show", "meter history", "meter list", "meter submit", "server users"]
+        "config list", "house show", "meter history", "meter list", "meter submit", "server copy", "server users"]
     assert with_option("--limit") == ["account list", "address search", "meter list"]
     assert with_option("--dry-run") == ["account link", "account unlink", "meter submit"]
     assert with_option("--yes") == ["account unlink", "server reset"]
