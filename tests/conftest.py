@@ -155,17 +155,18 @@ def postgres_cluster():
 @pytest.fixture
 def pg_database(home, postgres_cluster) -> str:
     """The URL of a fresh PostgreSQL database holding the demo portal (a copy of the session's template, with
-    its own portal id), its rows readable through tests.helpers.rows with `home`; dropped after the test."""
+    its own portal id), its rows readable through tests.helpers.rows with `home`; dropped in the background after
+    the test."""
     from tests.helpers.postgres import PORTAL_URLS, TEMPLATE
 
-    name = postgres_cluster.new_database(TEMPLATE)
+    name = postgres_cluster.copy_of(TEMPLATE)
     with postgres_cluster.admin(name) as conn:
         conn.execute("UPDATE portal_settings SET value = %s WHERE key = 'portal_id'", (secrets.token_hex(8),))
     url = postgres_cluster.url(name)
     PORTAL_URLS[home] = url
     yield url
     del PORTAL_URLS[home]
-    postgres_cluster.drop_database(name)
+    postgres_cluster.discard(name)
 
 
 @pytest.fixture

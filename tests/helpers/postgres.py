@@ -18,7 +18,8 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.helpers.serving import free_port
 
 PG_BIN = Path(os.environ.get("GKH_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 TEMPLATE = "gkh_demo_template"
+AHEAD = 2  # copies of a template made in the background ahead of the tests that will want them
 
 # The portal databases of live test homes: tests.helpers.rows reads a home's rows from here when present.
 PORTAL_URLS: dict[Path, str] = {}
@@ -48,8 +50,9 @@ class Cluster:
             if not (PG_BIN / tool).exists():
                 raise Unavailable(f"no {PG_BIN / tool}: install postgresql-15 or set GKH_TEST_PG_BIN")
         self._as: list[str] = []
-        self._conn: Any = None
-        self._lock = threading.Lock()
+        self._conn: Any = None  # the control connection, used by the control thread alone
+        self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="gkh-pg-control")
+        self._spares: dict[str, deque[Future[str]]] = {}
         if os.geteuid() == 0:
             if shutil.which("runuser") is None:
                 raise Unavailable("running as root without runuser: cannot start PostgreSQL as `postgres`")
@@ -82,29 +85,51 @@ class Cluster:
         return psycopg.connect(self.url(database), autocommit=True)
 
     def new_database(self, template: str | None = None) -> str:
-        """A new database, empty or a copy of `template` (copied file by file: the quickest way for a small
-        one, which is what the test portals are)."""
-        name = f"gkh_{secrets.token_hex(6)}"
-        copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
-        self._control(f'CREATE DATABASE "{name}"{copy}')
-        return name
+        """A new database, empty or a copy of `template`."""
+        return self._control(self._create, template).result()
 
     def drop_database(self, name: str) -> None:
-        self._control(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._control(self._drop, name).result()
 
-    def _control(self, statement: str) -> None:
-        """Run a statement on the session's one control connection (opened on first use, again if lost): a
-        connection per database made and dropped would cost more than the statement."""
-        with self._lock:
-            if self._conn is None or self._conn.closed:
-                self._conn = self.admin()
-            self._conn.execute(statement)
+    def copy_of(self, template: str) -> str:
+        """A new copy of `template`, most often made in the background while the test before ran; the next
+        copies are ordered at once. Copying (a checkpoint, then the files) costs more than a small test."""
+        spares = self._spares.setdefault(template, deque())
+        while len(spares) <= AHEAD:
+            spares.append(self._control(self._create, template))
+        return spares.popleft().result(timeout=120)
+
+    def discard(self, name: str) -> None:
+        """Drop a database in the background: nobody waits for it."""
+        self._control(self._drop, name)
+
+    def _control(self, job: Any, argument: Any) -> Future[str]:
+        """One statement on the session's one control connection, in the control thread, in order: CREATE
+        and DROP DATABASE run one at a time, and a connection per database made or dropped would cost more
+        than the statement."""
+        return self._control_thread.submit(job, argument)
+
+    def _execute(self, statement: str) -> None:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.admin()
+        self._conn.execute(statement)
+
+    def _create(self, template: str | None) -> str:
+        name = f"gkh_{secrets.token_hex(6)}"
+        # Copied file by file: the quickest way for a small database, which is what the test portals are.
+        copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+        self._execute(f'CREATE DATABASE "{name}"{copy}')
+        return name
+
+    def _drop(self, name: str) -> str:
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return name
 
     def stop(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._control_thread.shutdown(wait=True, cancel_futures=True)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         if getattr(self, "started", False):
             subprocess.run([*self._as, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
                             "stop"], capture_output=True, timeout=60)
