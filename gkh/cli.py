@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -9,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from gkh import __version__
-from gkh.commands.common import GlobalOptions
+from gkh.commands.common import PROFILE_IN_USE, GlobalOptions
 from gkh.errors import ExitCode, describe_error
 
 
@@ -32,7 +33,7 @@ class GkhGroup(TyperGroup):
                 from gkh.output import printable
 
                 sys.stderr.write(printable("".join(traceback.format_exception(error))))
-            described = describe_error(error)
+            described = describe_error(error, profile=ctx.meta.get(PROFILE_IN_USE))
             if described is None:
                 more = "" if debug else " (run with --debug for the traceback)"
                 described = f"unexpected error: {type(error).__name__}: {error}{more}", ExitCode.ERROR
@@ -42,6 +43,8 @@ class GkhGroup(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Usage errors as one plain line with the next step, instead of click's three."""
+        if not os.environ.get("_GKH_COMPLETE"):  # a shell asking for completions passes no argv
+            args = lift_global_options(self, sys.argv[1:] if args is None else list(args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -60,6 +63,68 @@ class GkhGroup(TyperGroup):
                 _error_line(f"gkh: {error.format_message()}{hint}")  # it quotes the bad argument: escaped
             sys.exit(error.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+# The root's options that every verb takes too: name → whether a value follows it.
+GLOBAL_OPTIONS = {"--profile": True, "-p": True, "--debug": False, "--no-input": False, "--quiet": False, "-q": False}
+
+
+def lift_global_options(root, args: list[str]) -> list[str]:
+    """The command line with the global options given after the noun or the verb moved before the noun, where
+    the root takes them (Typer takes a callback's options only there): `gkh meter submit M 1 -q --profile x`
+    runs as `gkh -q --profile x meter submit M 1`. The verb's own options keep their values (`--payer -q` is a
+    payer), and nothing after `--` moves."""
+    lifted: list[str] = []
+    kept: list[str] = []
+    command = root
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            kept += [token, *tokens]
+            break
+        is_global, value_follows = _global_option(token)
+        if command is not root and is_global:
+            lifted += [token, *_next(tokens, value_follows)]
+            continue
+        kept.append(token)
+        if token.startswith("-") and len(token) > 1:
+            kept += _next(tokens, _takes_value(command, token))
+            continue
+        sub = command.commands.get(token) if hasattr(command, "commands") else None
+        if sub is not None:  # the noun, then the verb: their own options are known from here on
+            command = sub
+        elif command is root:  # no such noun: the parser will say so
+            kept += tokens
+            break
+    return lifted + kept
+
+
+def _global_option(token: str) -> tuple[bool, bool]:
+    """(whether the token is a global option, whether its value is the next token)."""
+    name, equals, _ = token.partition("=")
+    if token.startswith("--") and name in GLOBAL_OPTIONS:
+        return True, GLOBAL_OPTIONS[name] and not equals
+    if token in GLOBAL_OPTIONS:
+        return True, GLOBAL_OPTIONS[token]
+    return token.startswith("-p") and not token.startswith("--"), False  # -pNAME, the value attached
+
+
+def _next(tokens, wanted: bool) -> list[str]:
+    """The next token, if wanted and there is one."""
+    if not wanted:
+        return []
+    following = next(tokens, None)
+    return [] if following is None else [following]
+
+
+def _takes_value(command, option: str) -> bool:
+    """Whether `option`, as given to `command` (the root too), is followed by its value."""
+    if option.startswith("--") and "=" in option:
+        return False
+    for param in getattr(command, "params", []):
+        if option in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())):
+            return not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+    return False
 
 
 def _error_line(line: str) -> None:

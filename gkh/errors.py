@@ -30,10 +30,13 @@ class GkhError(Exception):
 DATABASE_UNUSABLE = "database_unusable"  # a server command's PostgreSQL database, not the data folder's file
 
 
-def describe_error(error: Exception) -> tuple[str, int] | None:
-    """The one line and exit code for an error the user should see; None for a bug."""
+def describe_error(error: Exception, profile: str | None = None) -> tuple[str, int] | None:
+    """The one line and exit code for an error the user should see; None for a bug. The hints' commands name
+    `profile`, the profile in use, when it is known."""
     from gkh.client import errors as portal
     from gkh.domain.errors import InvalidInput
+
+    gkh = f"gkh --profile {profile}" if profile else "gkh"
 
     if isinstance(error, GkhError):
         return _line(error.message, None, error.hint), error.exit_code
@@ -43,11 +46,11 @@ def describe_error(error: Exception) -> tuple[str, int] | None:
         return None
     table: list[tuple[type, int, str | None]] = [
         (portal.InvalidRequest, ExitCode.USAGE, None),
-        (portal.AuthenticationError, ExitCode.AUTH, "run: gkh auth login"),
-        (portal.PermissionDenied, ExitCode.AUTH, "check who is signed in: gkh auth status"),
+        (portal.AuthenticationError, ExitCode.AUTH, f"run: {gkh} auth login"),
+        (portal.PermissionDenied, ExitCode.AUTH, f"check who is signed in: {gkh} auth status"),
         (portal.NotFound, ExitCode.ERROR, None),
         (portal.Refused, ExitCode.REFUSED, None),
-        (portal.Unreachable, ExitCode.UNREACHABLE, "check the portal's URL: gkh config get url"),
+        (portal.Unreachable, ExitCode.UNREACHABLE, f"check the portal's URL: {gkh} config get url"),
         (portal.PortalUnusable, ExitCode.UNREACHABLE, "check GKH_HOME, or restore the folder from a backup"),
         (portal.ServerError, ExitCode.UNREACHABLE, None),
     ]

@@ -28,8 +28,11 @@ def login(
     user: str = typer.Option(None, "--user", "-u", help="Your login (asked for when omitted)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
 ) -> None:
-    """Sign in with a login and password (by hidden prompt, or --password-stdin)."""
-    rt = runtime()
+    """Sign in with a login and password (by hidden prompt, or --password-stdin). A profile the config file does
+    not have yet is added to it."""
+    from gkh.config.settings import DEFAULT_PROFILE, add_profile
+
+    rt = runtime(new_profile=True)
     if not user:
         user = ask("Login", unable="--user is required without a terminal")
     password = _read_password(password_stdin)
@@ -39,12 +42,14 @@ def login(
         portal_id = rt.remote_portal_id(client)
         if portal_id is None:
             raise GkhError(f"{rt.url} gave no portal id (GET /api/v1/portal): it does not look like a gkh portal",
-                           ExitCode.UNREACHABLE, hint="check the portal's URL: gkh config get url")
+                           ExitCode.UNREACHABLE,
+                           hint=f"check the portal's URL: gkh --profile {rt.profile} config get url")
     result = client.sign_in(user, password)
     rt.keep_sign_in(client, result, portal_id)
+    added = add_profile(rt.profile) if rt.profile != DEFAULT_PROFILE else False
     say(f"gkh: signed in to {rt.url} as {result['user']['login']} ({result['user']['name']}, "
-        f"{result['user']['role']}) on profile {rt.profile}; the sign-in lasts until {result['expires_at']} "
-        "and is renewed by use")
+        f"{result['user']['role']}) on {'the new ' if added else ''}profile {rt.profile}; the sign-in lasts until "
+        f"{result['expires_at']} and is renewed by use")
 
 
 @app.command()
@@ -70,7 +75,8 @@ def status(output: Output = None, as_json: AsJson = False) -> None:
 
 @app.command()
 def logout() -> None:
-    """Sign out: the portal forgets the token and so does this machine."""
+    """Sign out: the portal forgets the token and so does this machine. On the local demo portal gkh then no
+    longer signs its demo resident in by itself, until gkh auth login (or gkh server reset)."""
     import os
 
     from gkh.client.errors import AuthenticationError
@@ -82,7 +88,13 @@ def logout() -> None:
     client = rt.anonymous_client()
     store = CredentialStore()
     stored = store.get(rt.profile, client.portal_key)
+    demo = rt.is_local and rt.local_portal.is_demo  # where gkh would sign the demo resident in by itself
     if stored is None:
+        if demo and not store.is_signed_out(rt.profile, client.portal_key):
+            store.remove(rt.profile, client.portal_key, stay_signed_out=True)
+            say(f"gkh: signed out of the local demo portal (profile {rt.profile}): gkh will not sign its demo "
+                f"resident in by itself until gkh --profile {rt.profile} auth login")
+            return
         say(f"gkh: not signed in to {rt.url} on profile {rt.profile}")
         return
     if not rt.is_local and (stored.portal_id is None or stored.portal_id != rt.remote_portal_id(client)):
@@ -95,5 +107,9 @@ def logout() -> None:
         client.sign_out()
     except AuthenticationError:
         pass  # already expired or revoked there: forgetting it here is all that is left
-    store.remove(rt.profile, client.portal_key)
-    say(f"gkh: signed out of {rt.url} (profile {rt.profile})")
+    store.remove(rt.profile, client.portal_key, stay_signed_out=demo)
+    if demo:
+        say(f"gkh: signed out of the local demo portal (profile {rt.profile}): gkh will not sign its demo "
+            f"resident in by itself until gkh --profile {rt.profile} auth login")
+    else:
+        say(f"gkh: signed out of {rt.url} (profile {rt.profile})")

@@ -141,17 +141,36 @@ def _typed_line(prompt: str) -> str:
     return line.rstrip("\r\n")
 
 
-class Runtime:
-    """The active profile's settings, the portal's clock reading, and a client — each built on first use."""
+PROFILE_IN_USE = "gkh.profile"  # the key in Typer's context meta under which the runtime leaves its profile
 
-    def __init__(self, options: GlobalOptions | None = None):
+
+def profile_in_use() -> str | None:
+    """The profile the command being run resolved (None before it did): what hints name."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return ctx.meta.get(PROFILE_IN_USE) if ctx is not None else None
+
+
+class Runtime:
+    """The active profile's settings, the portal's clock reading, and a client — each built on first use.
+
+    `new_profile` lets the profile be one the config file does not have yet (the verbs that make one)."""
+
+    def __init__(self, options: GlobalOptions | None = None, *, new_profile: bool = False):
         self.options = options if options is not None else GlobalOptions()
+        self.new_profile = new_profile
 
     @cached_property
     def profile(self) -> str:
+        from typer._click.globals import get_current_context
+
         from gkh.config.settings import active_profile
 
-        return active_profile(self.options.profile)
+        name = active_profile(self.options.profile, new=self.new_profile)
+        if (ctx := get_current_context(silent=True)) is not None:
+            ctx.meta[PROFILE_IN_USE] = name  # for the hints of errors raised past this point
+        return name
 
     @cached_property
     def settings(self) -> dict:
@@ -244,7 +263,8 @@ class Runtime:
 
         # Ask who answers at the URL before looking for a token: an unreachable portal is exit 6, not 4.
         here = None if self.is_local else self.remote_portal_id(client)
-        stored = CredentialStore().get(self.profile, client.portal_key)
+        store = CredentialStore()
+        stored = store.get(self.profile, client.portal_key)
         if stored is not None:
             if not self.is_local and (stored.portal_id is None or stored.portal_id != here):
                 raise GkhError(f"the portal at {self.url} (id {_short(here)}) is not the one this token was "
@@ -252,6 +272,10 @@ class Runtime:
                                hint=f"run: gkh --profile {self.profile} auth login")
             client.set_token(stored.token)
         elif self.is_local and self.local_portal.is_demo:
+            if store.is_signed_out(self.profile, client.portal_key):  # `gkh auth logout` sticks
+                raise GkhError(f"not signed in to the local demo portal (profile {self.profile}): signed out with "
+                               "gkh auth logout", ExitCode.AUTH, hint=f"run: gkh --profile {self.profile} auth "
+                               "login --user LOGIN; the demo users: gkh server users")
             self._sign_in_demo_resident(client)
         else:
             raise GkhError(f"not signed in to {self.url} (profile {self.profile})", ExitCode.AUTH,
@@ -270,7 +294,7 @@ class Runtime:
         signed_in = self.local_portal.sign_in_demo_resident(self.now)
         self.keep_sign_in(client, signed_in)
         say(f"gkh: signed in to the local demo portal as its demo resident ({signed_in['user']['login']}); "
-            "`gkh auth login --user LOGIN` signs in as someone else")
+            f"`gkh --profile {self.profile} auth login --user LOGIN` signs in as someone else")
 
     def keep_sign_in(self, client: Client, signed_in: dict, portal_id: str | None = None) -> None:
         """Store what a sign-in answered ({"token", "expires_at", "user"}) for this profile and portal, and use it."""
@@ -362,6 +386,6 @@ def _debug_log(line: str) -> None:
     message(f"gkh: debug: {line}")
 
 
-def runtime() -> Runtime:
+def runtime(*, new_profile: bool = False) -> Runtime:
     """A fresh runtime per command, with that command's global options (tests run many in one process)."""
-    return Runtime(global_options())
+    return Runtime(global_options(), new_profile=new_profile)

@@ -10,10 +10,10 @@ app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAM
                   no_args_is_help=True)
 
 
-def _profile() -> str:
+def _profile(*, new: bool = False) -> str:
     from gkh.config.settings import active_profile
 
-    return active_profile(global_options().profile)
+    return active_profile(global_options().profile, new=new)
 
 
 @app.command("list")
@@ -38,11 +38,11 @@ def get(key: str = typer.Argument(..., help="The setting's name (see gkh config 
 @app.command("set")
 def set_(key: str = typer.Argument(..., help="The setting's name."),
          value: str = typer.Argument(..., help="Its new value.")) -> None:
-    """Change a setting in the config file for this profile."""
+    """Change a setting in the config file for this profile (adding the profile if it is new)."""
     from gkh.commands.common import say
     from gkh.config.settings import set_value
 
-    profile = _profile()
+    profile = _profile(new=True)
     setting = set_value(profile, key, value)
     say(f"gkh: {setting.key} = {setting.value} for profile {profile}")
 

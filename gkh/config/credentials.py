@@ -8,7 +8,10 @@ The file is `credentials.json` in the config folder, mode 0600 in a folder of mo
 where <portal> is the client's key for the portal: "local:<portal id>" or the normalised URL
 (gkh.protocol.PortalUrl.key). An entry for a URL also holds "portal_id", the id the portal there
 gave at sign-in (GET /portal): another server later answering at the same URL does not get the token.
-Entries saved before it are read, with portal_id None. Every change is a locked read-modify-write ending
+Entries saved before it are read, with portal_id None. `"signed_out": {"<profile>": ["<portal>", ...]}`
+records a `gkh auth logout` from a local demo portal, so that gkh does not sign its demo resident in again by
+itself (a sign-in there clears it; a reset makes a new portal, which has none). Every change is a locked
+read-modify-write ending
 in an atomic replace. A file others can read is refused when its tokens are wanted (as ssh ignores such a
 key file); the next write makes it 0600 again. Nothing here logs or prints a token.
 """
@@ -80,24 +83,37 @@ class CredentialStore:
             if credential.portal_id is not None:
                 entry["portal_id"] = credential.portal_id
             document["profiles"].setdefault(profile, {})[credential.portal] = entry
+            _forget_signed_out(document, profile, credential.portal)
             self._write(path, document)
 
-    def remove(self, profile: str, portal: str) -> bool:
-        """Forget the profile's token for this portal; False when there was none."""
+    def remove(self, profile: str, portal: str, *, stay_signed_out: bool = False) -> bool:
+        """Forget the profile's token for this portal; False when there was none. `stay_signed_out` also records
+        that the profile signed out of this portal (see `is_signed_out`), token or not."""
         check_profile_name(profile)
         path = self.path
-        if not path.exists():
+        if not path.exists() and not stay_signed_out:
             return False
         with locked(path):
             document = self._read(path)
             portals = document["profiles"].get(profile, {})
-            if portal not in portals:
-                return False
-            del portals[portal]
-            if not portals:
+            had = portals.pop(portal, None) is not None
+            if had and not portals:
                 del document["profiles"][profile]
-            self._write(path, document)
-        return True
+            marked = False
+            if stay_signed_out:
+                marks = document.setdefault("signed_out", {}).setdefault(profile, [])
+                marked = portal not in marks
+                if marked:
+                    marks.append(portal)
+            if had or marked:
+                self._write(path, document)
+        return had
+
+    def is_signed_out(self, profile: str, portal: str) -> bool:
+        """Whether the profile signed out of this portal (`remove(..., stay_signed_out=True)`) and has not
+        signed in there since."""
+        check_profile_name(profile)
+        return portal in self._read(self.path).get("signed_out", {}).get(profile, [])
 
     def for_profile(self, profile: str) -> list[Credential]:
         """Every token the profile holds, one per portal, sorted by portal."""
@@ -135,12 +151,26 @@ class CredentialStore:
             for portal, entry in portals.items():
                 if not _is_entry(entry):
                     raise _corrupt(path, f'the entry for profile "{profile}", portal "{portal}" is malformed')
+        signed_out = document.get("signed_out", {})
+        if not isinstance(signed_out, dict) or not all(
+                isinstance(marks, list) and all(isinstance(m, str) for m in marks) for marks in signed_out.values()):
+            raise _corrupt(path, '"signed_out" is not an object of lists of portals')
         return document
 
     @staticmethod
     def _write(path: Path, document: dict) -> None:
         text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         write_private_file(path, text.encode("utf-8"))
+
+
+def _forget_signed_out(document: dict, profile: str, portal: str) -> None:
+    marks = document.get("signed_out", {}).get(profile)
+    if marks is not None and portal in marks:
+        marks.remove(portal)
+        if not marks:
+            del document["signed_out"][profile]
+        if not document["signed_out"]:
+            del document["signed_out"]
 
 
 def _credential(portal: str, entry: dict) -> Credential:

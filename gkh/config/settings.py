@@ -8,7 +8,9 @@ The file is `config.toml` in the config folder (GKH_CONFIG_DIR, else the XDG con
     url = "https://portal.example.ru"
     timeout = 10
 
-A profile absent from the file starts from the defaults, i.e. the embedded local portal. Unknown keys in
+A profile is "local" or one with its table in the file (`config set` and `auth login` add it; an empty table
+will do): a name that is neither is an error, not a fall back to the local portal. A profile starts from the
+defaults (the embedded local portal) for what its table does not set. Unknown keys in
 the file are ignored when read (a newer gkh may have written them) and kept when the file is rewritten;
 comments are not kept (tomli-w writes data only).
 """
@@ -245,14 +247,51 @@ def _parse(key: ConfigKey, raw: object, where: str) -> Value:
 
 # ---- the public API
 
-def active_profile(flag: str | None) -> str:
-    """The profile: the --profile flag, else GKH_PROFILE, else the file's default_profile, else "local"."""
+def active_profile(flag: str | None, *, new: bool = False) -> str:
+    """The profile: the --profile flag, else GKH_PROFILE, else the file's default_profile, else "local".
+
+    A profile must be "local" or have its [profiles.NAME] table in the file: a mistyped name is a usage error
+    naming the profiles there are, never a silent fall back to the local portal and someone else's data.
+    `new` lets the verbs that make a profile (`config set`, `auth login`) name one that is not there yet.
+    """
+    path = config_file()
     if flag is not None:
-        return check_profile_name(flag, "--profile")
-    if env := os.environ.get(PROFILE_ENV):  # set but empty counts as unset, as for every GKH_ variable
-        return check_profile_name(env, PROFILE_ENV)
-    default = _load(config_file()).get("default_profile")
-    return default if default is not None else DEFAULT_PROFILE
+        name, source = check_profile_name(flag, "--profile"), "--profile"
+    elif env := os.environ.get(PROFILE_ENV):  # set but empty counts as unset, as for every GKH_ variable
+        name, source = check_profile_name(env, PROFILE_ENV), PROFILE_ENV
+    else:
+        default = _load(path).get("default_profile")
+        if default is None:
+            return DEFAULT_PROFILE
+        name, source = default, f"{path}: default_profile"
+    if new or name == DEFAULT_PROFILE or name in _load(path).get("profiles", {}):
+        return name
+    raise GkhError(f'{source}: there is no profile "{name}"; the profiles are {", ".join(list_profiles())}',
+                   ExitCode.USAGE, hint=f"to make it: gkh --profile {name} config set url URL, "
+                   f"or gkh --profile {name} auth login")
+
+
+def profile_source(flag: str | None) -> str:
+    """Where active_profile(flag) takes the profile from: "--profile", "GKH_PROFILE", "file" or "default"."""
+    if flag is not None:
+        return "--profile"
+    if os.environ.get(PROFILE_ENV):
+        return PROFILE_ENV
+    return "file" if _load(config_file()).get("default_profile") is not None else "default"
+
+
+def add_profile(profile: str) -> bool:
+    """Give the profile an (empty) table in the config file, so that it exists; False when it had one."""
+    check_profile_name(profile)
+    path = config_file()
+    with locked(path):
+        document = _load(path)
+        profiles = document.setdefault("profiles", {})
+        if profile in profiles:
+            return False
+        profiles[profile] = {}
+        _save(path, document)
+    return True
 
 
 def resolve(profile: str) -> dict[str, Setting]:

@@ -188,6 +188,40 @@ def test_remove_without_a_file_creates_nothing(config_dir):
     assert not config_dir.exists()
 
 
+def test_signing_out_to_stay_signed_out_is_kept_per_profile_and_portal_until_a_sign_in(config_dir):
+    store = CredentialStore()
+    local = credential("local:0123456789abcdef")
+    store.put("local", local)
+    store.put("staff", local)
+    assert store.remove("local", local.portal, stay_signed_out=True) is True
+    assert store.is_signed_out("local", local.portal)
+    assert not store.is_signed_out("local", "local:fedcba9876543210")  # another portal (a reset makes a new one)
+    assert not store.is_signed_out("staff", local.portal)  # another profile
+    document = json.loads((config_dir / "credentials.json").read_text())
+    assert document["signed_out"] == {"local": ["local:0123456789abcdef"]}
+    assert store.remove("local", local.portal, stay_signed_out=True) is False  # no token left; still signed out
+    assert store.is_signed_out("local", local.portal)
+    store.put("local", local)  # a sign-in there ends it
+    assert not store.is_signed_out("local", local.portal)
+    assert "signed_out" not in json.loads((config_dir / "credentials.json").read_text())
+
+
+def test_staying_signed_out_without_a_file_writes_one(config_dir):
+    assert CredentialStore().remove("local", "local:0123456789abcdef", stay_signed_out=True) is False
+    assert CredentialStore().is_signed_out("local", "local:0123456789abcdef")
+    assert mode(config_dir / "credentials.json") == 0o600
+
+
+@pytest.mark.parametrize("signed_out", ['[]', '{"local": "local:x"}', '{"local": [1]}'])
+def test_a_malformed_signed_out_record_is_damage(config_dir, signed_out):
+    config_dir.mkdir()
+    path = config_dir / "credentials.json"
+    path.write_text(f'{{"version": 1, "profiles": {{}}, "signed_out": {signed_out}}}')
+    os.chmod(path, 0o600)
+    with pytest.raises(GkhError, match='is damaged: "signed_out" is not an object of lists of portals'):
+        CredentialStore().is_signed_out("local", "local:x")
+
+
 def test_a_bad_profile_name_is_refused():
     with pytest.raises(GkhError, match="--profile must be"):
         CredentialStore().put("../x", credential())

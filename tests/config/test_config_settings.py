@@ -80,11 +80,54 @@ def test_a_profile_absent_from_the_file_starts_from_the_defaults(config_dir):
 
 
 def test_default_profile_from_the_file_then_gkh_profile_then_the_flag(config_dir, monkeypatch):
-    write_config(config_dir, 'default_profile = "staff"\n[profiles.staff]\ntimeout = 5\n')
+    write_config(config_dir, 'default_profile = "staff"\n[profiles.staff]\ntimeout = 5\n'
+                             '[profiles.inspector]\n[profiles.admin]\n')
     assert active_profile(None) == "staff"
     monkeypatch.setenv("GKH_PROFILE", "inspector")
     assert active_profile(None) == "inspector"
     assert active_profile("admin") == "admin"
+
+
+@pytest.mark.parametrize("given, source", [("flag", "--profile"), ("env", "GKH_PROFILE"), ("file", "default_profile")])
+def test_a_profile_neither_in_the_file_nor_local_is_refused_naming_those_there_are(config_dir, monkeypatch, given,
+                                                                                  source):
+    path = write_config(config_dir, ('default_profile = "staf"\n' if given == "file" else "")
+                        + '[profiles.staff]\nurl = "https://portal.example.ru"\n[profiles.admin]\n')
+    if given == "env":
+        monkeypatch.setenv("GKH_PROFILE", "staf")
+    with pytest.raises(GkhError) as caught:
+        active_profile("staf" if given == "flag" else None)
+    shown = f"{path}: default_profile" if given == "file" else source
+    assert caught.value.message == f'{shown}: there is no profile "staf"; the profiles are admin, local, staff'
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert caught.value.hint == ("to make it: gkh --profile staf config set url URL, "
+                                 "or gkh --profile staf auth login")
+    assert active_profile("staf" if given == "flag" else None, new=True) == "staf"  # config set, auth login
+
+
+def test_local_and_the_files_profiles_need_no_more(config_dir):
+    assert active_profile("local") == "local"  # no file at all
+    write_config(config_dir, "[profiles.empty]\n")
+    assert active_profile("empty") == "empty"
+    assert resolve("empty")["url"] == Setting("url", "local://", "default")
+
+
+def test_add_profile_gives_it_an_empty_table_once(config_dir):
+    write_config(config_dir, '[profiles.staff]\ntimeout = 5\n')
+    assert settings.add_profile("remote") is True
+    assert settings.add_profile("remote") is False
+    assert tomllib.loads((config_dir / "config.toml").read_text()) == {
+        "profiles": {"staff": {"timeout": 5}, "remote": {}}}
+    assert list_profiles() == ["local", "remote", "staff"]
+
+
+def test_profile_source_says_where_the_profile_comes_from(config_dir, monkeypatch):
+    assert settings.profile_source(None) == "default"
+    write_config(config_dir, 'default_profile = "staff"\n[profiles.staff]\n')
+    assert settings.profile_source(None) == "file"
+    monkeypatch.setenv("GKH_PROFILE", "staff")
+    assert settings.profile_source(None) == "GKH_PROFILE"
+    assert settings.profile_source("staff") == "--profile"
 
 
 def test_an_empty_gkh_profile_counts_as_unset(monkeypatch):
