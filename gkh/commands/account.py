@@ -29,6 +29,10 @@ def show_(
     show(runtime().client.account(els), output, as_json)
 
 
+# The API's fields of a link as the command line names them.
+LINK_FIELDS = {name: f"--{name}" for name in ("house", "number", "els", "izhku", "payer", "org")}
+
+
 @app.command()
 def link(
     house: str = typer.Option(..., "--house", help="A FIAS GUID, or an address matching exactly one house."),
@@ -43,6 +47,7 @@ def link(
     as_json: AsJson = False,
 ) -> None:
     """Link a personal account: the house, its number (or ЕЛС or ИЖКУ) and the payer's surname from the bill."""
+    from gkh.commands.common import named_as_typed
     from gkh.commands.house import resolve_house
     from gkh.domain import identifiers
     from gkh.domain.payer import parse_payer
@@ -56,8 +61,9 @@ def link(
                     unable="--payer is required: the payer's surname as printed on the bill")
     payer = parse_payer(payer, field="--payer")
     client = runtime().client
-    result = client.link_account(resolve_house(client, house), payer=payer, org=org, dry_run=dry_run,
-                                 **{kind: value})
+    with named_as_typed(LINK_FIELDS):
+        result = client.link_account(resolve_house(client, house, "--house"), payer=payer, org=org,
+                                     dry_run=dry_run, **{kind: value})
     account = result["account"]
     if account is None:  # a dry run of a new link: the portal shows nothing of an account before it is linked
         say("gkh: dry run: the details match; run it again without --dry-run to link the account")

@@ -17,9 +17,11 @@ def search(
     as_json: AsJson = False,
 ) -> None:
     """Houses whose address matches (case, ё, "ул."/"д." and punctuation don't matter; town optional)."""
+    from gkh.commands.common import named_as_typed
     from gkh.domain.address import query_needles
 
-    query_needles(query)  # a query with nothing to search for is malformed: say so before any request
-    houses = runtime().client.search_addresses(query, limit=limit)
+    with named_as_typed({"q": "query", "limit": "--limit"}):
+        query_needles(query)  # a query with nothing to search for is malformed: say so before any request
+        houses = runtime().client.search_addresses(query, limit=limit)
     show(houses, output, as_json, columns=["guid", "address", "town", "oktmo", "timezone"],
          empty=f"no house matches {query!r}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -389,3 +391,37 @@ def _debug_log(line: str) -> None:
 def runtime(*, new_profile: bool = False) -> Runtime:
     """A fresh runtime per command, with that command's global options (tests run many in one process)."""
     return Runtime(global_options(), new_profile=new_profile)
+
+@contextmanager
+def named_as_typed(fields: Mapping[str, str], *, about: str | None = None) -> Iterator[None]:
+    """Errors raised inside name the command line's arguments and options, not the API's fields: `fields` maps
+    an API field to what the person typed it as ({"date": "--date", "q": "house"}), in the error's field and at
+    the start of its message ("q is required" → "house is required"). With `about` (e.g. "meter M-000023"),
+    every error's line names it too, unless it does already: a cron job's mail says which meter failed."""
+    from gkh.client.errors import PortalError
+    from gkh.domain.errors import InvalidInput
+
+    try:
+        yield
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as error:
+        if isinstance(error, InvalidInput | PortalError) and error.field is not None and error.field in fields:
+            api = error.field
+            typed = error.field = fields[api]
+            if error.message.startswith((f"{api} ", f"{api}:")):
+                error.message = typed + error.message[len(api):]
+        if about is None:
+            raise
+        from gkh.errors import describe_error
+
+        described = describe_error(error, profile_in_use())
+        if described is None:  # a bug: its traceback as it is
+            raise
+        line, code = described
+        raise GkhError(line if about in line else f"{about}: {line}", code) from error
+
+
+def shown_argument(text: str, limit: int = 64) -> str:
+    """An argument as a message repeats it: at most `limit` characters, then "…" (the rest is escaped on output)."""
+    return text if len(text) <= limit else text[:limit] + "…"

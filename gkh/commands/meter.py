@@ -6,12 +6,26 @@ import sys
 
 import typer
 
-from gkh.commands.common import AsJson, DryRun, Limit, Output, runtime, say, show, warn, whole_number
+from gkh.commands.common import (
+    AsJson,
+    DryRun,
+    Limit,
+    Output,
+    named_as_typed,
+    runtime,
+    say,
+    show,
+    shown_argument,
+    warn,
+    whole_number,
+)
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
                   no_args_is_help=True)
 
 MeterArg = typer.Argument(..., help="The meter's portal id (M-000123) or its serial number.")
+# The API's fields as the command line names them (values is the VALUES argument).
+SUBMIT_FIELDS = {"date": "--date", "rollover": "--rollover", "dry_run": "--dry-run"}
 CHART_WIDTH = 40
 
 
@@ -27,7 +41,8 @@ def list_(
         from gkh.domain.identifiers import normalize_els
 
         account = normalize_els(account, field="--account")
-    meters = runtime().client.meters(account=account, limit=limit)
+    with named_as_typed({"account": "--account", "limit": "--limit"}):
+        meters = runtime().client.meters(account=account, limit=limit)
     show(meters, output, as_json, empty="no meters on your accounts")
 
 
@@ -35,8 +50,8 @@ def list_(
 def submit(
     meter: str = MeterArg,
     values: list[str] = typer.Argument(..., help="One value per tariff zone, in order T1 T2 T3 (123.45 or 123,45)."),
-    date: str = typer.Option(None, "--date", help="The day the reading was taken (DD.MM.YYYY or YYYY-MM-DD); "
-                             "default: today in the house's time zone."),
+    date: str = typer.Option(None, "--date", help="The day the reading was taken (DD.MM.YYYY, DD.MM.YY or "
+                             "YYYY-MM-DD); default: today in the house's time zone."),
     rollover: bool = typer.Option(False, "--rollover", help="The meter passed its largest value and restarted."),
     dry_run: DryRun = False,
     output: Output = None,
@@ -45,16 +60,21 @@ def submit(
     """Submit a meter reading. Safe to re-run from cron: the same value again is "unchanged", exit 0.
 
     Off a terminal it prints nothing on success unless -o/--json is given; warnings and errors go to
-    stderr, and the exit code says what happened (0 stored or unchanged, 2 malformed, 5 refused).
+    stderr, each naming the meter. The exit code says what happened: 0 stored or unchanged; 1 no such
+    meter of yours; 2 malformed (a value, not one value per tariff zone, more digits than the meter shows,
+    --date); 4 not signed in, or not allowed; 5 refused by the portal's rules (outside the window, lower
+    than the previous reading, a closed period, ...); 6 the portal unreachable after retries; 130
+    interrupted.
     """
     from gkh.domain.dates import parse_person_date
     from gkh.domain.readings import canonical, parse_reading_value
     from gkh.output import is_terminal
 
-    # The format is checked here, so a typo costs no request; the portal checks everything again.
-    typed = [canonical(parse_reading_value(v, field=f"value {i}")) for i, v in enumerate(values, start=1)]
-    taken = parse_person_date(date, field="--date").isoformat() if date is not None else None
-    result = runtime().client.submit_reading(meter, typed, date=taken, rollover=rollover, dry_run=dry_run)
+    with named_as_typed(SUBMIT_FIELDS, about=f"meter {shown_argument(meter)}"):
+        # The format is checked here, so a typo costs no request; the portal checks everything again.
+        typed = [canonical(parse_reading_value(v, field=f"value {i}")) for i, v in enumerate(values, start=1)]
+        taken = parse_person_date(date, field="--date", short_year=True).isoformat() if date is not None else None
+        result = runtime().client.submit_reading(meter, typed, date=taken, rollover=rollover, dry_run=dry_run)
     for warning in result.get("warnings", []):
         warn(f"{result['meter']} {warning}")
     if output or as_json or is_terminal(sys.stdout):
@@ -74,7 +94,8 @@ def history(
 ) -> None:
     """Readings per period with the consumption since the one before, oldest first."""
     client = runtime().client
-    readings = client.meter_history(meter, months=months)
+    with named_as_typed({"months": "--months"}):
+        readings = client.meter_history(meter, months=months)
     if chart:
         from gkh.output import printable  # the periods and the unit come from the portal
 

@@ -30,8 +30,10 @@ __all__ = [
 
 # Parsed by hand: dateutil's dayfirst misreads ISO dates and fills missing parts from the clock.
 _RU_DATE_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$")
+_RU_SHORT_DATE_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2})$")
 _ISO_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 _DATE_FORMS = "DD.MM.YYYY or YYYY-MM-DD (e.g. 25.11.2026 or 2026-11-25)"
+_DATE_FORMS_SHORT = "DD.MM.YYYY, DD.MM.YY or YYYY-MM-DD (e.g. 25.11.2026, 25.11.26 or 2026-11-25)"
 
 _PERIOD_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 _PERIOD_RU_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{4})$")
@@ -39,24 +41,33 @@ _PERIOD_RU_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{4})$")
 _ZONE_NAME_RE = re.compile(r"[A-Za-z0-9_+\-]{1,30}(?:/[A-Za-z0-9_+\-]{1,30}){0,3}")
 
 
-def parse_person_date(text: str, field: str = "date") -> date:
-    """A date a person typed: DD.MM.YYYY (also D.M.YYYY) or ISO YYYY-MM-DD; nothing else."""
+def parse_person_date(text: str, field: str = "date", *, short_year: bool = False) -> date:
+    """A date a person typed: DD.MM.YYYY (also D.M.YYYY) or ISO YYYY-MM-DD; nothing else.
+
+    `short_year` also takes DD.MM.YY, as people write dates on paper and in Russian forms: the year is this
+    century's (25.11.26 is 25.11.2026). The command line allows it (`--date`); the API keeps four digits.
+    """
+    forms = _DATE_FORMS_SHORT if short_year else _DATE_FORMS
     if not isinstance(text, str):
-        raise InvalidInput(f"{field} must be {_DATE_FORMS}; got {quoted(text)}", field)
+        raise InvalidInput(f"{field} must be {forms}; got {quoted(text)}", field)
     stripped = text.strip()
     m = _RU_DATE_RE.match(stripped)
+    short = _RU_SHORT_DATE_RE.match(stripped) if short_year else None
     if m:
         day, month, year = (int(g) for g in m.groups())
+    elif short:
+        day, month, year = (int(g) for g in short.groups())
+        year += 2000
     else:
         m = _ISO_DATE_RE.match(stripped)
         if not m:
-            raise InvalidInput(f"{field} must be {_DATE_FORMS}; got {quoted(stripped)}", field)
+            raise InvalidInput(f"{field} must be {forms}; got {quoted(stripped)}", field)
         year, month, day = (int(g) for g in m.groups())
     try:
         return date(year, month, day)
     except ValueError:
         raise InvalidInput(
-            f"{field} {quoted(stripped)} is not a real calendar date; expected {_DATE_FORMS}", field
+            f"{field} {quoted(stripped)} is not a real calendar date; expected {forms}", field
         ) from None
 
 

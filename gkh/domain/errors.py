@@ -4,12 +4,18 @@ from __future__ import annotations
 
 
 class InvalidInput(ValueError):
-    """Input that can never be right, whatever the portal's state (HTTP 400, exit code 2)."""
+    """Input that can never be right, whatever the portal's state (HTTP 400, exit code 2).
 
-    def __init__(self, message: str, field: str | None = None):
+    `code` is "invalid" unless a rule names its kind of malformed input (e.g. `wrong_zone_count`), `details`
+    machine-readable extras (strings), as a refusal's."""
+
+    def __init__(self, message: str, field: str | None = None, code: str = "invalid",
+                 details: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = code
+        self.details = dict(details or {})
 
 
 class Refused(Exception):

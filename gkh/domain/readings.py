@@ -5,10 +5,12 @@ or a `today` already computed in the house's zone with `local_date`.
 
 Two kinds of error:
 - `InvalidInput` (HTTP 400, exit 2): input that can never be right — not a number, negative, more digits than
-  any meter has (15 whole + 7 fraction), an unparseable date.
+  any meter has (15 whole + 7 fraction), an unparseable date; and for this meter, malformed whatever the
+  portal's state: not one value per tariff zone (`wrong_zone_count`), more digits than it shows
+  (`too_many_digits`).
 - `ReadingRefused` (HTTP 422, exit 5): input refused because of this meter or this house's state — outside the
-  window, wrong number of zones, too many digits for this meter, a date in the future or before the previous
-  reading, lower than the previous reading, a period closed for billing.
+  window, a date in the future or before the previous reading, lower than the previous reading, a period
+  closed for billing.
 
 Values are `Decimal` in code and canonical decimal TEXT in storage and JSON (`canonical`): 15 + 7 digits do
 not fit an int64 once scaled, and a float would lose them.
@@ -209,7 +211,8 @@ def check_values(
 ) -> dict[str, Decimal]:
     """One value per zone of the meter, in order T1 T2 T3, each within the meter's digits → zone → value.
 
-    ReadingRefused `wrong_zone_count` or `too_many_digits` (field "values").
+    InvalidInput `wrong_zone_count` or `too_many_digits` (field "values"): malformed for this meter whatever
+    the portal's state, so 400 and exit 2, as a value that is no number.
     """
     values = list(values)
     for v in values:
@@ -227,12 +230,12 @@ def check_values(
     zones = meter.zones
     if len(values) != len(zones):
         want = "one value" if len(zones) == 1 else f"{len(zones)} values, one per zone in order"
-        raise ReadingRefused(
-            "wrong_zone_count",
+        raise InvalidInput(
             f"{_meter(meter_id)} has {len(zones)} tariff zone{'s' if len(zones) != 1 else ''}"
             f" ({' '.join(zones)}): give {want}; got {len(values)}",
             "values",
-            {"zones": " ".join(zones)},
+            code="wrong_zone_count",
+            details={"zones": " ".join(zones)},
         )
     out: dict[str, Decimal] = {}
     for zone, v in zip(zones, values):
@@ -241,12 +244,12 @@ def check_values(
             which = (
                 f"{n_whole} whole digits" if n_whole > meter.whole_digits else f"{n_frac} fraction digits"
             )
-            raise ReadingRefused(
-                "too_many_digits",
+            raise InvalidInput(
                 f"{zone}: {canonical(v)} has {which}, but {_meter(meter_id)} shows {meter.whole_digits}"
                 f" whole and {meter.fraction_digits} fraction digits (at most {canonical(meter.largest)})",
                 "values",
-                {"zone": zone},
+                code="too_many_digits",
+                details={"zone": zone},
             )
         out[zone] = v
     return out

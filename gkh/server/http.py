@@ -99,7 +99,7 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HT
 
 
 def handle_invalid_input(req, resp, error: InvalidInput, params) -> None:
-    raise invalid(error.message, error.field)
+    raise ApiError(400, error.code, error.message, error.field, details=error.details)
 
 
 def handle_refused(req, resp, error: Refused, params) -> None:

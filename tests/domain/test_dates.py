@@ -71,6 +71,22 @@ def test_parse_person_date_invalid(text: str) -> None:
     assert "DD.MM.YYYY" in err.message and "YYYY-MM-DD" in err.message
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("25.11.26", date(2026, 11, 25)), ("5.1.27", date(2027, 1, 5)), ("01.01.00", date(2000, 1, 1)),
+    (" 25.11.2026 ", date(2026, 11, 25)), ("2026-11-25", date(2026, 11, 25)),
+])
+def test_a_two_digit_year_is_this_centurys_where_allowed(text: str, expected: date) -> None:
+    assert parse_person_date(text, "--date", short_year=True) == expected
+
+
+@pytest.mark.parametrize("text", ["25.11.6", "25.11.026", "31.02.26", "25.11.2026.", "٢٥.١١.٢٦"])
+def test_a_short_year_still_needs_a_real_date_and_the_message_names_the_forms(text: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_person_date(text, "--date", short_year=True)
+    assert info.value.field == "--date"
+    assert "DD.MM.YYYY, DD.MM.YY or YYYY-MM-DD" in info.value.message
+
+
 @pytest.mark.parametrize(("text", "expected"), [("2026-11", "2026-11"), ("11.2026", "2026-11"), ("1.2027", "2027-01")])
 def test_parse_period_valid(text: str, expected: str) -> None:
     assert parse_period(text) == expected

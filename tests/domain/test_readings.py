@@ -172,8 +172,11 @@ def test_check_values_ok(meter: MeterSpec, texts: list[str], expected: dict[str,
         (THREE, ["1", "2", "1.234"], "too_many_digits", ["T3: 1.234 has 3 fraction digits"]),
     ],
 )
-def test_check_values_refused(meter: MeterSpec, texts: list[str], code: str, fragments: list[str]) -> None:
-    with pytest.raises(ReadingRefused) as exc:
+def test_check_values_malformed_for_this_meter(meter: MeterSpec, texts: list[str], code: str,
+                                              fragments: list[str]) -> None:
+    """Not one value per zone, or more digits than the meter shows: malformed input (400, exit 2), whatever the
+    portal's state, with the code that says which — never a refusal (422, exit 5)."""
+    with pytest.raises(InvalidInput) as exc:
         check_values(meter, [parse_reading_value(t) for t in texts], meter_id="M-000123")
     assert exc.value.code == code
     assert exc.value.field == "values"

@@ -232,9 +232,10 @@ def test_the_date_may_be_given_in_either_form(ivanov):
     (POWER, ["2810.4", "3601.2", "2544.9", "1"],
      f"meter {POWER} has 3 tariff zones (T1 T2 T3): give 3 values, one per zone in order; got 4"),
 ])
-def test_the_wrong_number_of_zones_is_refused(ivanov, home, meter, values, message):
-    error = assert_error(submit(ivanov, meter, *values), 422, "wrong_zone_count", "values")
+def test_the_wrong_number_of_zones_is_malformed(ivanov, home, meter, values, message):
+    error = assert_error(submit(ivanov, meter, *values), 400, "wrong_zone_count", "values")
     assert error["message"] == message
+    assert set(error["details"]) == {"zones"}
     assert stored(home, meter, "2026-11") == []
 
 
@@ -246,9 +247,10 @@ def test_the_wrong_number_of_zones_is_refused(ivanov, home, meter, values, messa
     (POWER, ["2810.4", "3601.25", "2544.9"], f"T2: 3601.25 has 2 fraction digits, but meter {POWER} shows 6 whole"
                                              " and 1 fraction digits (at most 999999.9)"),
 ])
-def test_more_digits_than_this_meter_shows_is_refused(ivanov, home, meter, values, message):
-    error = assert_error(submit(ivanov, meter, *values), 422, "too_many_digits", "values")
+def test_more_digits_than_this_meter_shows_is_malformed(ivanov, home, meter, values, message):
+    error = assert_error(submit(ivanov, meter, *values), 400, "too_many_digits", "values")
     assert error["message"] == message
+    assert set(error["details"]) == {"zone"}
     assert stored(home, meter, "2026-11") == []
 
 
