@@ -71,7 +71,8 @@ def pytest_collection_modifyitems(config, items) -> None:
             deselected.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if item not in deselected]
+        gone = set(deselected)
+        items[:] = [item for item in items if item not in gone]
 
 
 @pytest.fixture
