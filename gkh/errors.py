@@ -57,10 +57,32 @@ def describe_error(error: Exception, profile: str | None = None) -> tuple[str, i
     if isinstance(error, portal.PortalUnusable) and error.code == DATABASE_UNUSABLE:
         return _line(error.message, error.field, "check --db / GKH_DB, and that the database server runs"), \
             ExitCode.UNREACHABLE
+    if isinstance(error, portal.NotFound) and (hint := not_found_hint(error.code, error.details, gkh)):
+        return _line(error.message, error.field, hint), ExitCode.ERROR
     for kind, code, hint in table:
         if isinstance(error, kind):
             return _line(error.message, error.field, hint), code
     return _line(error.message, error.field, None), ExitCode.ERROR
+
+
+SUGGESTIONS_SHOWN = 5
+
+
+def not_found_hint(code: str, details: object, gkh: str = "gkh") -> str | None:
+    """What to try after a 404 the portal names (`gkh` is how the hint's commands begin): the meters there are,
+    or the nearest houses an address search found instead (its error's details.suggestions)."""
+    if code == "meter_not_found":
+        return f"run: {gkh} meter list"
+    if code != "house_not_found":
+        return None
+    suggestions = details.get("suggestions") if isinstance(details, dict) else None
+    addresses = [" ".join(str(house.get("address", "")).split()) for house in suggestions or []
+                 if isinstance(house, dict)]
+    addresses = [address for address in addresses if address][:SUGGESTIONS_SHOWN]
+    if addresses:
+        return "did you mean: " + "; ".join(addresses)
+    find = f'find the house: {gkh} address search "<street> <number>"'
+    return f"try fewer words, or {find}" if suggestions is not None else find  # a search's, or a GUID's
 
 
 def _line(message: str, field: str | None, hint: str | None) -> str:

@@ -8,10 +8,14 @@ Token kinds in the key:
 - words, lower case, ё → е ("москва", "ленина"); a query word matches as a word prefix ("ленин" finds "ленина");
 - house numbers, with a letter glued on ("5", "5а") or a slash ("5/2"); matched exactly, so "ленина 5"
   finds neither "д. 5а" nor "д. 5/2" nor "д. 15";
-- корпус and строение, tagged: "корп. 2", "к2", "к. 2", "корпус 2" → "к2"; "стр. 1", "строение 1", "с1" → "с1";
-  matched exactly. "мира 12" (no корпус) matches every корпус of house 12.
+- корпус and строение, tagged: "корп. 2", "кор.2", "к2", "к. 2", "к-2", "корпус 2" → "к2"; "стр. 1", "строение 1",
+  "с1" → "с1"; matched exactly. "мира 12" (no корпус) matches every корпус of house 12.
 Type words (г., ул., пр-т, пер., …) are dropped from both sides; the town is optional because a query
-needs only some of the key's tokens.
+needs only some of the key's tokens. So are what people add that no house key holds: a flat or an office
+("кв. 12", "квартира 12", "оф. 3") and a six-digit postal index ("123456").
+Letters are folded as in identifiers (identifiers.fold_lookalikes): a Latin look-alike in a Cyrillic word
+("Лeнина" with a Latin e) or a word of look-alikes alone ("CAXAPOBA") reads as Cyrillic; a Latin word with
+letters of its own ("Lenina") stays as it is.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from gkh.domain.errors import InvalidInput
-from gkh.domain.identifiers import quoted
+from gkh.domain.identifiers import fold_lookalikes, quoted
 
-__all__ = ["address_tokens", "search_key", "query_needles", "matches", "QUERY_MAX_CHARS"]
+__all__ = ["address_tokens", "search_key", "query_needles", "word_needles", "matches", "QUERY_MAX_CHARS"]
 
 QUERY_MAX_CHARS = 200
 
@@ -34,13 +38,18 @@ _TYPE_WORDS = frozenset(
     обл область респ республика край район
     ул улица пр просп проспект пер переулок ш шоссе бул бульвар
     наб набережная пл площадь мкр мкрн микрорайон проезд туп тупик аллея ал квартал
-    дом вл влд владение к корп корпус стр строен строение
+    дом вл влд владение к кор корп корпус стр строен строение
+    кв квартира оф офис пом помещение
     """.split()
 )
 # Markers that make the following number a house number, a корпус, or a строение.
 _HOUSE_MARKERS = frozenset({"д", "дом", "вл", "влд", "владение"})
-_KORPUS_MARKERS = frozenset({"к", "корп", "корпус"})
+_KORPUS_MARKERS = frozenset({"к", "кор", "корп", "корпус"})
 _STROENIE_MARKERS = frozenset({"с", "стр", "строен", "строение"})
+# A flat or an office within the house: the marker and its number are dropped ("кв. 12", "оф. 3").
+_FLAT_MARKERS = frozenset({"кв", "квартира", "оф", "офис", "пом", "помещение"})
+# A Russian postal index: six digits, the first 1–6 (a house number never has six).
+_POSTAL_INDEX_RE = re.compile(r"^[1-6][0-9]{5}\Z")
 
 # Hyphenated abbreviations, removed before hyphens become separators ("пр-т" must not turn into "пр т").
 _HYPHENATED_TYPES_RE = re.compile(r"(?<![0-9a-zа-я])(?:пр-кт|пр-т|пр-д|б-р|р-н|кв-л)(?![0-9a-zа-я])")
@@ -49,9 +58,9 @@ _RAW_TOKEN_RE = re.compile(r"[0-9]+[a-zа-я]?\s*/\s*[0-9]+[a-zа-я]?(?![0-9a-z
 _LETTER_DIGIT_RE = re.compile(r"(?<=[a-zа-я])(?=[0-9])")
 _NUMBER_RE = re.compile(r"^[0-9]+")
 _TAGGED_RE = re.compile(r"^[кс][0-9]")
-
-# Latin look-alikes glued to a house number ("5A", "12k2") read as Cyrillic, as in identifiers.
-_LATIN_TO_CYRILLIC = str.maketrans("abekmhopctxy", "авекмнорстху")
+_WORD_RE = re.compile(r"[0-9a-zа-я]+")
+_LATIN_RE = re.compile(r"[a-z]")
+_CYRILLIC_RE = re.compile(r"[а-я]")
 
 
 @dataclass
@@ -63,9 +72,11 @@ class _Raw:
 
 def _canon(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower().replace("ё", "е")
-    text = _HYPHENATED_TYPES_RE.sub(" ", text)
     # "д5", "к2", "стр1", "ленина5" → "д 5" …: a glued marker reads like a separate one.
-    return _LETTER_DIGIT_RE.sub(" ", text)
+    text = _LETTER_DIGIT_RE.sub(" ", text)
+    # Look-alikes first, so that whatever reads a word reads it in Cyrillic ("пp-т" with a Latin p is "пр-т").
+    text = _WORD_RE.sub(lambda word: _fold_word(word.group(0)), text)
+    return _HYPHENATED_TYPES_RE.sub(" ", text)
 
 
 def _raw_tokens(text: str) -> list[_Raw]:
@@ -77,22 +88,26 @@ def _raw_tokens(text: str) -> list[_Raw]:
         prev_end = m.end()
         word = m.group(0)
         if "/" in word:
-            out.append(_Raw(re.sub(r"\s+", "", word).translate(_LATIN_TO_CYRILLIC), joined, dotted))
+            out.append(_Raw(re.sub(r"\s+", "", word), joined, dotted))
             continue
         # Digits then letters ("5а", "12к"): split, the letters joined to the number.
         number = _NUMBER_RE.match(word)
         if number and number.end() < len(word):
             out.append(_Raw(number.group(0), joined, False))
             # Glued, so a house letter even before a dot ("д. 5а.").
-            out.append(_Raw(_single_letter(word[number.end() :]), True, False))
+            out.append(_Raw(word[number.end() :], True, False))
         else:
-            out.append(_Raw(_single_letter(word), joined, dotted))
+            out.append(_Raw(word, joined, dotted))
     return out
 
 
-def _single_letter(text: str) -> str:
-    # Only a lone Latin letter is a look-alike slip ("5A", "k2"); Latin words are left alone.
-    return text.translate(_LATIN_TO_CYRILLIC) if len(text) == 1 else text
+def _fold_word(word: str) -> str:
+    """Latin look-alikes as Cyrillic in a word that is Cyrillic ("лeнина", "5a", "12k", "caxapoba" once
+    folded); a Latin word with letters of its own ("lenina") is left alone."""
+    if not _LATIN_RE.search(word):
+        return word
+    folded = fold_lookalikes(word).lower()  # word is [0-9a-zа-я]: upper and lower case map one to one here
+    return folded if _CYRILLIC_RE.search(word) or not _LATIN_RE.search(folded) else word
 
 
 def _is_number(tok: _Raw | None) -> bool:
@@ -140,7 +155,11 @@ def address_tokens(text: str) -> list[str]:
         nxt = raw[i + 1] if i + 1 < len(raw) else None
         if _is_number(tok):
             number, i = _take_number(raw, i)
-            tokens.append(number)
+            if not _POSTAL_INDEX_RE.match(number):
+                tokens.append(number)
+            continue
+        if tok.text in _FLAT_MARKERS:
+            i = _take_number(raw, i + 1)[1] if _is_number(nxt) else i + 1
             continue
         if _is_number(nxt) and tok.text in _KORPUS_MARKERS | _STROENIE_MARKERS | _HOUSE_MARKERS:
             number, i = _take_number(raw, i + 1)
@@ -189,6 +208,12 @@ def query_needles(query: str) -> list[str]:
             "q",
         )
     return needles
+
+
+def word_needles(needles: list[str]) -> list[str]:
+    """The needles of words (a street, a town), without house numbers and корпус/строение tags: what the
+    nearest houses are told by when a query finds none."""
+    return [needle for needle in needles if not _is_exact(needle.strip())]
 
 
 def matches(key: str, needles: list[str]) -> bool:

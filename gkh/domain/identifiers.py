@@ -13,6 +13,9 @@ from gkh.domain.errors import InvalidInput
 
 __all__ = [
     "quoted",
+    "fold_lookalikes",
+    "serial_key",
+    "meter_reference",
     "normalize_els",
     "normalize_izhku",
     "normalize_ipd",
@@ -63,12 +66,61 @@ def _require_str(text: object, field: str, label: str) -> str:
     return text
 
 
-# --- ЕЛС and the ids built on it ----------------------------------------------------------------
+# --- look-alike letters: one fold for whatever people type of an id, a serial number or an address ---------
 
-# Latin letters that look like Cyrillic ones: people type them on an English keyboard layout.
-_LOOKALIKES = str.maketrans("ABEKMHOPCTXY", "АВЕКМНОРСТХУ")
+# Latin capitals that look like Cyrillic ones: people type them on an English keyboard layout.
+_LATIN_TWINS = "ABEKMHOPCTXY"
+_CYRILLIC_TWINS = "АВЕКМНОРСТХУ"
 # Copy-pasted ids often carry typographic dashes instead of a hyphen-minus.
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
+_CYRILLIC_LOWER = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+
+
+def _fold_table() -> dict[int, str]:
+    twin = dict(zip(_LATIN_TWINS, _CYRILLIC_TWINS, strict=True))
+    table = {ord(c): twin.get(c.upper(), c.upper()) for c in "abcdefghijklmnopqrstuvwxyz" + _CYRILLIC_LOWER}
+    table.update({ord(latin): cyrillic for latin, cyrillic in twin.items()})
+    table.update({ord(dash): "-" for dash in _DASHES})
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold_lookalikes(text: str) -> str:
+    """Case and look-alike letters folded: upper case, a Latin letter that looks like a Cyrillic one as its
+    Cyrillic twin ("M" and "m" → "М", "x" → "Х"), a typographic dash as "-".
+
+    Only ASCII and Cyrillic letters and those dashes change, each into one character, and nothing it gives
+    changes again: a key folded once can be stored and compared byte for byte in SQL on either engine.
+    """
+    return text.translate(_FOLD)
+
+
+# --- meters: a portal id or a serial number, as people type them ------------------------------------------
+
+# The portal's meter ids are M-000123 (Latin M; prefixed, so never a serial number); folded, the M is Cyrillic.
+_METER_ID_FOLDED_RE = re.compile(r"^М-([0-9]+)\Z")
+
+
+def serial_key(serial: str) -> str:
+    """A meter's serial number as it is stored for lookups and as a typed one is looked up: stripped and folded
+    (case, Latin/Cyrillic twins, dashes), so "хв-21-115444" and "XB-21-115444" find ХВ-21-115444."""
+    return fold_lookalikes(serial.strip())
+
+
+def meter_reference(text: str, field: str = "meter") -> tuple[str, str]:
+    """What a typed meter names: ("id", "M-000123") for a portal id in either case or script ("m-000123",
+    Cyrillic "М-000123"), else ("serial", its serial_key)."""
+    raw = _require_str(text, field, "meter")
+    key = serial_key(raw)
+    meter_id = _METER_ID_FOLDED_RE.match(key)
+    if meter_id:
+        return "id", "M-" + meter_id.group(1)
+    return "serial", key
+
+
+# --- ЕЛС and the ids built on it ----------------------------------------------------------------
 
 # [0-9], not \d: \d also matches Arabic-Indic and other Unicode digits.
 _ELS = r"[0-9]{2}[А-ЯЁ]{2}[0-9]{6}"
@@ -86,7 +138,7 @@ _IPD_EXPECTED = (
 
 
 def _canon_letters(text: str) -> str:
-    return text.strip().upper().translate(_LOOKALIKES).translate(_DASHES)
+    return fold_lookalikes(text.strip())
 
 
 def normalize_els(text: str, field: str = "els") -> str:

@@ -51,7 +51,7 @@ class ApiError(falcon.HTTPError):
     """An error the portal reports on purpose: a status, a stable code, a message and the field."""
 
     def __init__(self, status: int, code: str, message: str, field: str | None = None, headers=None,
-                 details: dict[str, str] | None = None):
+                 details: dict[str, Any] | None = None):
         if status == 401:  # RFC 7235: say which scheme would do
             headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
         super().__init__(falcon.code_to_http_status(status), title=code, description=message, headers=headers)
@@ -69,7 +69,7 @@ def not_found(message: str, code: str = "not_found") -> ApiError:
 
 
 def error_document(code: str, message: str, field: str | None, request_id: str | None,
-                   details: dict[str, str] | None = None) -> bytes:
+                   details: dict[str, Any] | None = None) -> bytes:
     """The one JSON error shape, as bytes; never fails, whatever text the message echoes."""
     payload: dict[str, Any] = {"code": code, "message": message, "field": field, "request_id": request_id}
     if details:  # only when a rule gave some

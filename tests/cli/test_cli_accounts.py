@@ -80,10 +80,16 @@ def test_address_search_with_nothing_to_search_for_is_2(home):
     assert result.exit_code == 2 and "q" in result.stderr
 
 
-def test_address_search_without_matches_prints_nothing(home):
-    result = gkh("address", "search", "несуществующая 99")
-    assert result.exit_code == 0 and result.stdout == ""
-    assert gkh_json("address", "search", "несуществующая 99") == []
+def test_address_search_without_matches_says_so_with_the_nearest_houses_and_exits_1(home):
+    result = gkh("address", "search", "ленина 7")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == ('gkh: no house matches "ленина 7" (did you mean: г. Екатеринбург,'
+                                              " ул. Ленина, д. 24; г. Москва, ул. Ленина, д. 5)")
+    nothing_near = gkh("address", "search", "несуществующая 99", "--json")
+    assert nothing_near.exit_code == 1 and nothing_near.stdout == ""
+    assert nothing_near.stderr.splitlines()[-1] == ('gkh: no house matches "несуществующая 99" (try fewer words,'
+                                                    ' or find the house: gkh --profile local address search'
+                                                    ' "<street> <number>")')
 
 
 def test_house_show_by_address_or_guid(home):

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from gkh.domain.address import QUERY_MAX_CHARS, address_tokens, matches, query_needles, search_key
+from gkh.domain.address import QUERY_MAX_CHARS, address_tokens, matches, query_needles, search_key, word_needles
 from gkh.domain.errors import InvalidInput
 
 LENINA_5 = "г. Москва, ул. Ленина, д. 5"
@@ -97,6 +97,31 @@ def test_search_key(address: str, key: str) -> None:
         ("город Москва", ["москва"]),
         ("с. Покровское", ["покровское"]),  # "с." before a word is a village
         ("ул. д. к. стр.", []),
+        # корпус as people abbreviate it
+        ("мира 12 кор.2", ["мира", "12", "к2"]),
+        ("мира 12 кор 2", ["мира", "12", "к2"]),
+        ("мира 12 к-2", ["мира", "12", "к2"]),
+        ("мира 12к-2", ["мира", "12", "к2"]),
+        ("мира 12 корп.2", ["мира", "12", "к2"]),
+        # a flat or an office is no part of a house's address
+        ("Ленина 5, кв. 12", ["ленина", "5"]),
+        ("ленина 5 кв12а", ["ленина", "5"]),
+        ("ленина 5, квартира 12/1", ["ленина", "5"]),
+        ("ленина 5, оф. 3", ["ленина", "5"]),
+        ("ленина 5, офис 301, пом. 2", ["ленина", "5"]),
+        ("ленина 5 кв.", ["ленина", "5"]),
+        # nor a postal index
+        ("ленина 5 москва 123456", ["ленина", "5", "москва"]),
+        ("123456, г. Москва, ул. Ленина, д. 5", ["москва", "ленина", "5"]),
+        ("620014 екатеринбург малышева 51", ["екатеринбург", "малышева", "51"]),
+        ("ленина д. 123456", ["ленина", "123456"]),  # after "д." it is a house number, however unlikely
+        ("ленина 12345", ["ленина", "12345"]),  # five digits: a house number
+        # Latin look-alikes in a Cyrillic word, or a word of look-alikes alone, read as Cyrillic
+        ("Лeнина 5", ["ленина", "5"]),  # a Latin e
+        ("ЛEНИНA 5", ["ленина", "5"]),
+        ("CAXAPOBA 5", ["сахарова", "5"]),
+        ("Lenina 5", ["lenina", "5"]),  # a Latin word of its own is left alone
+        ("мира 12 K2", ["мира", "12", "к2"]),
     ],
 )
 def test_address_tokens(text: str, tokens: list[str]) -> None:
@@ -206,3 +231,24 @@ def test_sql_instr_agrees_with_matches() -> None:
         where = " AND ".join(["instr(search_key, ?) > 0"] * len(needles))
         found = {row[0] for row in db.execute(f"SELECT address FROM house WHERE {where}", needles)}
         assert found == {a for a in addresses if matches(search_key(a), needles)}, query
+
+
+@pytest.mark.parametrize(
+    ("query", "address"),
+    [
+        ("Ленина 5, кв. 12", LENINA_5),
+        ("ленина 5 москва 123456", LENINA_5),
+        ("Лeнина 5", LENINA_5),
+        ("мира 12 кор.2", MIRA_12_K2),
+        ("мира 12 к-2", MIRA_12_K2),
+    ],
+)
+def test_addresses_as_people_write_them_find_the_house(query: str, address: str) -> None:
+    needles = query_needles(query)
+    assert matches(search_key(address), needles)
+    assert not matches(search_key(LENINA_15), needles) and not matches(search_key(MIRA_12_K1), needles)
+
+
+def test_word_needles_are_the_streets_and_towns_of_a_query() -> None:
+    assert word_needles(query_needles("москва, ул. Ленина, д. 5а, корп. 2, стр. 1")) == [" москва", " ленина"]
+    assert word_needles(query_needles("5/2 к2")) == []

@@ -10,8 +10,10 @@ from gkh.domain.identifiers import (
     complete_inn12,
     complete_ogrn13,
     complete_ogrnip15,
+    fold_lookalikes,
     inn_is_valid,
     is_fias_guid,
+    meter_reference,
     normalize_account_number,
     normalize_els,
     normalize_fias_guid,
@@ -22,6 +24,7 @@ from gkh.domain.identifiers import (
     ogrn_is_valid,
     payer_id_kind,
     quoted,
+    serial_key,
 )
 
 
@@ -32,6 +35,57 @@ def assert_invalid(fn: Callable[..., object], *args: object, field: str, **kwarg
     assert err.field == field
     assert err.message and len(err.message.splitlines()) == 1
     return err
+
+
+# --- look-alike letters: one fold for ids, serial numbers and address words ---------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("М-000023", "М-000023"),  # Cyrillic М
+        ("M-000023", "М-000023"),  # Latin M
+        ("m-000023", "М-000023"),
+        ("хв-21-115444", "ХВ-21-115444"),
+        ("XB-21-115444", "ХВ-21-115444"),  # Latin X, B
+        ("xb\u201321\u2212115444", "ХВ-21-115444"),  # an en dash and a minus sign
+        ("abekmhopctxy", "АВЕКМНОРСТХУ"),
+        ("ABEKMHOPCTXY", "АВЕКМНОРСТХУ"),
+        ("ёлка", "ЁЛКА"),
+        ("dfg-q1", "DFG-Q1"),  # Latin letters with no Cyrillic twin: only upper case
+        ("ß Straße ﬁ ᲀ", "ß SТRАßЕ ﬁ ᲀ"),  # nothing outside ASCII and Cyrillic changes (nor grows)
+        (" х ", " Х "),  # spaces are the caller's
+    ],
+)
+def test_fold_lookalikes(text: str, folded: str) -> None:
+    assert fold_lookalikes(text) == folded
+    assert fold_lookalikes(folded) == folded
+
+
+@pytest.mark.parametrize("typed", ["ХВ-21-115444", "хв-21-115444", "XB-21-115444", "xb-21-115444", "Xв-21-115444",
+                                   "  хв\u201121\u2010115444\t"])
+def test_a_serial_number_is_found_however_it_is_typed(typed: str) -> None:
+    assert serial_key(typed) == "ХВ-21-115444"
+    assert meter_reference(typed) == ("serial", "ХВ-21-115444")
+
+
+@pytest.mark.parametrize("typed", ["M-000023", "m-000023", "М-000023", "м-000023", " M\u2013000023 "])
+def test_a_meter_id_in_either_case_or_script_is_the_portals_id(typed: str) -> None:
+    assert meter_reference(typed) == ("id", "M-000023")
+
+
+@pytest.mark.parametrize(("typed", "key"), [("M-abc", "М-АВС"), ("M-", "М-"), ("M-12-3", "М-12-3"),
+                                            ("12345678", "12345678"), ("", "")])
+def test_what_is_not_a_meter_id_is_looked_up_as_a_serial(typed: str, key: str) -> None:
+    assert meter_reference(typed) == ("serial", key)
+
+
+def test_a_meter_reference_must_be_text() -> None:
+    assert_invalid(meter_reference, 23, field="meter")
+
+
+def test_an_els_uses_the_same_fold() -> None:
+    assert normalize_els("77еж532838") == normalize_els("77EЖ532838") == fold_lookalikes("77еж532838")
 
 
 # --- ЕЛС ---------------------------------------------------------------------------------------

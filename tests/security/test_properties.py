@@ -379,6 +379,79 @@ def test_quoted_is_one_printable_line(x: object) -> None:
     shown.encode("utf-8")
 
 
+# --- one fold for what people type: ЕЛС, meter ids, serial numbers, address words --------------------------
+
+# What the fold may change: ASCII and Cyrillic letters, and the dashes it reads as a hyphen.
+FOLDED_BY_DESIGN = set(string.ascii_letters + CYRILLIC_CAPITALS + CYRILLIC_CAPITALS.lower() + DASHES)
+
+
+def typed_twin(draw, canon: str) -> str:
+    """canon (Cyrillic capitals, digits, hyphens) as a person might type it: any case, Latin twins, dashes."""
+    out = []
+    for ch in canon:
+        choices = [ch]
+        if ch in CYRILLIC_CAPITALS:
+            choices += [ch.lower(), *LATIN_TWINS.get(ch, "")]
+        elif ch == "-":
+            choices = list(DASHES)
+        out.append(draw(st.sampled_from(choices)))
+    return "".join(out)
+
+
+@st.composite
+def typed_serial(draw) -> tuple[str, str]:
+    """(a folded serial number or meter id, the same as typed, with spaces around)."""
+    canon = draw(st.one_of(
+        st.text(alphabet=CYRILLIC_CAPITALS + string.digits + "-/", max_size=20),
+        st.builds(lambda prefix, year, n: f"{prefix}-{year}-{n}", st.sampled_from(["ХВ", "ГВ", "ЭЛ", "ВКТ"]),
+                  digits(2), digits(6)),
+        st.builds(lambda n: f"М-{n}", digits(6)),  # a meter's portal id, its М Cyrillic once folded
+    ))
+    pad = st.text(alphabet=" \t\n\u00a0\u3000", max_size=3)
+    return canon, draw(pad) + typed_twin(draw, canon) + draw(pad)
+
+
+@PROPS
+@given(x=st.one_of(hostile_text, long_text, st.text(alphabet=sorted(FOLDED_BY_DESIGN) + ["ß", "ﬁ", "ᲀ", "İ"])))
+@example(x="ß ﬁ ᲀ İ ı ſ K")  # characters str.upper() would grow or move into ASCII or Cyrillic
+def test_folding_is_idempotent_and_changes_only_letters_and_dashes(x: str) -> None:
+    folded = identifiers.fold_lookalikes(x)
+    assert identifiers.fold_lookalikes(folded) == folded
+    assert len(folded) == len(x)
+    assert all(a == b or a in FOLDED_BY_DESIGN for a, b in zip(x, folded)), ascii(x)
+    if set(x) <= FOLDED_BY_DESIGN | set(string.digits + " "):  # case does not matter to what it folds
+        assert identifiers.fold_lookalikes(x.lower()) == identifiers.fold_lookalikes(x.upper()) == folded
+
+
+@PROPS
+@given(pair=typed_serial())
+@example(pair=("ХВ-21-115444", "xb\u201321-115444"))
+@example(pair=("М-000023", "m-000023"))
+def test_twins_fold_equal(pair: tuple[str, str]) -> None:
+    canon, typed = pair
+    assert identifiers.fold_lookalikes(typed.strip()) == canon
+    assert identifiers.serial_key(typed) == identifiers.serial_key(canon) == canon
+    kind, key = identifiers.meter_reference(typed)
+    if re.fullmatch(r"М-[0-9]+", canon):
+        assert (kind, key) == ("id", "M" + canon[1:])  # the portal's id, its M Latin
+    else:
+        assert (kind, key) == ("serial", canon)
+
+
+@PROPS
+@given(x=st.one_of(anything, st.builds(lambda pair: pair[1], typed_serial())))
+@example(x="M-" + "0" * 5000)
+def test_a_meter_reference_is_an_id_or_a_serial_key(x: object) -> None:
+    out = refused(identifiers.meter_reference, x, field=FIELD)
+    if out is REFUSED:
+        return
+    kind, key = out
+    assert kind in ("id", "serial")
+    if kind == "id":
+        assert re.fullmatch(r"M-[0-9]+", key)
+    assert identifiers.meter_reference(key) == (kind, key)  # what it answers names the same meter again
+
+
 # === money ================================================================================================
 
 MAX_KOPECKS = money.to_kopecks(money.MAX_AMOUNT)
@@ -807,6 +880,19 @@ def test_address_search_ignores_case_and_yo(x: str) -> None:
     tokens = address.address_tokens(x)
     assert address.address_tokens(x.upper()) == tokens
     assert address.address_tokens(x.replace("ё", "е").replace("Ё", "Е")) == tokens
+
+
+CYRILLIC_TO_LATIN = {**{c: latin[0] for c, latin in LATIN_TWINS.items()},
+                     **{c.lower(): latin[1] for c, latin in LATIN_TWINS.items()}}
+
+
+@PROPS
+@given(x=typed_address(), data=st.data())
+@example(x="г. Москва, пр-т Мира, д. 12, корп. 2", data=None)
+def test_an_address_typed_with_latin_twins_reads_the_same(x: str, data) -> None:
+    typed = "".join(data.draw(st.sampled_from([c, CYRILLIC_TO_LATIN[c]])) if data and c in CYRILLIC_TO_LATIN
+                    else CYRILLIC_TO_LATIN.get(c, c) for c in x)
+    assert address.address_tokens(typed) == address.address_tokens(x), typed
 
 
 # === long input: linear time =============================================================================

@@ -6,6 +6,8 @@ can be started, and fails instead under GKH_REQUIRE_POSTGRES=1 (CI)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import sqlite3
 
 import pytest
@@ -123,7 +125,8 @@ def test_a_bad_clock_setting_is_reported_not_guessed(ivanov, monkeypatch):
 # -- addresses and houses ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query", ["ленина 5", "ул. Ленина, д. 5", "Ленина д5", "ЛЕНИНА 5", "москва ленина 5"])
+@pytest.mark.parametrize("query", ["ленина 5", "ул. Ленина, д. 5", "Ленина д5", "ЛЕНИНА 5", "москва ленина 5",
+                                   "Ленина 5, кв. 12", "ленина 5 москва 123456", "Лeнина 5"])  # the last: Latin e
 def test_the_ways_people_type_an_address_find_the_same_house(ivanov, query):
     items = ivanov.get("/addresses", params={"q": query}).json()["items"]
     assert [h["guid"] for h in items] == [H1_GUID]
@@ -138,6 +141,7 @@ def test_a_street_alone_finds_its_houses_in_both_towns(ivanov):
 
 def test_korpus_is_matched_exactly(ivanov):
     assert [h["guid"] for h in ivanov.get("/addresses", params={"q": "пр-т Мира 12 к2"}).json()["items"]] == [H3_GUID]
+    assert [h["guid"] for h in ivanov.get("/addresses", params={"q": "мира 12 кор.2"}).json()["items"]] == [H3_GUID]
     both = ivanov.get("/addresses", params={"q": "мира 12"}).json()["items"]
     assert {h["guid"] for h in both} == {H2_GUID, H3_GUID}
 
@@ -148,6 +152,22 @@ def test_address_search_pages_with_a_cursor(ivanov):
     second = ivanov.get("/addresses", params={"q": "мира", "limit": 1, "cursor": first["next_cursor"]}).json()
     assert second["next_cursor"] is None
     assert {first["items"][0]["guid"], second["items"][0]["guid"]} == {H2_GUID, H3_GUID}
+
+
+def test_a_search_that_finds_nothing_is_404_with_the_nearest_houses(ivanov):
+    error = assert_error(ivanov.get("/addresses", params={"q": "ленина 7"}), 404, "house_not_found")
+    assert error["message"] == 'no house matches "ленина 7"'
+    assert [h["guid"] for h in error["details"]["suggestions"]] == [H5_GUID, H1_GUID]
+    assert error["details"]["suggestions"][1]["address"] == "г. Москва, ул. Ленина, д. 5"
+    nothing_near = assert_error(ivanov.get("/addresses", params={"q": "несуществующая 99"}), 404, "house_not_found")
+    assert nothing_near["details"] == {"suggestions": []}
+
+
+def test_a_later_page_with_nothing_left_is_an_empty_page_not_404(ivanov):
+    # A cursor past the last house (as one a client kept while the houses changed): nothing more, no error.
+    past_the_last = base64.urlsafe_b64encode(json.dumps(["я", ""]).encode()).decode().rstrip("=")
+    page = ivanov.get("/addresses", params={"q": "мира", "cursor": past_the_last})
+    assert page.status_code == 200 and page.json() == {"items": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize("params,field", [({}, "q"), ({"q": " ,. "}, "q"), ({"q": "мира", "limit": "0"}, "limit"),

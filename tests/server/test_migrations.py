@@ -84,3 +84,37 @@ def test_a_step_runs_once(tmp_path):
 def test_the_store_and_the_command_line_name_the_same_portal_files(tmp_path):
     db = tmp_path / "portal.sqlite3"
     assert database_files(db) == portal_files(db)
+
+
+def step(name: str):
+    return next(m for m in MIGRATIONS if m.name.endswith(name))
+
+
+def test_the_serial_key_step_folds_as_the_domain_does():
+    from gkh.domain import identifiers
+    from gkh.server.db import migrations
+
+    # The step keeps its own copy (a step is history; the store's room knows nothing of the rules): the same.
+    assert migrations._V4_FOLD == identifiers._FOLD
+
+
+def test_the_serial_key_step_keys_the_meters_there_are(tmp_path):
+    from gkh.domain.identifiers import serial_key
+
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW, seed=demo.seed)
+    with store.write() as tx:  # the meters table as it was before the step, two serials as people write them
+        tx.execute("DROP INDEX meters_serial_key")
+        tx.execute("ALTER TABLE meters DROP COLUMN serial_key")
+        tx.execute("CREATE INDEX meters_serial ON meters(serial)")
+        tx.execute("UPDATE meters SET serial = ' xb\u201321-000001 ' WHERE id = 'M-000001'")
+        tx.execute("UPDATE meters SET serial = 'эл-19-000002' WHERE id = 'M-000002'")
+    with store.write() as tx:
+        step("_meter_serial_key").apply(tx, store.dialect)
+    with sqlite3.connect(store.path) as conn:
+        keys = dict(conn.execute("SELECT id, serial_key FROM meters"))
+        serials = dict(conn.execute("SELECT id, serial FROM meters"))
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert keys["M-000001"] == "ХВ-21-000001" and keys["M-000002"] == "ЭЛ-19-000002"
+    assert keys == {meter: serial_key(serial) for meter, serial in serials.items()}
+    assert "meters_serial_key" in indexes and "meters_serial" not in indexes
+    store.close()

@@ -18,7 +18,8 @@ class AddressSearch(Resource):
             raise invalid("q is required: part of an address, e.g. 'ленина 5'", "q")
         needles = query_needles(query)
         page = Page(req)
-        listing = addresses.search_houses(self.store, needles, page.limit, page.cursor_values(["", ""], str))
+        listing = addresses.search_houses(self.store, needles, page.limit, page.cursor_values(["", ""], str),
+                                          query=query)
         resp.media = page.result(listing)
 
 

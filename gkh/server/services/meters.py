@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 
 from gkh.domain import readings as rules
 from gkh.domain.dates import format_instant, house_zone, local_date, period_of
+from gkh.domain.identifiers import meter_reference
 from gkh.server.access import User, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, invalid, not_found
@@ -126,11 +127,12 @@ def submit_reading(store: PortalStore, user: User, meter: str, submission: Submi
 
 
 def _find_meter(conn: Connection, user: User, meter: str) -> Row:
-    """A meter by its portal id (M-000123) or serial number, among the user's; 404 for anyone else's."""
+    """A meter by its portal id (M-000123) or serial number, among the user's; 404 for anyone else's. Either in
+    any case and with Latin/Cyrillic look-alikes (m-000123 with a Cyrillic м, xb-21-115444 for ХВ-21-115444)."""
     ids, params = visible_account_ids(user)
-    column = "m.id" if meter.upper().startswith("M-") else "m.serial"
-    rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ?",
-                        (*params, meter.strip().upper() if column == "m.id" else meter.strip())).fetchall()
+    kind, key = meter_reference(meter)
+    column = "m.id" if kind == "id" else "m.serial_key"
+    rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ?", (*params, key)).fetchall()
     if not rows:
         raise not_found(f"no meter {echo(meter)} among yours", "meter_not_found")
     if len(rows) > 1:
