@@ -9,8 +9,8 @@ Two kinds of error:
   portal's state: not one value per tariff zone (`wrong_zone_count`), more digits than it shows
   (`too_many_digits`).
 - `ReadingRefused` (HTTP 422, exit 5): input refused because of this meter or this house's state — outside the
-  window, a date in the future or before the previous reading, lower than the previous reading, a period
-  closed for billing.
+  window, a meter past its verification date, a date in the future or before the previous reading, lower
+  than the previous reading, a rollover that cannot be one, a period closed for billing.
 
 Values are `Decimal` in code and canonical decimal TEXT in storage and JSON (`canonical`): 15 + 7 digits do
 not fit an int64 once scaled, and a float would lose them.
@@ -46,7 +46,11 @@ __all__ = [
     "reading_date",
     "check_reading_date",
     "check_period_open",
+    "is_overdue",
+    "check_verification",
     "consumption",
+    "ROLLOVER_SHARE",
+    "check_rollover",
     "suspicious_jump",
 ]
 
@@ -380,6 +384,28 @@ def check_period_open(period: str, closed: bool) -> None:
         )
 
 
+# --- verification -------------------------------------------------------------------------------------
+
+
+def is_overdue(verification_due: date, day: date) -> bool:
+    """After its verification date a meter counts as out of order (ПП № 354, п. 81(12): its verification
+    interval has run out); on the date itself it is still in order."""
+    return day > verification_due
+
+
+def check_verification(verification_due: date, taken: date, *, meter_id: str | None = None) -> None:
+    """ReadingRefused `meter_overdue` (field "meter") when the reading was taken after the meter's
+    verification date: an out-of-order meter's reading is not used for billing."""
+    if is_overdue(verification_due, taken):
+        raise ReadingRefused(
+            "meter_overdue",
+            f"{_meter(meter_id)} was due for verification on {format_person_date(verification_due)} and counts as"
+            f" out of order since (ПП № 354, п. 81(12)): have the meter verified, then submit its readings again",
+            "meter",
+            {"verification_due": verification_due.isoformat()},
+        )
+
+
 # --- consumption --------------------------------------------------------------------------------------
 
 
@@ -410,15 +436,80 @@ def consumption(
         elif rollover:
             out[zone] = _CTX.add(_CTX.subtract(meter.capacity, prev), cur)
         else:
+            hint = (f"if the meter rolled over past {canonical(meter.largest)}, submit again with --rollover"
+                    if _rollover_reason(prev, cur, meter) is None else "check the value")
             raise ReadingRefused(
                 "lower_than_previous",
                 f"{zone}: the new reading {canonical(cur)} is lower than the previous {canonical(prev)}"
-                f" on {_meter(meter_id)}; if the meter rolled over past {canonical(meter.largest)},"
-                " submit again with --rollover",
+                f" on {_meter(meter_id)}; {hint}",
                 "values",
                 {"zone": zone, "previous": canonical(prev), "value": canonical(cur)},
             )
     return out
+
+
+# A counter rolls over only from the last tenth of its range, and what it counted meanwhile is at most a tenth of
+# the range: 763.779 → 5 on an 8-digit meter is a typo, not 99 999 241.221 m³.
+ROLLOVER_SHARE = Decimal("0.1")
+
+
+def _rollover_reason(previous: Decimal, current: Decimal, meter: MeterSpec) -> str | None:
+    """Why going from `previous` down to `current` cannot be a rollover of this meter (None: it can)."""
+    share = _CTX.multiply(meter.capacity, ROLLOVER_SHARE)
+    from_ = _CTX.subtract(meter.capacity, share)
+    if previous < from_:
+        return (f"a meter rolls over only after its largest value {canonical(meter.largest)}, and a rollover is"
+                f" accepted only from {canonical(from_)} on (the last {_percent(ROLLOVER_SHARE)} of its range)")
+    used = _CTX.add(_CTX.subtract(meter.capacity, previous), current)
+    if used > share:
+        return (f"that would be a consumption of {canonical(used)}, more than {_percent(ROLLOVER_SHARE)} of the"
+                f" meter's range ({canonical(share)})")
+    return None
+
+
+def _percent(share: Decimal) -> str:
+    return f"{canonical(_CTX.multiply(share, Decimal(100)))} %"
+
+
+def check_rollover(
+    previous: dict[str, Decimal] | None,
+    current: dict[str, Decimal],
+    meter: MeterSpec,
+    history: list[dict[str, Decimal]],
+    *,
+    meter_id: str | None = None,
+    factor: Decimal = Decimal(10),
+) -> None:
+    """With `rollover` stated, every zone lower than its previous reading must plausibly have rolled over:
+    the previous value in the last 10 % of the meter's range, the consumption through zero at most 10 % of it,
+    and not suspicious (over `factor` × the average monthly consumption in `history`, as `suspicious_jump`).
+
+    Otherwise ReadingRefused `implausible_rollover` (field "values") with the reason. Zones that did not go
+    lower are not judged here. Stored readings are never judged again: `consumption` only wraps.
+    """
+    if previous is None:
+        return
+    for zone in sorted(current, key=_zone_order):
+        cur, prev = current[zone], previous.get(zone)
+        if prev is None or cur >= prev:
+            continue
+        reason = _rollover_reason(prev, cur, meter)
+        used = _CTX.add(_CTX.subtract(meter.capacity, prev), cur)
+        if reason is None:
+            past = [h[zone] for h in history if h.get(zone) is not None]
+            average = _suspicious_average(used, past, factor)
+            if average is not None:
+                months = "month" if len(past) == 1 else f"{len(past)} months"
+                reason = (f"that would be a consumption of {canonical(used)}, more than {canonical(factor)}× the"
+                          f" average monthly consumption {canonical(average)} over the last {months}")
+        if reason is not None:
+            raise ReadingRefused(
+                "implausible_rollover",
+                f"{zone}: {canonical(prev)} → {canonical(cur)} on {_meter(meter_id)} is not a plausible rollover:"
+                f" {reason}; check the value",
+                "values",
+                {"zone": zone, "previous": canonical(prev), "value": canonical(cur), "consumption": canonical(used)},
+            )
 
 
 _AVERAGE_SHOWN = Decimal("0.001")
@@ -436,17 +527,23 @@ def suspicious_jump(
     warnings: list[str] = []
     for zone in sorted(consumption, key=_zone_order):
         past = [h[zone] for h in history if h.get(zone) is not None]
-        if not past:
-            continue
-        total = sum(past, Decimal(0))
-        if total <= 0:
-            continue
         cons = consumption[zone]
-        if _CTX.multiply(cons, Decimal(len(past))) > _CTX.multiply(factor, total):
-            average = _CTX.divide(total, Decimal(len(past))).quantize(_AVERAGE_SHOWN, context=_CTX)
+        average = _suspicious_average(cons, past, factor)
+        if average is not None:
             months = "month" if len(past) == 1 else f"{len(past)} months"
             warnings.append(
                 f"{zone}: consumption {canonical(cons)} is more than {canonical(factor)}× the average"
                 f" monthly consumption {canonical(average)} over the last {months}; check the value"
             )
     return warnings
+
+
+def _suspicious_average(cons: Decimal, past: list[Decimal], factor: Decimal) -> Decimal | None:
+    """The average of `past` as shown (rounded) when `cons` exceeds `factor` × it; None when it does not, or when
+    there is no past or its total is 0. Exact: cons × n > factor × sum."""
+    total = sum(past, Decimal(0))
+    if not past or total <= 0:
+        return None
+    if _CTX.multiply(cons, Decimal(len(past))) > _CTX.multiply(factor, total):
+        return _CTX.divide(total, Decimal(len(past))).quantize(_AVERAGE_SHOWN, context=_CTX)
+    return None

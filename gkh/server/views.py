@@ -98,6 +98,8 @@ def meter_view(row: Row, now: datetime) -> dict:
         "last_reading": {"date": row["last_taken_on"], "values": json.loads(row["last_values"])}
         if row["last_values"] is not None else None,
         "verification_due": row["verification_due"],
+        # Past its verification date a meter counts as out of order (ПП № 354, п. 81(12)): no readings.
+        "overdue": rules.is_overdue(date.fromisoformat(row["verification_due"]), today),
         "window": {"from": first.isoformat(), "to": last.isoformat(), "open": is_open},
     }
 

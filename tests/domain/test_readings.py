@@ -16,10 +16,13 @@ from gkh.domain.readings import (
     canonical_values,
     check_period_open,
     check_reading_date,
+    check_rollover,
     check_values,
+    check_verification,
     check_window,
     consumption,
     digit_counts,
+    is_overdue,
     parse_reading_value,
     reading_date,
     suspicious_jump,
@@ -428,3 +431,96 @@ def test_suspicious_jump(
 def test_suspicious_jump_custom_factor() -> None:
     assert suspicious_jump({"T1": D(31)}, [{"T1": D(10)}], factor=D(3)) != []
     assert suspicious_jump({"T1": D(30)}, [{"T1": D(10)}], factor=D(3)) == []
+
+
+# --- verification (ПП № 354, п. 81(12)) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("due", "day", "overdue"),
+    [
+        (date(2026, 10, 10), date(2026, 10, 9), False),
+        (date(2026, 10, 10), date(2026, 10, 10), False),  # on the date itself still in order
+        (date(2026, 10, 10), date(2026, 10, 11), True),
+        (date(2026, 10, 10), date(2027, 1, 1), True),
+    ],
+)
+def test_is_overdue(due: date, day: date, overdue: bool) -> None:
+    assert is_overdue(due, day) is overdue
+
+
+def test_check_verification() -> None:
+    check_verification(date(2026, 10, 10), date(2026, 10, 10), meter_id="M-000823")
+    with pytest.raises(ReadingRefused) as exc:
+        check_verification(date(2026, 10, 10), date(2026, 11, 20), meter_id="M-000823")
+    err = exc.value
+    assert (err.code, err.field, err.details) == ("meter_overdue", "meter", {"verification_due": "2026-10-10"})
+    assert err.message == ("meter M-000823 was due for verification on 10.10.2026 and counts as out of order since"
+                           " (ПП № 354, п. 81(12)): have the meter verified, then submit its readings again")
+
+
+# --- rollover --------------------------------------------------------------------------------------------------
+
+EIGHT = MeterSpec(("T1",), 8, 3)
+
+
+@pytest.mark.parametrize(
+    ("meter", "previous", "current", "history", "fragments"),
+    [
+        # the case: 763.779 → 5 on an 8-digit meter would be 99 999 241.221 m³
+        (EIGHT, "763.779", "5", [], ["T1: 763.779 → 5 on meter M-000024 is not a plausible rollover",
+                                     "accepted only from 90000000 on (the last 10 % of its range)",
+                                     "largest value 99999999.999", "check the value"]),
+        (FIVE, "89999", "5", [], ["accepted only from 90000 on"]),
+        # from the top tenth, but through zero to far up: more than a tenth of the range
+        (EIGHT, "95000000", "94000000", [], ["a consumption of 99000000, more than 10 % of the meter's range"
+                                             " (10000000)"]),
+        (FIVE, "99990", "10001", [], ["a consumption of 10011, more than 10 % of the meter's range (10000)"]),
+        # plausible by the range, but suspicious against the meter's own history: refused, not warned
+        (FIVE, "99990", "41", [{"T1": D(4)}, {"T1": D(5)}, {"T1": D(6)}],
+         ["a consumption of 51, more than 10× the average monthly consumption 5 over the last 3 months"]),
+    ],
+)
+def test_an_implausible_rollover_is_refused_with_its_reason(meter: MeterSpec, previous: str, current: str,
+                                                           history: list, fragments: list[str]) -> None:
+    with pytest.raises(ReadingRefused) as exc:
+        check_rollover({"T1": D(previous)}, {"T1": D(current)}, meter, history, meter_id="M-000024")
+    err = exc.value
+    assert (err.code, err.field) == ("implausible_rollover", "values")
+    assert err.details["previous"] == previous and err.details["value"] == current
+    for fragment in fragments:
+        assert fragment in err.message
+    assert "\n" not in err.message
+
+
+@pytest.mark.parametrize(
+    ("meter", "previous", "current", "history"),
+    [
+        (FIVE, "99990", "10", []),  # 20 through zero
+        (FIVE, "90000", "0", []),  # the edges: from the first value of the last tenth, a tenth of the range
+        (FIVE, "99990", "40", [{"T1": D(5)}]),  # 50 = 10× the average: not more
+        (EIGHT, "99999990.5", "3", [{"T1": D(4)}]),
+        (FIVE, "100", "150", []),  # no zone went lower: nothing to judge
+    ],
+)
+def test_a_plausible_rollover_passes(meter: MeterSpec, previous: str, current: str, history: list) -> None:
+    check_rollover({"T1": D(previous)}, {"T1": D(current)}, meter, history, meter_id="M-000024")
+
+
+def test_a_rollover_judges_each_zone_that_went_lower() -> None:
+    previous = {"T1": D("999990.5"), "T2": D("500")}
+    check_rollover(previous, {"T1": D("3"), "T2": D("510")}, TWO_ZONES, [])
+    with pytest.raises(ReadingRefused) as exc:
+        check_rollover(previous, {"T1": D("3"), "T2": D("5")}, TWO_ZONES, [])
+    assert exc.value.message.startswith("T2: 500 → 5") and exc.value.details["zone"] == "T2"
+    check_rollover(None, {"T1": D("3")}, FIVE, [])  # nothing before it
+
+
+def test_lower_than_previous_suggests_a_rollover_only_where_one_is_plausible() -> None:
+    with pytest.raises(ReadingRefused) as exc:
+        consumption({"T1": D("2675.5")}, {"T1": D("12")}, FIVE, False, meter_id="M-000023")
+    assert exc.value.message == ("T1: the new reading 12 is lower than the previous 2675.5 on meter M-000023;"
+                                 " check the value")
+    with pytest.raises(ReadingRefused) as exc:
+        consumption({"T1": D("99998")}, {"T1": D("12")}, FIVE, False, meter_id="M-000023")
+    assert exc.value.message.endswith("if the meter rolled over past 99999, submit again with --rollover")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import uuid
@@ -271,3 +272,35 @@ def test_constants_match_the_database(world):
             acc.izhku, acc.number, acc.org_id, acc.house_guid, acc.flat)
     assert demo.DEMO_RESIDENT_ACCOUNTS == [a.els for a in demo.DEMO_RESIDENT_ACCOUNT_DETAILS]
     assert demo.DEMO_RESIDENT_ACCOUNT_DETAILS[0].org_id == demo.DEMO_HOUSES["H1"].managing_org_id
+
+
+def test_one_meter_is_past_its_verification_date(world):
+    """The demo world's overdue meter (ПП № 354, п. 81(12)): a second cold-water meter on petrova's flat 34
+    account, due on the 10th of the month before the portal's creation, numbered after every other meter; the
+    only one overdue when the portal is made."""
+    meter = world.execute("SELECT m.*, a.els FROM meters m JOIN accounts a ON a.id = m.account_id WHERE m.id = ?",
+                          (demo.DEMO_OVERDUE_METER,)).fetchone()
+    assert meter["els"] == demo.DEMO_PETROVA_ACCOUNT.els
+    assert (meter["resource"], meter["zones"], meter["whole_digits"], meter["fraction_digits"]) == (
+        "cold_water", "T1", 5, 3)
+    assert (meter["installed_on"], meter["verified_on"], meter["verification_due"]) == (
+        "2014-10-10", "2020-10-10", "2026-10-10")
+    assert world.execute("SELECT max(id) FROM meters").fetchone()[0] == demo.DEMO_OVERDUE_METER
+    today = SEED_NOW.date().isoformat()
+    assert [r[0] for r in world.execute("SELECT id FROM meters WHERE verification_due < ?", (today,))] == [
+        demo.DEMO_OVERDUE_METER]
+    # its readings stop at its verification date: the 20th of each month up to September
+    readings = world.execute("SELECT period, taken_on, reading_values FROM readings WHERE meter_id = ?"
+                             " ORDER BY period", (demo.DEMO_OVERDUE_METER,)).fetchall()
+    assert [r["taken_on"] for r in readings] == [f"{p}-20" for p in (
+        "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07",
+        "2026-08", "2026-09")]
+    values = [Decimal(json.loads(r["reading_values"])["T1"]) for r in readings]
+    assert values == sorted(values) and all(Decimal(3) <= b - a <= Decimal(8) for a, b in zip(values, values[1:]))
+    # the other meters are as before: ivanov's three keep their ids, petrova's flat gains this one
+    ivanov = world.execute("SELECT m.id FROM meters m JOIN account_links l ON l.account_id = m.account_id"
+                           " JOIN users u ON u.id = l.user_id WHERE u.login = 'ivanov' ORDER BY m.id").fetchall()
+    assert [r[0] for r in ivanov] == ["M-000023", "M-000024", "M-000452"]
+    flat34 = world.execute("SELECT m.id, m.resource FROM meters m JOIN accounts a ON a.id = m.account_id"
+                           " WHERE a.els = ? ORDER BY m.id", (demo.DEMO_PETROVA_ACCOUNT.els,)).fetchall()
+    assert [r[1] for r in flat34] == ["cold_water", "hot_water", "cold_water"]

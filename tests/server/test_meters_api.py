@@ -19,14 +19,14 @@ from decimal import Decimal
 import pytest
 
 from gkh.domain.readings import canonical as text
-from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS, H1_GUID, H4_GUID
+from gkh.server.demo import DEMO_OVERDUE_METER, DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS, H1_GUID, H4_GUID
 from tests.helpers.api import assert_error
 from tests.helpers.demo import COLD, HOT, POWER
 from tests.helpers.rows import db, stored
 
 WATER_ELS, POWER_ELS = DEMO_RESIDENT_ACCOUNTS
 METER_FIELDS = {"id", "serial", "resource", "unit", "zones", "account", "house", "last_reading",
-                "verification_due", "window"}
+                "verification_due", "overdue", "window"}
 READING_FIELDS = {"meter", "period", "date", "values", "consumption", "status", "warnings", "submitted_by"}
 
 
@@ -41,6 +41,17 @@ def meter_row(home, meter: str) -> sqlite3.Row:
 
 def submit(api, meter: str, *values: str, **body):
     return api.post(f"/meters/{meter}/readings", json={"values": list(values), **body})
+
+
+def move_history(home, meter: str, **latest: str) -> None:
+    """Shift the meter's stored readings so that the latest is `latest` (per zone; the others stay): a meter near
+    the end of its range, each month's consumption unchanged."""
+    rows = stored(home, meter)
+    shift = {z: Decimal(v) - Decimal(json.loads(rows[-1]["reading_values"])[z]) for z, v in latest.items()}
+    with db(home) as conn:
+        for row in rows:
+            values = {z: text(Decimal(v) + shift.get(z, 0)) for z, v in json.loads(row["reading_values"]).items()}
+            conn.execute("UPDATE readings SET reading_values = ? WHERE id = ?", (json.dumps(values), row["id"]))
 
 
 @pytest.fixture
@@ -81,6 +92,7 @@ def test_my_meters_are_those_of_my_linked_accounts_with_exactly_the_documented_f
         "house": {"guid": H1_GUID, "address": "г. Москва, ул. Ленина, д. 5"},
         "last_reading": {"date": "2026-10-20", "values": json.loads(last["reading_values"])},
         "verification_due": row["verification_due"],
+        "overdue": False,
         # ул. Ленина, д. 5 accepts readings every day: the window is the whole month, open now.
         "window": {"from": "2026-11-01", "to": "2026-11-30", "open": True},
     }
@@ -353,6 +365,7 @@ def test_an_unparseable_date_is_400_naming_the_field(ivanov, home, date):
 
 
 def test_lower_than_the_previous_is_refused_then_accepted_as_a_rollover_wrapping_at_capacity(ivanov, home):
+    move_history(home, COLD, T1="99998.5")  # a meter near the end of its range (5 + 3 digits: 99999.999)
     previous = last_stored(home, COLD)["T1"]
     error = assert_error(submit(ivanov, COLD, "12.345"), 422, "lower_than_previous", "values")
     assert error["details"] == {"zone": "T1", "previous": text(previous), "value": "12.345"}
@@ -377,6 +390,7 @@ def last_two(home, meter):
 
 
 def test_a_rollover_in_one_zone_leaves_the_others_computed_normally(ivanov, home):
+    move_history(home, POWER, T1="999990.4")
     previous = last_stored(home, POWER)
     assert_error(submit(ivanov, POWER, "5.0", "3601.2", "2544.9"), 422, "lower_than_previous", "values")
     resp = submit(ivanov, POWER, "5.0", "3601.2", "2544.9", rollover=True)
@@ -386,6 +400,48 @@ def test_a_rollover_in_one_zone_leaves_the_others_computed_normally(ivanov, home
         "T2": text(Decimal("3601.2") - previous["T2"]),
         "T3": text(Decimal("2544.9") - previous["T3"]),
     }
+
+
+def test_the_issues_rollover_after_a_mid_range_value_is_refused_with_the_reason(ivanov, home):
+    """`gkh meter submit M-000024 5 --rollover` after a value far from the end of the range used to store a
+    consumption of nearly the whole range with only a warning."""
+    previous = last_stored(home, HOT)["T1"]
+    assert previous < 90000
+    error = assert_error(submit(ivanov, HOT, "5", rollover=True), 422, "implausible_rollover", "values")
+    assert error["message"] == (
+        f"T1: {text(previous)} → 5 on meter {HOT} is not a plausible rollover: a meter rolls over only after its"
+        " largest value 99999.999, and a rollover is accepted only from 90000 on (the last 10 % of its range);"
+        " check the value")
+    assert error["details"] == {"zone": "T1", "previous": text(previous), "value": "5",
+                                "consumption": text(Decimal(100000) - previous + 5)}
+    # without --rollover the refusal no longer suggests one
+    error = assert_error(submit(ivanov, HOT, "5"), 422, "lower_than_previous", "values")
+    assert error["message"].endswith("; check the value") and "--rollover" not in error["message"]
+    assert stored(home, HOT, "2026-11") == []
+
+
+def test_a_rollover_from_the_top_of_the_range_must_not_go_far_past_zero(ivanov, home):
+    move_history(home, HOT, T1="99990")
+    error = assert_error(submit(ivanov, HOT, "20000", rollover=True), 422, "implausible_rollover", "values")
+    assert error["message"] == (f"T1: 99990 → 20000 on meter {HOT} is not a plausible rollover: that would be a"
+                                " consumption of 20010, more than 10 % of the meter's range (10000); check the value")
+    assert stored(home, HOT, "2026-11") == []
+
+
+def test_a_rollover_whose_consumption_is_suspicious_is_refused_not_warned(ivanov, home):
+    move_history(home, HOT, T1="99990")
+    rows = stored(home, HOT)
+    values = [Decimal(json.loads(r["reading_values"])["T1"]) for r in rows]
+    average = (values[-1] - values[0]) / (len(values) - 1)
+    jump = (11 * average).quantize(Decimal("0.001"))  # 11× the average monthly consumption, through zero
+    error = assert_error(submit(ivanov, HOT, text(jump - 10), rollover=True), 422, "implausible_rollover", "values")
+    assert (f"that would be a consumption of {text(jump)}, more than 10× the average monthly consumption"
+            f" {text(average.quantize(Decimal('0.001')))} over the last 11 months") in error["message"]
+    assert stored(home, HOT, "2026-11") == []
+    # an ordinary month through zero is accepted, without a warning
+    resp = submit(ivanov, HOT, text((average - 10).quantize(Decimal("0.001")) + 10), rollover=True)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["warnings"] == []
 
 
 def test_a_suspicious_jump_is_accepted_with_a_warning(ivanov, home):
@@ -569,3 +625,48 @@ def test_after_a_submission_the_history_includes_the_new_period(ivanov, home):
 @pytest.mark.parametrize("months", ["0", "121", "twelve"])
 def test_history_months_out_of_range_is_400(ivanov, months):
     assert_error(ivanov.get(f"/meters/{COLD}/readings", params={"months": months}), 400, "invalid", "months")
+
+
+# -- a meter past its verification date (ПП № 354, п. 81(12)) ---------------------------------------------------
+
+
+def link_petrovas_flat(petrova) -> list[dict]:
+    link = petrova.post("/accounts/links", json={"house": H1_GUID, "number": DEMO_PETROVA_ACCOUNT.number,
+                                                  "payer": "Петрова"})
+    assert link.status_code == 201, link.text
+    return petrova.get("/meters").json()["items"]
+
+
+def test_the_demo_worlds_overdue_meter_is_listed_as_overdue_and_refuses_readings(petrova, home):
+    meters = {m["id"]: m for m in link_petrovas_flat(petrova)}
+    overdue = meters.pop(DEMO_OVERDUE_METER)
+    assert (overdue["overdue"], overdue["verification_due"]) == (True, "2026-10-10")
+    assert overdue["last_reading"]["date"] == "2026-09-20"  # nothing taken since it went out of order
+    assert meters and all(m["overdue"] is False for m in meters.values())
+    assert petrova.get(f"/meters/{DEMO_OVERDUE_METER}").json()["overdue"] is True
+
+    value = text(Decimal(overdue["last_reading"]["values"]["T1"]) + 5)
+    error = assert_error(submit(petrova, DEMO_OVERDUE_METER, value), 422, "meter_overdue", "meter")
+    assert error["message"] == (f"meter {DEMO_OVERDUE_METER} was due for verification on 10.10.2026 and counts as"
+                                " out of order since (ПП № 354, п. 81(12)): have the meter verified, then submit"
+                                " its readings again")
+    assert error["details"] == {"verification_due": "2026-10-10"}
+    dry = petrova.post(f"/meters/{DEMO_OVERDUE_METER}/readings", params={"dry_run": "true"}, json={"values": [value]})
+    assert_error(dry, 422, "meter_overdue", "meter")
+    assert stored(home, DEMO_OVERDUE_METER, "2026-11") == []
+    # a reading taken while it was in order is judged by the other rules: its month is closed now
+    assert_error(submit(petrova, DEMO_OVERDUE_METER, value, date="10.10.2026"), 422, "period_closed", "date")
+
+
+def test_a_meter_is_in_order_on_its_verification_date_and_overdue_the_day_after(ivanov, home, monkeypatch):
+    due = "2026-11-25"
+    with db(home) as conn:
+        conn.execute("UPDATE meters SET verification_due = ? WHERE id = ?", (due, COLD))
+    value = text(last_stored(home, COLD)["T1"] + 5)
+    monkeypatch.setenv("GKH_NOW", f"{due}T23:30:00+03:00")  # the last minutes of the date in Moscow
+    assert ivanov.get(f"/meters/{COLD}").json()["overdue"] is False
+    assert submit(ivanov, COLD, value).status_code == 201
+    monkeypatch.setenv("GKH_NOW", f"{due}T21:30:00+00:00")  # 00:30 the day after in Moscow, still the date in UTC
+    assert ivanov.get(f"/meters/{COLD}").json()["overdue"] is True
+    assert [m["overdue"] for m in ivanov.get("/meters").json()["items"]] == [True, False, False]
+    assert_error(submit(ivanov, COLD, value), 422, "meter_overdue", "meter")

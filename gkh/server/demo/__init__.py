@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from gkh.server.demo.world import (
     DEMO_HOUSES,
     DEMO_ORGS,
+    DEMO_OVERDUE_METER,
     DEMO_PETROVA_ACCOUNT,
     DEMO_PETROVA_FLAT,
     DEMO_RESIDENT_ACCOUNT_DETAILS,
@@ -42,6 +43,7 @@ from gkh.server.demo.world import (
 __all__ = [
     "DEMO_HOUSES",
     "DEMO_ORGS",
+    "DEMO_OVERDUE_METER",
     "DEMO_PETROVA_ACCOUNT",
     "DEMO_PETROVA_FLAT",
     "DEMO_RESIDENT_ACCOUNTS",

@@ -5,6 +5,9 @@ cold- and hot-water meters on the managing organisation's account; at Ленин
 also gets an electricity meter — one-zone in odd flats, two-zone in even ones, three-zone (T1 T2 T3) in
 the demo resident's flat 12. Ids (`M-000001`…) and serial numbers are deterministic; the history covers
 the twelve months before the portal's creation, one reading on the 20th of each.
+
+After them, one meter past its verification date (DEMO_OVERDUE_METER): a second cold-water meter in petrova's
+flat 34 at ул. Ленина, д. 5, due on the 10th of the month before the portal's creation, its readings up to then.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from gkh.domain.dates import house_zone, local_date, period_of
 from gkh.server.demo import Connection
-from gkh.server.demo.world import DEMO_HOUSES, ORG_ENERGO, rng
+from gkh.server.demo.world import DEMO_HOUSES, DEMO_OVERDUE_METER, DEMO_PETROVA_ACCOUNT, ORG_ENERGO, rng
 
 METER_HOUSES = ("H1", "H4", "H5")
 HISTORY_MONTHS = 12
@@ -77,6 +80,39 @@ def seed_v2(conn: Connection, now: datetime) -> None:
                                  json.dumps(dict(zip(zones, (str(v) for v in values)))),
                                  f"{taken.isoformat()}T12:00:00+00:00"))
     conn.executemany("INSERT INTO meters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", meters)
+    conn.executemany(
+        "INSERT INTO readings (meter_id, period, taken_on, reading_values, submitted_at) VALUES (?, ?, ?, ?, ?)",
+        readings,
+    )
+    _overdue_meter(conn, now)
+
+
+def _overdue_meter(conn: Connection, now: datetime) -> None:
+    """Add DEMO_OVERDUE_METER and its readings: numbered after every other meter, drawn from a generator of its
+    own, so nothing seeded before it changes."""
+    draw = rng("meters/overdue")
+    house = DEMO_HOUSES["H1"]
+    today = local_date(now, house_zone(house.timezone))
+    unit, whole, fraction, interval, (low, high) = _KINDS["cold_water"]
+    due = (today - relativedelta(months=1)).replace(day=10)
+    verified = due - relativedelta(years=interval)
+    installed = verified - relativedelta(years=interval)
+    account_id = conn.execute("SELECT id FROM accounts WHERE els = ?", (DEMO_PETROVA_ACCOUNT.els,)).fetchone()[0]
+    serial = f"{_SERIAL_PREFIX['cold_water']}-{installed.year % 100:02d}-{draw.randint(0, 999999):06d}"
+    conn.execute("INSERT INTO meters (id, account_id, serial, resource, unit, zones, whole_digits, fraction_digits,"
+                 " installed_on, verified_on, verification_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (DEMO_OVERDUE_METER, account_id, serial, "cold_water", unit, "T1", whole, fraction,
+                  installed.isoformat(), verified.isoformat(), due.isoformat()))
+    # Its readings on the 20th of the months before, up to its verification date: none since.
+    value = Decimal(draw.randint(100, 3000))
+    readings = []
+    for n in range(HISTORY_MONTHS, 0, -1):
+        taken = (today - relativedelta(months=n)).replace(day=20)
+        if taken > due:
+            break
+        value += Decimal(str(round(draw.uniform(low, high), fraction)))
+        readings.append((DEMO_OVERDUE_METER, period_of(taken), taken.isoformat(),
+                         json.dumps({"T1": str(value)}), f"{taken.isoformat()}T12:00:00+00:00"))
     conn.executemany(
         "INSERT INTO readings (meter_id, period, taken_on, reading_values, submitted_at) VALUES (?, ?, ?, ?, ?)",
         readings,

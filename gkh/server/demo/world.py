@@ -18,6 +18,8 @@ seeded database):
   15–25, managed by ООО «УК Уральский дом»; a few dozen flats each. ("ленина" matches H1 and H5 in two
   towns, "ленина 5" only H1, "мира 12" both корпуса.)
 * Two housing inspectorates (Moscow, Sverdlovsk region).
+* One meter past its verification date: DEMO_OVERDUE_METER, a second cold-water meter on petrova's flat 34
+  account, due on the 10th of the month before the portal's creation.
 
 This module holds the world's public constants; `houses` and `meters` build the rows from them, and
 `gkh.server.demo.seed` adds each schema version's part while the store migrates.
@@ -226,3 +228,7 @@ DEMO_RESIDENT_ACCOUNT_DETAILS: tuple[DemoAccount, ...] = (
 DEMO_RESIDENT_ACCOUNTS: list[str] = [a.els for a in DEMO_RESIDENT_ACCOUNT_DETAILS]
 # petrova's flat 34: the managing organisation's account, not linked to anyone; its payer is Петрова.
 DEMO_PETROVA_ACCOUNT = DemoAccount("77ДА488933", "77ДА488933-01", "40187299", ORG_UK_MOSCOW, H1_GUID, "34")
+
+# A meter past its verification date (ПП № 354, п. 81(12): out of order, its readings refused): a second cold-water
+# meter on petrova's account in flat 34, due on the 10th of the month before the portal's creation.
+DEMO_OVERDUE_METER = "M-000823"

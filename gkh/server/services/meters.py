@@ -93,16 +93,19 @@ def submit_reading(store: PortalStore, user: User, meter: str, submission: Submi
         today = local_date(now, zone)
         taken = rules.reading_date(taken_text, now, zone)
         zoned = rules.check_values(spec, values, meter_id=row["id"])
+        rules.check_verification(date.fromisoformat(row["verification_due"]), min(taken, today), meter_id=row["id"])
         rules.check_window(submission_window(row), today)
         period = period_of(taken)
         history = _history(tx, row, before_period=period)
         previous = history[-1] if history else None
         rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
         rules.check_period_open(period, closed=period != period_of(today))
+        past = [h["consumption"] for h in history if h["consumption"]]
+        if rollover:
+            rules.check_rollover(previous["values"] if previous else None, zoned, spec, past, meter_id=row["id"])
         used = rules.consumption(previous["values"] if previous else None, zoned, spec, rollover,
                                  meter_id=row["id"])
-        warnings = rules.suspicious_jump(used, [h["consumption"] for h in history if h["consumption"]]) \
-            if used else []
+        warnings = rules.suspicious_jump(used, past) if used else []
         stored = json.dumps(rules.canonical_values(zoned))
         existing = tx.execute("SELECT r.taken_on, r.reading_values, u.name FROM readings r"
                               " LEFT JOIN users u ON u.id = r.submitted_by WHERE r.meter_id = ? AND r.period = ?",
