@@ -19,6 +19,7 @@ not fit an int64 once scaled, and a float would lose them.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -261,9 +262,19 @@ def check_values(
 
 # --- submission window --------------------------------------------------------------------------------
 
+# The last day a window ending in the next month may end on: the next month's window opens on its from day at
+# the latest on the 28th (February), and the two must not share a day, or a reading's period would be ambiguous.
+_LAST_NEXT_MONTH_DAY = 27
+
 
 def _last_day(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
+
+
+def _add_months(d: date, months: int) -> date:
+    """The first day of the month `months` after d's (negative: before)."""
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _ordinal(n: int) -> str:
@@ -273,52 +284,111 @@ def _ordinal(n: int) -> str:
 
 @dataclass(frozen=True)
 class SubmissionWindow:
-    """Readings are accepted from day `from_day` to day `to_day` of each month (inclusive), judged on the
-    date in the house's zone. A day beyond a month's last day means that last day (to_day 31 = "to the end
-    of the month"; from 30 to 31 in February = just the 28th/29th). Windows spanning a month end are not
-    supported: from_day ≤ to_day.
+    """Readings are accepted from day `from_day` of each month to day `to_day` of the same month, or of the
+    next one with `to_next_month` (inclusive), judged on the date in the house's zone — the official schema's
+    PeriodMetering: StartDate and EndDate, each a day (Date) or the month's last day (LastDay), EndDate with
+    IsNextMonth.
+
+    A day beyond a month's last day means that last day (to_day 31 = "to the end of the month"; from 30 to 31
+    in February = just the 28th/29th). `from_last_day` / `to_last_day` say the day was stated as the month's
+    last day (LastDay): the day is then 31, which means the same.
+
+    A window opens once a month, and a reading belongs to the month its window opened in (`period_of`): with
+    `to_next_month`, what is taken on the next month's days up to `to_day` is the previous month's. So that
+    no day belongs to two windows, such a window ends before it opens again: `to_day` < `from_day` and at
+    most the 27th (February's window may open on the 28th); it cannot end on the next month's last day.
     """
 
     from_day: int = 15
     to_day: int = 25
+    to_next_month: bool = dataclasses.field(default=False, kw_only=True)
+    from_last_day: bool = dataclasses.field(default=False, kw_only=True)
+    to_last_day: bool = dataclasses.field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         for name in ("from_day", "to_day"):
             day = getattr(self, name)
             if not _is_int(day) or not 1 <= day <= 31:
-                raise InvalidInput(f"the window's {name} must be a day 1–31; got {day!r}", name)
-        if self.from_day > self.to_day:
+                raise InvalidInput(f"the window's {name} must be a day 1–31; got {quoted(day)}", name)
+        for name in ("to_next_month", "from_last_day", "to_last_day"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInput(f"the window's {name} must be true or false; got {quoted(getattr(self, name))}",
+                                   name)
+        for flag, name in (("from_last_day", "from_day"), ("to_last_day", "to_day")):
+            if getattr(self, flag) and getattr(self, name) != 31:
+                raise InvalidInput(
+                    f"the window's {name} must be 31 when {flag} is set (the month's last day);"
+                    f" got {getattr(self, name)}",
+                    name,
+                )
+        if not self.to_next_month:
+            if self.from_day > self.to_day:
+                raise InvalidInput(
+                    f"the window must not start after it ends: from day {self.from_day} to day {self.to_day}",
+                    "from_day",
+                )
+        elif self.to_last_day or not self.to_day < self.from_day or self.to_day > _LAST_NEXT_MONTH_DAY:
             raise InvalidInput(
-                f"the window must not start after it ends: from day {self.from_day} to day {self.to_day}",
-                "from_day",
+                f"a window ending in the next month must end before it opens again, on a day before the"
+                f" {_ordinal(self.from_day)} and at most the {_ordinal(_LAST_NEXT_MONTH_DAY)};"
+                f" got {'the last day' if self.to_last_day else f'the {_ordinal(self.to_day)}'}",
+                "to_day",
             )
 
     def bounds(self, month: date) -> tuple[date, date]:
-        """First and last day of the window in the month of `month` (any day of it)."""
-        last = _last_day(month.year, month.month)
+        """First and last day of the window that opens in the month of `month` (any day of it); the last day
+        is in the next month with `to_next_month`."""
+        first = month.replace(day=1)
+        end = _add_months(first, 1) if self.to_next_month else first
         return (
-            date(month.year, month.month, min(self.from_day, last)),
-            date(month.year, month.month, min(self.to_day, last)),
+            first.replace(day=min(self.from_day, _last_day(first.year, first.month))),
+            end.replace(day=min(self.to_day, _last_day(end.year, end.month))),
         )
 
+    def opened_in(self, day: date) -> date:
+        """The first day of the month whose window `day` belongs to: its own month, or with `to_next_month`
+        the month before for its days up to `to_day` (a window's tail). A day outside every window belongs to
+        the month it is in: a reading taken then is that month's."""
+        first = day.replace(day=1)
+        if self.to_next_month and day.day <= self.to_day:
+            return _add_months(first, -1)
+        return first
+
+    def period_of(self, day: date) -> str:
+        """The billing period ("YYYY-MM") of a reading taken on `day`: the month its window opened in."""
+        month = self.opened_in(day)
+        return f"{month.year:04d}-{month.month:02d}"
+
+    def current(self, day: date) -> tuple[date, date] | None:
+        """The first and last day of the window open on `day`, or None when none is."""
+        first, last = self.bounds(self.opened_in(day))
+        return (first, last) if first <= day <= last else None
+
     def is_open(self, day: date) -> bool:
-        first, last = self.bounds(day)
-        return first <= day <= last
+        return self.current(day) is not None
 
     def next_opening(self, today: date) -> date:
         """The first day after `today` on which a window opens (this month's if it is still ahead)."""
         first, _ = self.bounds(today)
         if today < first:
             return first
-        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-        return self.bounds(date(year, month, 1))[0]
+        return self.bounds(_add_months(today, 1))[0]
 
     def describe(self) -> str:
-        """"from the 15th to the 25th of each month" (with a note when to_day is past some months' end)."""
-        to = _ordinal(self.to_day)
-        if self.to_day > 28:
-            to += " (or the month's last day)"
-        return f"from the {_ordinal(self.from_day)} to the {to} of each month"
+        """"from the 15th to the 25th of each month", "from the 20th of each month to the 5th of the next",
+        "from the 20th to the last day of each month" (with a note when to_day is past some months' end)."""
+        start = "the last day" if self.from_last_day else f"the {_ordinal(self.from_day)}"
+        if self.to_last_day:
+            end = "the last day"
+        else:
+            end = f"the {_ordinal(self.to_day)}"
+            if self.to_day > 28:
+                end += " (or the month's last day)"
+        if self.to_next_month:
+            return f"from {start} of each month to {end} of the next"
+        if self.from_last_day:
+            return "on the last day of each month"
+        return f"from {start} to {end} of each month"
 
 
 DEFAULT_WINDOW = SubmissionWindow(15, 25)
@@ -337,6 +407,7 @@ def check_window(window: SubmissionWindow, today: date) -> None:
         {
             "from_day": str(window.from_day),
             "to_day": str(window.to_day),
+            "to_next_month": "true" if window.to_next_month else "false",
             "next_opening": opens.isoformat(),
         },
     )

@@ -74,7 +74,11 @@ def meter_spec(row: Row) -> rules.MeterSpec:
 
 
 def submission_window(row: Row) -> rules.SubmissionWindow:
-    return rules.SubmissionWindow(row["window_from"], row["window_to"])
+    """The house's window from its columns (houses.window_*, with m005's next month and last days)."""
+    return rules.SubmissionWindow(row["window_from"], row["window_to"],
+                                  to_next_month=bool(row["window_to_next_month"]),
+                                  from_last_day=bool(row["window_from_last_day"]),
+                                  to_last_day=bool(row["window_to_last_day"]))
 
 
 def house_today(row: Row, now: datetime) -> date:
@@ -82,10 +86,18 @@ def house_today(row: Row, now: datetime) -> date:
     return local_date(now, house_zone(row["timezone"]))
 
 
+def window_view(window: rules.SubmissionWindow, today: date) -> dict:
+    """The window open `today` (in the house's zone), else the next one: its dates, the period its readings
+    belong to (the month it opened in), and the rule it follows (the official PeriodMetering's terms)."""
+    current = window.current(today)
+    first, last = current or window.bounds(window.next_opening(today))
+    return {"from": first.isoformat(), "to": last.isoformat(), "open": current is not None,
+            "period": window.period_of(first), "from_day": window.from_day, "from_last_day": window.from_last_day,
+            "to_day": window.to_day, "to_last_day": window.to_last_day, "to_next_month": window.to_next_month}
+
+
 def meter_view(row: Row, now: datetime) -> dict:
-    window, today = submission_window(row), house_today(row, now)
-    is_open = window.is_open(today)
-    first, last = window.bounds(today if is_open else window.next_opening(today))
+    today = house_today(row, now)
     return {
         "id": row["id"],
         "serial": row["serial"],
@@ -100,7 +112,7 @@ def meter_view(row: Row, now: datetime) -> dict:
         "verification_due": row["verification_due"],
         # Past its verification date a meter counts as out of order (ПП № 354, п. 81(12)): no readings.
         "overdue": rules.is_overdue(date.fromisoformat(row["verification_due"]), today),
-        "window": {"from": first.isoformat(), "to": last.isoformat(), "open": is_open},
+        "window": window_view(submission_window(row), today),
     }
 
 

@@ -27,7 +27,9 @@ def test_meter_list_in_every_format(home):
     assert set(power) == {"id", "serial", "resource", "unit", "zones", "account", "house", "last_reading",
                           "verification_due", "overdue", "window"}
     assert power["zones"] == ["T1", "T2", "T3"] and power["unit"] == "kWh"
-    assert power["window"] == {"from": "2026-11-01", "to": "2026-11-30", "open": True}
+    assert power["window"] == {"from": "2026-11-01", "to": "2026-11-30", "open": True, "period": "2026-11",
+                               "from_day": 1, "from_last_day": False, "to_day": 31, "to_last_day": False,
+                               "to_next_month": False}
     rows = list(csv.DictReader(io.StringIO(gkh("meter", "list", "-o", "csv").stdout)))
     assert rows[2]["zones"] == "T1;T2;T3" and rows[2]["window.open"] == "true" and rows[2]["overdue"] == "false"
     assert rows[2]["last_reading.values.T3"] == power["last_reading"]["values"]["T3"]

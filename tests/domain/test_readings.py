@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -274,6 +274,166 @@ def test_check_window_message_ordinals() -> None:
 def test_window_invalid(from_day: int, to_day: int) -> None:
     with pytest.raises(InvalidInput):
         SubmissionWindow(from_day, to_day)
+
+
+# The official schema's other windows: to the next month (IsNextMonth), to or from the month's last day (LastDay).
+CROSS = SubmissionWindow(20, 5, to_next_month=True)
+TO_LAST = SubmissionWindow(20, 31, to_last_day=True)
+LAST_TO_THIRD = SubmissionWindow(31, 3, from_last_day=True, to_next_month=True)
+LATE_CROSS = SubmissionWindow(31, 27, to_next_month=True)  # the longest: no day in two windows even in February
+
+
+@pytest.mark.parametrize(
+    ("window", "day", "is_open", "period"),
+    [
+        # 20th of a month to the 5th of the next: the tail belongs to the month the window opened in.
+        (CROSS, date(2026, 11, 19), False, "2026-11"),
+        (CROSS, date(2026, 11, 20), True, "2026-11"),
+        (CROSS, date(2026, 11, 30), True, "2026-11"),
+        (CROSS, date(2026, 12, 1), True, "2026-11"),
+        (CROSS, date(2026, 12, 5), True, "2026-11"),
+        (CROSS, date(2026, 12, 6), False, "2026-12"),  # between windows: the month's own, as any date outside
+        (CROSS, date(2026, 12, 31), True, "2026-12"),
+        (CROSS, date(2027, 1, 1), True, "2026-12"),  # across a year end
+        (CROSS, date(2027, 1, 5), True, "2026-12"),
+        (CROSS, date(2027, 1, 6), False, "2027-01"),
+        (CROSS, date(2027, 2, 28), True, "2027-02"),  # February (28 days)
+        (CROSS, date(2027, 3, 1), True, "2027-02"),
+        (CROSS, date(2028, 2, 29), True, "2028-02"),  # a leap February
+        (CROSS, date(2028, 3, 5), True, "2028-02"),
+        # to the month's last day
+        (TO_LAST, date(2026, 11, 30), True, "2026-11"),
+        (TO_LAST, date(2026, 12, 1), False, "2026-12"),
+        (TO_LAST, date(2027, 2, 28), True, "2027-02"),
+        (TO_LAST, date(2028, 2, 29), True, "2028-02"),
+        (TO_LAST, date(2026, 12, 31), True, "2026-12"),
+        # from the month's last day to the 3rd of the next
+        (LAST_TO_THIRD, date(2026, 11, 29), False, "2026-11"),
+        (LAST_TO_THIRD, date(2026, 11, 30), True, "2026-11"),
+        (LAST_TO_THIRD, date(2026, 12, 3), True, "2026-11"),
+        (LAST_TO_THIRD, date(2026, 12, 4), False, "2026-12"),
+        (LAST_TO_THIRD, date(2027, 2, 27), False, "2027-02"),
+        (LAST_TO_THIRD, date(2027, 2, 28), True, "2027-02"),
+        (LAST_TO_THIRD, date(2027, 3, 1), True, "2027-02"),
+        (LAST_TO_THIRD, date(2028, 2, 29), True, "2028-02"),
+        (LAST_TO_THIRD, date(2028, 2, 28), False, "2028-02"),
+        # from the 31st (a month's last day) to the 27th of the next: February's 28th opens its own window
+        (LATE_CROSS, date(2027, 2, 27), True, "2027-01"),
+        (LATE_CROSS, date(2027, 2, 28), True, "2027-02"),
+        (LATE_CROSS, date(2027, 3, 27), True, "2027-02"),
+        (LATE_CROSS, date(2027, 3, 28), False, "2027-03"),
+        (LATE_CROSS, date(2027, 3, 31), True, "2027-03"),
+        # a window in one month is as it was: the period is the date's month
+        (DEFAULT_WINDOW, date(2026, 12, 1), False, "2026-12"),
+        (DEFAULT_WINDOW, date(2026, 11, 25), True, "2026-11"),
+    ],
+)
+def test_windows_across_a_month_end_and_their_period(window: SubmissionWindow, day: date, is_open: bool,
+                                                     period: str) -> None:
+    assert window.is_open(day) is is_open
+    assert window.period_of(day) == period
+    current = window.current(day)
+    assert (current is not None) is is_open
+    if current is not None:
+        # the window open on a day is the one that opened in the reading's period
+        assert current == window.bounds(date.fromisoformat(period + "-01"))
+        assert current[0] <= day <= current[1]
+
+
+@pytest.mark.parametrize("window", [CROSS, LAST_TO_THIRD, LATE_CROSS, SubmissionWindow(28, 27, to_next_month=True),
+                                    SubmissionWindow(2, 1, to_next_month=True), TO_LAST, DEFAULT_WINDOW])
+def test_no_day_is_in_two_windows_and_every_window_is_its_periods(window: SubmissionWindow) -> None:
+    """Day by day over four years (two Februaries of 28 days, one of 29): at most one window holds a day, the
+    windows open once a month, and a day in a window belongs to the period the window opened in."""
+    day, openings = date(2026, 1, 1), set()
+    while day < date(2030, 1, 1):
+        month = day.replace(day=1)
+        previous = (month - timedelta(days=1)).replace(day=1)
+        holding = [m for m in (previous, month) if window.bounds(m)[0] <= day <= window.bounds(m)[1]]
+        assert len(holding) <= 1, day
+        assert window.is_open(day) is bool(holding)
+        if holding:
+            assert window.period_of(day) == holding[0].isoformat()[:7]
+            openings.add(holding[0])
+        day += timedelta(days=1)
+    assert len(openings - {date(2025, 12, 1)}) == 48  # the months 2026–2029, each once
+
+
+@pytest.mark.parametrize(
+    ("window", "month", "bounds"),
+    [
+        (CROSS, date(2026, 11, 7), (date(2026, 11, 20), date(2026, 12, 5))),
+        (CROSS, date(2026, 12, 1), (date(2026, 12, 20), date(2027, 1, 5))),
+        (LAST_TO_THIRD, date(2027, 2, 1), (date(2027, 2, 28), date(2027, 3, 3))),
+        (LATE_CROSS, date(2027, 1, 15), (date(2027, 1, 31), date(2027, 2, 27))),
+        (TO_LAST, date(2026, 11, 1), (date(2026, 11, 20), date(2026, 11, 30))),
+    ],
+)
+def test_window_bounds_across_a_month_end(window: SubmissionWindow, month: date,
+                                          bounds: tuple[date, date]) -> None:
+    assert window.bounds(month) == bounds
+
+
+@pytest.mark.parametrize(
+    ("window", "today", "opens"),
+    [
+        (CROSS, date(2026, 12, 3), date(2026, 12, 20)),  # open (November's): this month's is still ahead
+        (CROSS, date(2026, 12, 10), date(2026, 12, 20)),
+        (CROSS, date(2026, 12, 25), date(2027, 1, 20)),
+        (LAST_TO_THIRD, date(2027, 1, 31), date(2027, 2, 28)),
+        (LAST_TO_THIRD, date(2027, 2, 10), date(2027, 2, 28)),
+    ],
+)
+def test_window_next_opening_across_a_month_end(window: SubmissionWindow, today: date, opens: date) -> None:
+    assert window.next_opening(today) == opens
+
+
+@pytest.mark.parametrize(
+    ("window", "text"),
+    [
+        (CROSS, "from the 20th of each month to the 5th of the next"),
+        (TO_LAST, "from the 20th to the last day of each month"),
+        (LAST_TO_THIRD, "from the last day of each month to the 3rd of the next"),
+        (SubmissionWindow(31, 31, from_last_day=True, to_last_day=True), "on the last day of each month"),
+        (SubmissionWindow(22, 31), "from the 22nd to the 31st (or the month's last day) of each month"),
+    ],
+)
+def test_window_describe(window: SubmissionWindow, text: str) -> None:
+    assert window.describe() == text
+
+
+def test_outside_a_window_ending_in_the_next_month() -> None:
+    check_window(CROSS, date(2027, 1, 3))
+    with pytest.raises(ReadingRefused) as exc:
+        check_window(CROSS, date(2026, 12, 6))
+    assert exc.value.message == (
+        "readings for this house are accepted from the 20th of each month to the 5th of the next; today is"
+        " 06.12.2026 in the house's time zone; the next window opens 20.12.2026")
+    assert exc.value.details == {"from_day": "20", "to_day": "5", "to_next_month": "true",
+                                 "next_opening": "2026-12-20"}
+
+
+@pytest.mark.parametrize(
+    ("args", "flags", "field", "fragment"),
+    [
+        ((20, 20), {"to_next_month": True}, "to_day", "before the 20th"),
+        ((20, 25), {"to_next_month": True}, "to_day", "before the 20th"),
+        # the 28th would be in two windows in a February that a window from the 29th+ opens on its 28th
+        ((31, 28), {"to_next_month": True}, "to_day", "at most the 27th"),
+        ((31, 31), {"to_next_month": True, "to_last_day": True}, "to_day", "got the last day"),
+        ((20, 25), {"to_last_day": True}, "to_day", "must be 31 when to_last_day"),
+        ((30, 31), {"from_last_day": True}, "from_day", "must be 31 when from_last_day"),
+        ((20, 5), {}, "from_day", "must not start after it ends"),
+        ((20, 5), {"to_next_month": 1}, "to_next_month", "true or false"),
+        ((20, 31), {"to_last_day": "yes"}, "to_last_day", "true or false"),
+    ],
+)
+def test_window_ending_in_the_next_month_invalid(args: tuple[int, int], flags: dict, field: str,
+                                                 fragment: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        SubmissionWindow(*args, **flags)
+    assert exc.value.field == field
+    assert fragment in exc.value.message
 
 
 # --- time zone and reading date ----------------------------------------------------------------------

@@ -43,6 +43,13 @@ def submit(api, meter: str, *values: str, **body):
     return api.post(f"/meters/{meter}/readings", json={"values": list(values), **body})
 
 
+def window(first: str, last: str, is_open: bool, from_day: int = 15, to_day: int = 25) -> dict:
+    """A meter's `window` for a house whose window lies within a month (the demo's), its period the month of
+    its first day."""
+    return {"from": first, "to": last, "open": is_open, "period": first[:7], "from_day": from_day,
+            "from_last_day": False, "to_day": to_day, "to_last_day": False, "to_next_month": False}
+
+
 def move_history(home, meter: str, **latest: str) -> None:
     """Shift the meter's stored readings so that the latest is `latest` (per zone; the others stay): a meter near
     the end of its range, each month's consumption unchanged."""
@@ -94,7 +101,7 @@ def test_my_meters_are_those_of_my_linked_accounts_with_exactly_the_documented_f
         "verification_due": row["verification_due"],
         "overdue": False,
         # ул. Ленина, д. 5 accepts readings every day: the window is the whole month, open now.
-        "window": {"from": "2026-11-01", "to": "2026-11-30", "open": True},
+        "window": window("2026-11-01", "2026-11-30", True, 1, 31),
     }
     power = page["items"][2]
     assert (power["resource"], power["unit"], power["zones"], power["account"]) == (
@@ -472,10 +479,11 @@ def test_outside_the_window_a_yekaterinburg_house_refuses_and_names_the_next_ope
     error = assert_error(submit(petrova, ekb_meter, "99999"), 422, "outside_window")
     assert error["message"] == ("readings for this house are accepted from the 15th to the 25th of each month;"
                                 " today is 26.11.2026 in the house's time zone; the next window opens 15.12.2026")
-    assert error["details"] == {"from_day": "15", "to_day": "25", "next_opening": "2026-12-15"}
+    assert error["details"] == {"from_day": "15", "to_day": "25", "to_next_month": "false",
+                                "next_opening": "2026-12-15"}
     assert stored(home, ekb_meter, "2026-11") == []
     meter = petrova.get(f"/meters/{ekb_meter}").json()
-    assert meter["window"] == {"from": "2026-12-15", "to": "2026-12-25", "open": False}
+    assert meter["window"] == window("2026-12-15", "2026-12-25", False)
 
 
 def test_the_window_is_judged_in_the_houses_zone_at_its_opening(petrova, ekb_meter, home, monkeypatch):
@@ -483,16 +491,14 @@ def test_the_window_is_judged_in_the_houses_zone_at_its_opening(petrova, ekb_met
     monkeypatch.setenv("GKH_NOW", "2026-11-14T18:30:00+00:00")
     error = assert_error(submit(petrova, ekb_meter, "99999"), 422, "outside_window")
     assert error["message"].endswith("today is 14.11.2026 in the house's time zone; the next window opens 15.11.2026")
-    assert petrova.get(f"/meters/{ekb_meter}").json()["window"] == {"from": "2026-11-15", "to": "2026-11-25",
-                                                                    "open": False}
+    assert petrova.get(f"/meters/{ekb_meter}").json()["window"] == window("2026-11-15", "2026-11-25", False)
     # 20:30 UTC on the 14th: still the 14th (23:30) in Moscow, but already 01:30 on the 15th in Yekaterinburg.
     monkeypatch.setenv("GKH_NOW", "2026-11-14T23:30:00+03:00")
     previous = last_stored(home, ekb_meter)["T1"]
     resp = submit(petrova, ekb_meter, text(previous + 5))
     assert resp.status_code == 201, resp.text
     assert (resp.json()["date"], resp.json()["period"]) == ("2026-11-15", "2026-11")
-    assert petrova.get(f"/meters/{ekb_meter}").json()["window"] == {"from": "2026-11-15", "to": "2026-11-25",
-                                                                    "open": True}
+    assert petrova.get(f"/meters/{ekb_meter}").json()["window"] == window("2026-11-15", "2026-11-25", True)
 
 
 def test_the_window_closes_at_the_end_of_its_last_day_in_the_houses_zone(petrova, ekb_meter, home, monkeypatch):

@@ -243,6 +243,75 @@ CREATE INDEX meters_serial_key ON meters(serial_key)
 """)
 
 
+# A house's reading window as the official schema's PeriodMetering states it: its end may be in the next month
+# (EndDate/IsNextMonth), either end may be the month's last day (StartDate, EndDate/LastDay: the day is then 31,
+# which means the same). A window ending in the next month ends before it opens again (before its from day and
+# by the 27th), so no day is in two windows; the other windows as before (from ≤ to).
+_M005_COLUMNS = {
+    "window_to_next_month": "INTEGER NOT NULL DEFAULT 0 CHECK (window_to_next_month = 0 AND window_to >= window_from"
+                            " OR window_to_next_month = 1 AND window_to < window_from AND window_to <= 27)",
+    "window_from_last_day": "INTEGER NOT NULL DEFAULT 0 CHECK (window_from_last_day = 0"
+                            " OR window_from_last_day = 1 AND window_from = 31)",
+    "window_to_last_day": "INTEGER NOT NULL DEFAULT 0 CHECK (window_to_last_day = 0"
+                          " OR window_to_last_day = 1 AND window_to = 31)",
+}
+# m001's rule on window_to (no earlier than window_from), which a window ending in the next month breaks.
+_M001_WINDOW_TO_CHECK = "CHECK (window_to BETWEEN window_from AND 31)"
+_M005_WINDOW_TO_CHECK = "CHECK (window_to BETWEEN 1 AND 31)"
+
+
+@migration
+def m005_reading_window_ends(conn: Connection, dialect: Dialect) -> None:
+    """Houses' reading windows that end in the next month or on the month's last day: three columns whose
+    defaults keep every window as it was, and window_to no longer tied to be ≥ window_from by itself."""
+    if dialect.name == "postgres":
+        # PostgreSQL named m001's rule itself ("houses_check": it names two columns); found by what it says.
+        for (name,) in conn.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'houses'::regclass AND contype = 'c'"
+                " AND pg_get_constraintdef(oid) LIKE '%window_to >= window_from%'"
+                " AND pg_get_constraintdef(oid) NOT LIKE '%next_month%'"
+        ).fetchall():
+            conn.execute(f'ALTER TABLE houses DROP CONSTRAINT "{name}"')
+        conn.execute("ALTER TABLE houses DROP CONSTRAINT IF EXISTS houses_window_to_check")
+        conn.execute(f"ALTER TABLE houses ADD CONSTRAINT houses_window_to_check {_M005_WINDOW_TO_CHECK}")
+        for name, definition in _M005_COLUMNS.items():
+            conn.execute(dialect.ddl(f"ALTER TABLE houses ADD COLUMN IF NOT EXISTS {name} {definition}"))
+        return
+    present = {row[1] for row in conn.execute("PRAGMA table_info(houses)")}
+    for name, definition in _M005_COLUMNS.items():
+        if name not in present:  # present when an older portal's later tables were dropped and made again
+            conn.execute(f"ALTER TABLE houses ADD COLUMN {name} {definition}")
+    _sqlite_replace_in_table(conn, "houses", _M001_WINDOW_TO_CHECK, _M005_WINDOW_TO_CHECK)
+
+
+def _sqlite_replace_in_table(conn: Connection, table: str, old: str, new: str) -> None:
+    """Change a SQLite table's definition (here: a CHECK constraint, which ALTER TABLE cannot drop) by making the
+    table again with the same rows, inside the step's transaction; nothing when `old` is not in it.
+
+    The rows wait in a temporary copy while the table is dropped and made again from its own CREATE text; its
+    indexes are made again after. PRAGMA foreign_keys cannot change inside a transaction, so the rows of other
+    tables that refer to this one are checked at COMMIT (defer_foreign_keys) — by then their parents are back.
+    A table that others refer to with an ON DELETE action would lose their rows when dropped: refused.
+    """
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    if old not in sql:
+        return
+    for (other,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        for reference in conn.execute(f'PRAGMA foreign_key_list("{other}")').fetchall():
+            if reference[2] == table and reference[6] != "NO ACTION":
+                raise RuntimeError(f"{other} refers to {table} ON DELETE {reference[6]}: it cannot be made again")
+    indexes = [row[0] for row in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))]
+    conn.execute("PRAGMA defer_foreign_keys = ON")  # until this transaction ends
+    conn.execute(f"CREATE TEMP TABLE {table}_rows AS SELECT * FROM {table}")
+    conn.execute(f"DROP TABLE {table}")
+    conn.execute(sql.replace(old, new))
+    conn.execute(f"INSERT INTO {table} SELECT * FROM temp.{table}_rows")
+    conn.execute(f"DROP TABLE temp.{table}_rows")
+    for index in indexes:
+        conn.execute(index)
+
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

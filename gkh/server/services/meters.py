@@ -30,6 +30,7 @@ MAX_HISTORY_MONTHS = 120
 
 _SELECT = """
 SELECT m.*, a.els, h.guid AS house_guid, h.address AS house_address, h.timezone, h.window_from, h.window_to,
+       h.window_to_next_month, h.window_from_last_day, h.window_to_last_day,
        lr.taken_on AS last_taken_on, lr.reading_values AS last_values
 FROM meters m
 JOIN accounts a ON a.id = m.account_id
@@ -74,7 +75,10 @@ def reading_history(store: PortalStore, user: User, meter: str, months: int, now
     """The last `months` periods' readings with their consumption, oldest first."""
     with store.read() as conn:
         row = _find_meter(conn, user, meter)
-        first_period = period_of(house_today(row, now) - relativedelta(months=months - 1))
+        # Up to the period readings are taken for now: with a window ending in the next month, its tail's month
+        # is still the one before.
+        current = submission_window(row).opened_in(house_today(row, now))
+        first_period = period_of(current - relativedelta(months=months - 1))
         return [reading_view(row["id"], h["period"], h["date"], h["values"], h["consumption"], "accepted", [],
                              h["submitted_by"])
                 for h in _history(conn, row, months=months) if h["period"] >= first_period]
@@ -94,12 +98,15 @@ def submit_reading(store: PortalStore, user: User, meter: str, submission: Submi
         taken = rules.reading_date(taken_text, now, zone)
         zoned = rules.check_values(spec, values, meter_id=row["id"])
         rules.check_verification(date.fromisoformat(row["verification_due"]), min(taken, today), meter_id=row["id"])
-        rules.check_window(submission_window(row), today)
-        period = period_of(taken)
+        window = submission_window(row)
+        rules.check_window(window, today)
+        # The period is the month the reading's window opened in (its date's month, or the month before for the
+        # tail of a window ending in the next month), and it must be the one open today.
+        period = window.period_of(taken)
         history = _history(tx, row, before_period=period)
         previous = history[-1] if history else None
         rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
-        rules.check_period_open(period, closed=period != period_of(today))
+        rules.check_period_open(period, closed=period != window.period_of(today))
         past = [h["consumption"] for h in history if h["consumption"]]
         if rollover:
             rules.check_rollover(previous["values"] if previous else None, zoned, spec, past, meter_id=row["id"])

@@ -20,7 +20,9 @@ from tests.helpers.demo import COLD, SEED_NOW
 def test_the_callers_meters_of_one_account(store, user):
     listing = meters.list_meters(store, user("ivanov"), DEMO_RESIDENT_ACCOUNTS[0], 100, "", SEED_NOW)
     assert [m["resource"] for m in listing.items] == ["cold_water", "hot_water"]
-    assert listing.items[0]["window"] == {"from": "2026-11-01", "to": "2026-11-30", "open": True}
+    assert listing.items[0]["window"] == {"from": "2026-11-01", "to": "2026-11-30", "open": True, "period": "2026-11",
+                                          "from_day": 1, "from_last_day": False, "to_day": 31, "to_last_day": False,
+                                          "to_next_month": False}
     with pytest.raises(ApiError) as other:
         meters.list_meters(store, user("petrova"), DEMO_RESIDENT_ACCOUNTS[0], 100, "", SEED_NOW)
     assert other.value.error_code == "account_not_found"
