@@ -61,7 +61,8 @@ def staff_meters(api: str, token: str) -> list[tuple[str, Decimal]]:
         page = session.get(f"{api}/meters", params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
                            timeout=30).json()
         meters += [(m["id"], Decimal(m["last_reading"]["values"]["T1"])) for m in page["items"]
-                   if m["house"]["guid"] == H1_GUID and m["zones"] == ["T1"] and m["last_reading"]]
+                   if m["house"]["guid"] == H1_GUID and m["zones"] == ["T1"] and m["last_reading"]
+                   and not m.get("overdue")]  # an overdue meter takes no readings
         if not (cursor := page["next_cursor"]):
             return meters
 
@@ -97,8 +98,11 @@ def wrk_reads(api: str, token: str, clients: int, seconds: float) -> tuple:
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
 
     def quantile(name: str) -> float:
-        value, unit = re.search(rf"^\s+{name}%\s+([\d.]+)(us|ms|s)$", out, re.M).groups()
-        return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+        found = re.search(rf"^\s+{name}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        if found is None:
+            raise SystemExit(f"wrk's output has no {name}% line:\n{out}")
+        value, unit = found.groups()
+        return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
     return rate, quantile("50"), quantile("99"), int(failed.group(1)) if failed else 0
 
