@@ -38,7 +38,8 @@ def staff_meters(api: str, session: requests.Session) -> list[tuple[str, Decimal
         page = session.get(f"{api}/meters", params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
                            timeout=30).json()
         meters += [(m["id"], Decimal(m["last_reading"]["values"]["T1"])) for m in page["items"]
-                   if m["house"]["guid"] == H1_GUID and m["zones"] == ["T1"] and m["last_reading"]]
+                   if m["house"]["guid"] == H1_GUID and m["zones"] == ["T1"] and m["last_reading"]
+                   and not m.get("overdue")]  # an overdue meter takes no readings
         cursor = page["next_cursor"]
         if not cursor:
             return meters
