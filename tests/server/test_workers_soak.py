@@ -137,7 +137,7 @@ def _meters(base: str, session: requests.Session) -> list[str]:
         page = session.get(f"{base}/api/v1/meters", params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
                            timeout=30).json()
         found += [m["id"] for m in page["items"]
-                  if m["resource"] in ("cold_water", "hot_water") and m["window"]["open"]]
+                  if m["resource"] in ("cold_water", "hot_water") and m["window"]["open"] and not m["overdue"]]
         if not (cursor := page["next_cursor"]):
             return found
 

@@ -142,7 +142,8 @@ def _find_meter(conn: Connection, user: User, meter: str) -> Row:
     ids, params = visible_account_ids(user)
     kind, key = meter_reference(meter)
     column = "m.id" if kind == "id" else "m.serial_key"
-    rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ?", (*params, key)).fetchall()
+    rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ? ORDER BY m.id",
+                        (*params, key)).fetchall()
     if not rows:
         raise not_found(f"no meter {echo(meter)} among yours", "meter_not_found")
     if len(rows) > 1:
