@@ -148,6 +148,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="The global options may also follow the noun and verb (gkh meter list --profile staff). In a crontab "
+           "run gkh by its absolute path, as gkh doctor prints it: cron's PATH is /usr/bin:/bin.",
 )
 
 
@@ -173,7 +175,7 @@ def root(
 
 def _mount() -> None:
     # Each noun's module imports only typer at the top: the heavy parts load when a verb runs.
-    from gkh.commands import account, address, auth, completion, config, house, meter, server
+    from gkh.commands import account, address, auth, completion, config, doctor, house, meter, server
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(config.app, name="config")
@@ -182,6 +184,7 @@ def _mount() -> None:
     app.add_typer(account.app, name="account")
     app.add_typer(meter.app, name="meter")
     app.add_typer(server.app, name="server")
+    app.command("doctor")(doctor.doctor)
     app.command("completion", help="Print the shell completion script for bash, zsh or fish "
                 "(e.g. gkh completion bash > ~/.local/share/bash-completion/completions/gkh).")(completion.completion)
 
@@ -196,4 +199,22 @@ def main() -> None:
         from typer.completion import completion_init
 
         completion_init()
-    app()
+    # A reader that went away (`gkh meter list | head -2`) is not an error (the Python docs' recipe for SIGPIPE):
+    # gkh.output lets a closed stdout or stderr go to os.devnull and the verb ends with its own exit code; the
+    # last flush happens here, where a closed pipe can still be caught, not at the interpreter's exit.
+    code: str | int | None = ExitCode.OK
+    try:
+        app()
+    except SystemExit as exiting:  # how Typer always ends
+        code = exiting.code
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click met the closed pipe itself (its --help)
+            code = ExitCode.OK
+    except BrokenPipeError:  # a write outside gkh.output (click's own): stop there, quietly
+        code = ExitCode.OK
+    from gkh.output import release_closed_stream
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        release_closed_stream(sys.stdout)
+    sys.exit(code)

@@ -4,29 +4,69 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import AsJson, DryRun, Limit, Output, Yes, ask, confirm, runtime, say, show
+from gkh.commands.common import (
+    DEFAULT_OUTPUT,
+    DryRun,
+    Limit,
+    OutputChoice,
+    Yes,
+    ask,
+    confirm,
+    output_options,
+    runtime,
+    say,
+    show,
+)
+from gkh.output import Column, Columns
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
 
+# An account's columns (the README's "Columns" table): csv/tsv/excel write them all, in this order.
+ACCOUNT_COLUMNS = Columns(
+    Column("els", "ELS", shown=True, kind="id"),
+    Column("izhku", "Service id", kind="id"),
+    Column("number", "Number", shown=True, kind="id"),
+    Column("organisation.id", "Organisation id", kind="id"),
+    Column("organisation.kind", "Organisation kind"),
+    Column("organisation.name", "Organisation, full name"),
+    Column("organisation.short_name", "Organisation", shown=True),
+    Column("organisation.inn", "Organisation INN", kind="id"),
+    Column("house.guid", "House GUID", kind="id"),
+    Column("house.address", "Address", shown=True, kind="address"),
+    Column("flat", "Flat", shown=True, kind="id"),
+    Column("payer", "Payer"),
+    Column("area", "Area, m²", kind="number"),
+    Column("opened_on", "Opened on", kind="date"),
+    Column("linked_at", "Linked at", kind="date"),
+)
+# What link and unlink answer: what happened, and the account (none for a dry run of a new link).
+LINK_COLUMNS = Columns(
+    Column("status", "Status", shown=True),
+    Column("dry_run", "Dry run"),
+    ACCOUNT_COLUMNS.under("account"),
+)
+
 
 @app.command("list")
-def list_(limit: Limit = None, output: Output = None, as_json: AsJson = False) -> None:
+@output_options
+def list_(limit: Limit = None, output: OutputChoice = DEFAULT_OUTPUT) -> None:
     """Your accounts: a resident's linked ones; organisation staff, all of the organisation's."""
     accounts = runtime().client.accounts(limit=limit)
-    show(accounts, output, as_json, empty="no accounts linked yet: gkh account link --house ADDRESS --number NUMBER")
+    show(accounts, ACCOUNT_COLUMNS, output,
+         empty="no accounts linked yet: gkh account link --house ADDRESS --number NUMBER")
 
 
 @app.command("show")
+@output_options
 def show_(
     account: str = typer.Argument(..., help="The account's ЕЛС (e.g. 77ЕЖ532838) or ИЖКУ."),
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """One account in full."""
     from gkh.domain.identifiers import els_of
 
     els = els_of(account)
-    show(runtime().client.account(els), output, as_json)
+    show(runtime().client.account(els), ACCOUNT_COLUMNS, output)
 
 
 # The API's fields of a link as the command line names them.
@@ -34,6 +74,7 @@ LINK_FIELDS = {name: f"--{name}" for name in ("house", "number", "els", "izhku",
 
 
 @app.command()
+@output_options
 def link(
     house: str = typer.Option(..., "--house", help="A FIAS GUID, or an address matching exactly one house."),
     number: str = typer.Option(None, "--number", help="The account number the organisation gave you."),
@@ -43,8 +84,7 @@ def link(
                               "it is yours to link); asked for on a terminal when not given."),
     org: str = typer.Option(None, "--org", help="The organisation's ИНН, when several at the house use the number."),
     dry_run: DryRun = False,
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """Link a personal account: the house, its number (or ЕЛС or ИЖКУ) and the payer's surname from the bill."""
     from gkh.commands.common import named_as_typed
@@ -71,17 +111,17 @@ def link(
         verb = {"linked": "linked", "unchanged": "was already linked:"}[result["status"]]
         say(f"gkh: {verb} {account['els']} ({account['organisation']['short_name']}, "
             f"{account['house']['address']}, flat {account['flat']})")
-    if output or as_json:
-        show(result, output, as_json)
+    if output.asked:
+        show(result, LINK_COLUMNS, output)
 
 
 @app.command()
+@output_options
 def unlink(
     account: str = typer.Argument(..., help="The account's ЕЛС or ИЖКУ."),
     yes: Yes = False,
     dry_run: DryRun = False,
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """Unlink an account from you (the account itself stays with its organisation)."""
     from gkh.domain.identifiers import els_of
@@ -91,5 +131,5 @@ def unlink(
         confirm(f"Unlink {els}? You will no longer see its bills or submit its readings.", yes)
     result = runtime().client.unlink_account(els, dry_run=dry_run)
     say(f"gkh: {'dry run: would have unlinked' if dry_run else 'unlinked'} {els}")
-    if output or as_json:
-        show(result, output, as_json)
+    if output.asked:
+        show(result, LINK_COLUMNS, output)

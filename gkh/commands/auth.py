@@ -6,8 +6,9 @@ import sys
 
 import typer
 
-from gkh.commands.common import AsJson, Output, ask, runtime, say, show
+from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, ask, output_options, runtime, say, show
 from gkh.errors import ExitCode, GkhError
+from gkh.output import Column, Columns
 
 app = typer.Typer(help="Sign in to the portal, and out.", no_args_is_help=True)
 
@@ -52,8 +53,24 @@ def login(
         f"{result['expires_at']} and is renewed by use")
 
 
+# Who is signed in (the README's "Columns" table): csv/tsv/excel write them all, in this order.
+STATUS_COLUMNS = Columns(
+    Column("profile", "Profile", shown=True),
+    Column("portal", "Portal", shown=True),
+    Column("portal_id", "Portal id", shown=True, kind="id"),
+    Column("demo", "Demo portal", shown=True),
+    Column("login", "Login", shown=True, kind="id"),
+    Column("name", "Name", shown=True),
+    Column("role", "Role", shown=True),
+    Column("organisation", "Organisation", shown=True),
+    Column("token_source", "Token from", shown=True),
+    Column("expires_at", "Signed in until", shown=True, kind="date"),
+)
+
+
 @app.command()
-def status(output: Output = None, as_json: AsJson = False) -> None:
+@output_options
+def status(output: OutputChoice = DEFAULT_OUTPUT) -> None:
     """Who is signed in on this profile, to which portal, and until when."""
     import os
 
@@ -70,7 +87,7 @@ def status(output: Output = None, as_json: AsJson = False) -> None:
         "organisation": (me.get("organisation") or {}).get("short_name"),
         "token_source": "GKH_TOKEN" if os.environ.get("GKH_TOKEN") else "stored",
         "expires_at": me["token_expires_at"],
-    }, output, as_json)
+    }, STATUS_COLUMNS, output)
 
 
 @app.command()

@@ -21,7 +21,10 @@ import typer
 from gkh.errors import DATABASE_UNUSABLE, ExitCode, GkhError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gkh.client.api import Client
+    from gkh.output import Columns
     from gkh.server.local import Portal
 
 @dataclass(frozen=True)
@@ -67,22 +70,93 @@ def output_choice(text: str) -> str:
 
 # The options the data verbs repeat, defined once so that each means (and says) the same on every verb.
 Output = Annotated[str | None, typer.Option("--output", "-o", parser=output_choice, metavar="FORMAT",
-                                            help="Output format: table, json, csv or tsv.")]
+                                            help="Output format: table, wide (a table of every column), json, "
+                                                 "csv, tsv or excel.")]
 AsJson = Annotated[bool, typer.Option("--json", help="JSON output (the same as -o json).")]
+Wide = Annotated[bool, typer.Option("--wide", help="A table of every column, none cut (the same as -o wide).")]
+Excel = Annotated[bool, typer.Option("--excel", help="CSV as Excel opens it: BOM, semicolons, decimal commas "
+                                                     "(the same as -o excel).")]
+Header = Annotated[bool, typer.Option("--header", help="A header row on tab-separated output too.")]
 Limit = Annotated[int | None, typer.Option("--limit", parser=whole_number(1), metavar="N",
                                            help="At most this many items (default: all of them).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Let the portal check everything, and change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (required off a terminal).")]
 
 
-def output_format(output: str | None, as_json: bool) -> str | None:
-    return "json" if as_json else output
+@dataclass(frozen=True)
+class OutputChoice:
+    """What a verb's output options asked for: a format (None: a table on a terminal, else tab-separated
+    rows) and whether tab-separated rows get a header."""
+
+    format: str | None = None
+    header: bool = False
+
+    @classmethod
+    def of(cls, output: str | None = None, as_json: bool = False, wide: bool = False, excel: bool = False,
+           header: bool = False) -> OutputChoice:
+        """--json, then --excel, win over -o; --wide widens a table (-o table or none) and means nothing to
+        the other formats, which always have every column."""
+        chosen: str | None
+        if as_json:
+            chosen = "json"
+        elif excel:
+            chosen = "excel"
+        elif output in (None, "table") and wide:
+            chosen = "wide"
+        else:
+            chosen = output
+        return cls(chosen, header)
+
+    @property
+    def asked(self) -> bool:
+        """Whether any output option was given: a verb quiet by default (meter submit off a terminal, account
+        link) prints its result only then."""
+        return self.format is not None or self.header
 
 
-def show(data: Any, output: str | None, as_json: bool, **kwargs) -> None:
+DEFAULT_OUTPUT = OutputChoice()
+
+# The output options each verb that prints data takes, in this order, with their defaults.
+_OUTPUT_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("output", Output, None), ("as_json", AsJson, False), ("wide", Wide, False), ("excel", Excel, False),
+    ("header", Header, False))
+
+
+def output_options(verb: Callable[..., None]) -> Callable[..., None]:
+    """Give a verb the output options (-o, --json, --wide, --excel, --header), all in one place, as
+    sqlite-utils' output decorator does: the verb declares `output: OutputChoice = DEFAULT_OUTPUT` and is
+    given what they asked for. Put it under `@app.command(...)`."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(verb, eval_str=True)
+    if "output" not in signature.parameters:
+        raise TypeError(f"{verb.__name__} has no `output: OutputChoice` parameter for its output options")
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name != "output":
+            parameters.append(parameter)
+            continue
+        parameters += [inspect.Parameter(name, parameter.kind, default=default, annotation=option)
+                       for name, option, default in _OUTPUT_OPTIONS]
+
+    @functools.wraps(verb)
+    def with_output_options(*args: Any, **kwargs: Any) -> None:
+        chosen = OutputChoice.of(*(kwargs.pop(name) for name, _, _ in _OUTPUT_OPTIONS))
+        verb(*args, output=chosen, **kwargs)
+
+    # Typer reads a verb's options from its signature: the wrapper shows the five options instead of `output`.
+    with_output_options.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_output_options.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_output_options
+
+
+def show(data: Any, columns: Columns, output: OutputChoice, *, empty: str | None = None) -> None:
+    """Render a verb's data with its noun's columns as the output options asked; `empty` is said on a terminal
+    when a list is empty."""
     from gkh.output import render
 
-    render(data, fmt=output_format(output, as_json), **kwargs)
+    render(data, fmt=output.format, columns=columns, header=output.header, empty=empty)
 
 
 def say(text: str) -> None:
@@ -391,6 +465,7 @@ def _debug_log(line: str) -> None:
 def runtime(*, new_profile: bool = False) -> Runtime:
     """A fresh runtime per command, with that command's global options (tests run many in one process)."""
     return Runtime(global_options(), new_profile=new_profile)
+
 
 @contextmanager
 def named_as_typed(fields: Mapping[str, str], *, about: str | None = None) -> Iterator[None]:

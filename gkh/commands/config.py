@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import AsJson, Output, global_options, show
+from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, global_options, output_options, show
+from gkh.output import Column, Columns
 
 app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAME config ...).",
                   no_args_is_help=True)
+
+# A setting (the README's "Columns" table): csv/tsv/excel write them all, in this order.
+SETTING_COLUMNS = Columns(
+    Column("profile", "Profile"),
+    Column("key", "Setting", shown=True, kind="id"),
+    Column("value", "Value", shown=True),
+    Column("source", "From", shown=True),
+)
 
 
 def _profile(*, new: bool = False) -> str:
@@ -17,14 +26,15 @@ def _profile(*, new: bool = False) -> str:
 
 
 @app.command("list")
-def list_(output: Output = None, as_json: AsJson = False) -> None:
+@output_options
+def list_(output: OutputChoice = DEFAULT_OUTPUT) -> None:
     """Every setting of the profile, with its value and source (flag, env, file or default)."""
     from gkh.config.settings import resolve
 
     profile = _profile()
     rows = [{"profile": profile, "key": s.key, "value": s.value, "source": s.source}
             for s in resolve(profile).values()]
-    show(rows, output, as_json)
+    show(rows, SETTING_COLUMNS, output)
 
 
 @app.command()

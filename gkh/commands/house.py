@@ -4,9 +4,44 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.common import AsJson, Output, runtime, say, show
+from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, output_options, runtime, say, show
+from gkh.output import Column, Columns
 
 app = typer.Typer(help="All the information about a house (its passport).", no_args_is_help=True)
+
+# A house's passport (the README's "Columns" table): csv/tsv/excel write them all, in this order; `house show`
+# at a terminal reads them down, the common meters as a small table.
+COMMON_METER_COLUMNS = Columns(
+    Column("resource", "Resource"),
+    Column("serial", "Serial", kind="id"),
+    Column("unit", "Unit"),
+    Column("verified_on", "Verified on", kind="date"),
+)
+HOUSE_COLUMNS = Columns(
+    Column("guid", "FIAS GUID", shown=True, kind="id"),
+    Column("address", "Address", shown=True, kind="address"),
+    Column("town", "Town"),
+    Column("oktmo", "OKTMO", kind="id"),
+    Column("timezone", "Time zone"),
+    Column("readings_window.from_day", "Readings from day", kind="number"),
+    Column("readings_window.to_day", "Readings to day", kind="number"),
+    Column("year_built", "Year built", kind="number"),
+    Column("floors", "Floors", kind="number"),
+    Column("entrances", "Entrances", kind="number"),
+    Column("flats", "Flats", kind="number"),
+    Column("total_area", "Total area, m²", kind="number"),
+    Column("living_area", "Living area, m²", kind="number"),
+    Column("condition", "Condition"),
+    Column("energy_class", "Energy class"),
+    Column("managing_organisation.id", "Managing organisation id", kind="id"),
+    Column("managing_organisation.kind", "Managing organisation kind"),
+    Column("managing_organisation.name", "Managing organisation"),
+    Column("managing_organisation.short_name", "Managing organisation, short name"),
+    Column("managing_organisation.inn", "Managing organisation INN", kind="id"),
+    Column("managing_organisation.ogrn", "Managing organisation OGRN", kind="id"),
+    Column("managing_organisation.phone", "Managing organisation phone", kind="id"),
+    Column("common_meters", "Common meters", items=COMMON_METER_COLUMNS),
+)
 
 
 def resolve_house(client, house: str, field: str = "house") -> str:
@@ -40,11 +75,11 @@ def resolve_house(client, house: str, field: str = "house") -> str:
 
 
 @app.command("show")
+@output_options
 def show_(
     house: str = typer.Argument(..., help="A FIAS GUID, or an address that matches exactly one house."),
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """The house passport: year built, floors, flats, areas, managing organisation, common meters."""
     client = runtime().client
-    show(client.house(resolve_house(client, house)), output, as_json)
+    show(client.house(resolve_house(client, house)), HOUSE_COLUMNS, output)

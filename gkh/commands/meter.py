@@ -7,11 +7,12 @@ import sys
 import typer
 
 from gkh.commands.common import (
-    AsJson,
+    DEFAULT_OUTPUT,
     DryRun,
     Limit,
-    Output,
+    OutputChoice,
     named_as_typed,
+    output_options,
     runtime,
     say,
     show,
@@ -19,9 +20,55 @@ from gkh.commands.common import (
     warn,
     whole_number,
 )
+from gkh.output import Column, Columns
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
                   no_args_is_help=True)
+
+ZONES = ("T1", "T2", "T3")  # every meter's columns have all three tariff zones, empty where it has fewer
+
+
+def _zones(path: str, header: str, *, shown: bool) -> list[Column]:
+    return [Column(f"{path}.{zone}", f"{header}{zone}", shown=shown, kind="number") for zone in ZONES]
+
+
+# A meter (the README's "Columns" table): csv/tsv/excel write them all, in this order.
+METER_COLUMNS = Columns(
+    Column("id", "ID", shown=True, kind="id"),
+    Column("serial", "Serial", shown=True, kind="id"),
+    Column("resource", "Resource", shown=True),
+    Column("unit", "Unit"),
+    Column("zones", "Zones"),
+    Column("account", "Account", kind="id"),
+    Column("house.guid", "House GUID", kind="id"),
+    Column("house.address", "Address", kind="address"),
+    Column("last_reading.date", "Last read", shown=True, kind="date"),
+    _zones("last_reading.values", "", shown=True),
+    Column("verification_due", "Verification due", kind="date"),
+    Column("overdue", "Overdue"),
+    Column("window.from", "Window from", kind="date"),
+    Column("window.to", "Window to", kind="date"),
+    Column("window.open", "Open", shown=True),
+    Column("window.period", "Window's period", kind="id"),
+    Column("window.from_day", "Window from day", kind="number"),
+    Column("window.from_last_day", "Window from the last day"),
+    Column("window.to_day", "Window to day", kind="number"),
+    Column("window.to_last_day", "Window to the last day"),
+    Column("window.to_next_month", "Window ends next month"),
+)
+# A reading, as history lists them.
+READING_COLUMNS = Columns(
+    Column("meter", "Meter", kind="id"),
+    Column("period", "Period", shown=True, kind="id"),
+    Column("date", "Date", shown=True, kind="date"),
+    _zones("values", "", shown=True),
+    _zones("consumption", "Used ", shown=True),
+    Column("status", "Status"),
+    Column("warnings", "Warnings"),
+    Column("submitted_by", "Submitted by"),
+)
+# What submit answers: the reading, and whether it was a dry run.
+SUBMITTED_COLUMNS = Columns(READING_COLUMNS, Column("dry_run", "Dry run"))
 
 MeterArg = typer.Argument(..., help="The meter's portal id (M-000123) or its serial number.")
 # The API's fields as the command line names them (values is the VALUES argument).
@@ -30,11 +77,11 @@ CHART_WIDTH = 40
 
 
 @app.command("list")
+@output_options
 def list_(
     account: str = typer.Option(None, "--account", help="Only this account's meters (its ЕЛС)."),
     limit: Limit = None,
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """Meters of my linked accounts, with their last reading and this month's submission window."""
     if account is not None:
@@ -43,10 +90,11 @@ def list_(
         account = normalize_els(account, field="--account")
     with named_as_typed({"account": "--account", "limit": "--limit"}):
         meters = runtime().client.meters(account=account, limit=limit)
-    show(meters, output, as_json, empty="no meters on your accounts")
+    show(meters, METER_COLUMNS, output, empty="no meters on your accounts")
 
 
 @app.command()
+@output_options
 def submit(
     meter: str = MeterArg,
     values: list[str] = typer.Argument(..., help="One value per tariff zone, in order T1 T2 T3 (123.45 or 123,45)."),
@@ -54,8 +102,7 @@ def submit(
                              "YYYY-MM-DD); default: today in the house's time zone."),
     rollover: bool = typer.Option(False, "--rollover", help="The meter passed its largest value and restarted."),
     dry_run: DryRun = False,
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """Submit a meter reading. Safe to re-run from cron: the same value again is "unchanged", exit 0.
 
@@ -77,33 +124,31 @@ def submit(
         result = runtime().client.submit_reading(meter, typed, date=taken, rollover=rollover, dry_run=dry_run)
     for warning in result.get("warnings", []):
         warn(f"{result['meter']} {warning}")
-    if output or as_json or is_terminal(sys.stdout):
-        show(result, output, as_json)
+    if output.asked or is_terminal(sys.stdout):
+        show(result, SUBMITTED_COLUMNS, output)
     if dry_run:
         say("gkh: dry run: the portal checked the reading and stored nothing")
 
 
 @app.command()
+@output_options
 def history(
     meter: str = MeterArg,
     months: int = typer.Option("12", "--months", parser=whole_number(1, 120), metavar="1…120",
                                help="How many months back."),
     chart: bool = typer.Option(False, "--chart", help="Draw monthly consumption as a bar chart."),
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """Readings per period with the consumption since the one before, oldest first."""
     client = runtime().client
     with named_as_typed({"months": "--months"}):
         readings = client.meter_history(meter, months=months)
     if chart:
-        from gkh.output import printable  # the periods and the unit come from the portal
+        from gkh.output import write_lines  # escaped: the periods and the unit come from the portal
 
-        unit = client.meter(meter)["unit"]
-        for line in consumption_chart(readings, unit):
-            print(printable(line))
+        write_lines(consumption_chart(readings, client.meter(meter)["unit"]))
         return
-    show(readings, output, as_json, empty="no readings in that time")
+    show(readings, READING_COLUMNS, output, empty="no readings in that time")
 
 
 def consumption_chart(readings: list[dict], unit: str, width: int = CHART_WIDTH) -> list[str]:

@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from gkh.commands.common import AsJson, Output, Yes, confirm, runtime, say, show
+from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, Yes, confirm, output_options, runtime, say, show
 from gkh.errors import ExitCode, GkhError
+from gkh.output import Column, Columns
 from gkh.paths import data_home
 
 app = typer.Typer(help="Run and look after the portal (the reference server).", no_args_is_help=True)
@@ -110,8 +111,20 @@ def reset(yes: Yes = False, db: Db = None) -> None:
     say(f"gkh: a new demo portal {portal.portal_id} is ready")
 
 
+# A demo user (the README's "Columns" table): csv/tsv/excel write them all, in this order.
+DEMO_USER_COLUMNS = Columns(
+    Column("login", "Login", shown=True, kind="id"),
+    Column("password", "Password", shown=True, kind="id"),
+    Column("role", "Role", shown=True),
+    Column("name", "Name", shown=True),
+    Column("organisation", "Organisation"),
+    Column("description", "Who they are"),
+)
+
+
 @app.command()
-def users(output: Output = None, as_json: AsJson = False, db: Db = None) -> None:
+@output_options
+def users(output: OutputChoice = DEFAULT_OUTPUT, db: Db = None) -> None:
     """The demo users' logins and fixed passwords (a demo portal only)."""
     portal = _portal(db)
     try:
@@ -120,7 +133,7 @@ def users(output: Output = None, as_json: AsJson = False, db: Db = None) -> None
         users = portal.demo_users()
     finally:
         portal.close()
-    show(users, output, as_json)
+    show(users, DEMO_USER_COLUMNS, output)
 
 
 @app.command()
@@ -150,10 +163,17 @@ def backup(
     say(f"gkh: portal backed up to {written}")
 
 
-COPY_COLUMNS = ["table", "rows", "checksum", "equal"]
+# A table as `server copy` compares it on both sides.
+COPY_COLUMNS = Columns(
+    Column("table", "Table", shown=True, kind="id"),
+    Column("rows", "Rows", shown=True, kind="number"),
+    Column("checksum", "Checksum", kind="id"),
+    Column("equal", "Equal", shown=True),
+)
 
 
 @app.command()
+@output_options
 def copy(
     source: Annotated[str, typer.Option(
         "--from", metavar="DATABASE", show_default=False,
@@ -162,8 +182,7 @@ def copy(
         "--to", metavar="DATABASE", show_default=False,
         help="Where to copy it: a SQLite file's path (a new file, or an empty portal) or the postgresql:// URL "
              "of an empty database; its schema is made there, without the demo world.")],
-    output: Output = None,
-    as_json: AsJson = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """Copy a portal to another database, SQLite or PostgreSQL, as it is: its id, users, tokens and all (a
     move). Every table is compared afterwards (rows and a checksum) and reported."""
@@ -206,7 +225,7 @@ def copy(
     finally:
         portal.close()
     show([{"table": t.table, "rows": t.rows, "checksum": t.checksum, "equal": t.equal} for t in result.tables],
-         output, as_json, columns=COPY_COLUMNS)
+         COPY_COLUMNS, output)
     if not result.equal:
         differing = ", ".join(result.differing())
         after = f"the target {shown_to} does not match: {start_over}" if on_postgres else \

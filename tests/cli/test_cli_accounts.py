@@ -46,7 +46,7 @@ def test_account_list_formats_carry_the_same_fields(home):
     plain = gkh("account", "list").stdout.splitlines()  # off a terminal: rows without a header
     assert plain == tsv[1:]
     table = gkh("account", "list", tty=True).stdout.splitlines()
-    assert table[0].split()[:3] == ["els", "izhku", "number"]
+    assert table[0].split()[:3] == ["ELS", "Number", "Organisation"]
     assert any(FIRST.els in line for line in table[2:])
 
 
@@ -96,7 +96,7 @@ def test_house_show_by_address_or_guid(home):
     by_address = gkh_json("house", "show", "ленина 5")
     assert by_address["guid"] == H1_GUID and by_address["managing_organisation"]["inn"] == "7705124833"
     table = gkh("house", "show", H1_GUID, tty=True)
-    assert "managing_organisation.name" in table.stdout and "Ленина" in table.stdout
+    assert "Managing organisation:" in table.stdout and "Ленина" in table.stdout
 
 
 def test_house_show_ambiguous_lists_the_candidates_and_exits_2(home):

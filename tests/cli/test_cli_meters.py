@@ -34,7 +34,7 @@ def test_meter_list_in_every_format(home):
     assert rows[2]["zones"] == "T1;T2;T3" and rows[2]["window.open"] == "true" and rows[2]["overdue"] == "false"
     assert rows[2]["last_reading.values.T3"] == power["last_reading"]["values"]["T3"]
     assert len(gkh("meter", "list").stdout.splitlines()) == 3
-    assert gkh("meter", "list", tty=True).stdout.splitlines()[0].split()[:3] == ["id", "serial", "resource"]
+    assert gkh("meter", "list", tty=True).stdout.splitlines()[0].split()[:3] == ["ID", "Serial", "Resource"]
     assert [m["id"] for m in gkh_json("meter", "list", "--account", "77ИВ845392")] == [POWER]
 
 

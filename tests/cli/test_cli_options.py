@@ -36,8 +36,8 @@ def test_a_bad_output_format_is_2_and_changes_nothing(home, verb):
     result = gkh(*BAD_OUTPUT_CHANGES[verb], "-o", "xml")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == (f"gkh: Invalid value for '--output' / '-o': 'xml' is not one of table, json, csv, "
-                             f"tsv (see: gkh {verb} --help)\n")
+    assert result.stderr == (f"gkh: Invalid value for '--output' / '-o': 'xml' is not one of table, wide, json, "
+                             f"csv, tsv, excel (see: gkh {verb} --help)\n")
     assert store_rows(home) == before
 
 
@@ -57,7 +57,8 @@ def verbs() -> dict[str, object]:
     return found
 
 
-SHARED = {"--output": "Output format: table, json, csv or tsv.", "--json": "JSON output (the same as -o json).",
+SHARED = {"--output": "Output format: table, wide (a table of every column), json, csv, tsv or excel.",
+          "--json": "JSON output (the same as -o json).",
           "--limit": "At most this many items (default: all of them).",
           "--dry-run": "Let the portal check everything, and change nothing.",
           "--yes": "Do not ask (required off a terminal)."}
@@ -85,7 +86,8 @@ def with_option(name: str) -> list[str]:
 def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
     assert with_option("--output") == with_option("--json") == [
         "account link", "account list", "account show", "account unlink", "address search", "auth status",
-        "config list", "house show", "meter history", "meter list", "meter submit", "server copy", "server users"]
+        "config list", "doctor", "house show", "meter history", "meter list", "meter submit", "server copy",
+        "server users"]
     assert with_option("--limit") == ["account list", "address search", "meter list"]
     assert with_option("--dry-run") == ["account link", "account unlink", "meter submit"]
     assert with_option("--yes") == ["account unlink", "server reset"]
@@ -95,8 +97,8 @@ def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
 def test_every_verb_checks_the_output_format_before_anything_else(home, verb):
     result = gkh(*verb.split(), "-o", "yaml")  # required arguments missing too: the format is named first
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == (f"gkh: Invalid value for '--output' / '-o': 'yaml' is not one of table, json, csv, "
-                             f"tsv (see: gkh {verb} --help)\n")
+    assert result.stderr == (f"gkh: Invalid value for '--output' / '-o': 'yaml' is not one of table, wide, json, "
+                             f"csv, tsv, excel (see: gkh {verb} --help)\n")
 
 
 @pytest.mark.parametrize("verb", with_option("--limit"))

@@ -32,7 +32,7 @@ def test_server_users_lists_the_demo_logins_and_passwords(home):
     result = gkh("server", "users")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["login", "password", "role"]
+    assert lines[0].split()[:3] == ["Login", "Password", "Role"]
     assert any(line.split()[:3] == ["ivanov", "ivanov-demo-2026", "resident"] for line in lines)
 
 

@@ -49,6 +49,7 @@ def test_printable_escapes_what_a_terminal_would_obey(text, shown):
                                           (None, True)])
 def test_values_and_headers_are_escaped_in_every_flat_format(monkeypatch, fmt, tty):
     monkeypatch.setenv("GKH_FORCE_TTY", "1" if tty else "0")
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no header is cut (a cut one is the next test's)
     for data in (HOSTILE, HOSTILE[0]):  # a list, and one object (a vertical table at a terminal)
         out = rendered(data, fmt=fmt)
         assert not RAW_CONTROL.search(out), out
@@ -79,3 +80,23 @@ def test_messages_and_warnings_are_one_escaped_line():
     warn("jump\n\x1b[2Jgkh: all is well\n", err=err)
     assert err.getvalue() == (f"gkh: no meter {SHOWN} among yours\n"
                               "warning: jump\\n\\x1b[2Jgkh: all is well\n")
+
+
+@pytest.mark.parametrize("width", [20, 30, 45, 60])
+def test_a_table_cut_to_fit_a_narrow_terminal_cuts_escapes_never_into_raw_controls(terminal, width):
+    out = io.StringIO()
+    render(HOSTILE, stream=out, width=width)
+    assert not RAW_CONTROL.search(out.getvalue())
+    assert "…" in out.getvalue()
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (PWNED, SHOWN),
+    ('=HYPERLINK("http://evil";"\x1b[2Jclick")', '="=HYPERLINK(""http://evil"";""\\x1b[2Jclick"")"'),
+    ("\u202e=1+1", "\\u202e=1+1"),  # escaped, it no longer starts with "="
+    ("@SUM(1)", '="@SUM(1)"'),
+])
+def test_excel_gets_control_characters_escaped_and_formulas_as_text(pipe, value, shown):
+    text = rendered({"note": value}, fmt="excel")
+    assert not RAW_CONTROL.search(text.replace("\r\n", ""))  # CRLF ends Excel's rows, nothing else is raw
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))[1] == [shown]

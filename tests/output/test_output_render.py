@@ -104,10 +104,10 @@ def test_without_o_off_a_terminal_rows_are_tab_separated_without_a_header(pipe):
 def test_without_o_on_a_terminal_it_is_a_table_with_headers(terminal):
     out, _ = rendered(ACCOUNTS)
     assert out == (
-        "els         organisation.name    organisation.inn    zones    flat\n"
-        "----------  -------------------  ------------------  -------  ------\n"
-        "77ЕЖ532838  ООО «УК»             7705124833          T1;T2\n"
-        "75ДА533315  ТСЖ Мира 12          7701234564                   12\n"
+        "els         organisation.name  organisation.inn  zones  flat\n"
+        "----------  -----------------  ----------------  -----  ----\n"
+        "77ЕЖ532838  ООО «УК»           7705124833        T1;T2\n"
+        "75ДА533315  ТСЖ Мира 12        7701234564               12\n"
     )
     assert rendered(ACCOUNTS, fmt="table") == (out, "")
 
@@ -150,14 +150,21 @@ def test_columns_choose_and_order_the_fields(pipe, fmt, expected):
     assert out == expected
 
 
-def test_columns_order_the_table_and_an_unknown_column_is_empty(terminal):
-    out, _ = rendered(ACCOUNTS, fmt="table", columns=["els", "balance"])
+def test_columns_order_the_table_and_a_column_empty_in_every_row_is_left_out_of_it(terminal):
+    out, _ = rendered(ACCOUNTS, fmt="table", columns=["flat", "els", "balance"])
     assert out == (
+        "flat  els\n"
+        "----  ----------\n"
+        "      77ЕЖ532838\n"
+        "12    75ДА533315\n"
+    )
+    assert rendered(ACCOUNTS, fmt="wide", columns=["els", "balance"])[0] == (
         "els         balance\n"
-        "----------  ---------\n"
+        "----------  -------\n"
         "77ЕЖ532838\n"
         "75ДА533315\n"
     )
+    assert rendered(ACCOUNTS, fmt="csv", columns=["els", "balance"])[0] == "els,balance\n77ЕЖ532838,\n75ДА533315,\n"
 
 
 def test_json_ignores_columns_and_stays_the_whole_data(pipe):
@@ -193,17 +200,17 @@ def test_single_object_off_a_terminal_is_one_row_without_a_header(pipe):
 
 def test_single_object_on_a_terminal_reads_down_as_field_and_value(terminal):
     out, _ = rendered(ACCOUNT)
-    assert out == (
-        "els                77ЕЖ532838\n"
-        "organisation.name  ООО «УК»\n"
-        "organisation.inn   7705124833\n"
-        "zones              T1;T2\n"
-        "flat\n"
+    assert out == (  # a field without a value (flat) is left out
+        "els:                77ЕЖ532838\n"
+        "organisation.name:  ООО «УК»\n"
+        "organisation.inn:   7705124833\n"
+        "zones:              T1;T2\n"
     )
     assert rendered(ACCOUNT, fmt="table", columns=["organisation.inn", "els"])[0] == (
-        "organisation.inn  7705124833\n"
-        "els               77ЕЖ532838\n"
+        "organisation.inn:  7705124833\n"
+        "els:               77ЕЖ532838\n"
     )
+    assert rendered(ACCOUNT, fmt="wide")[0] == out
 
 
 # --- empty lists ---------------------------------------------------------------------------------------
@@ -334,8 +341,8 @@ def test_stdout_is_looked_up_when_rendering(pipe, monkeypatch):
 
 
 def test_unknown_format_is_refused():
-    assert FORMATS == ("table", "json", "csv", "tsv")
-    with pytest.raises(ValueError, match="table, json, csv, tsv"):
+    assert FORMATS == ("table", "wide", "json", "csv", "tsv", "excel")
+    with pytest.raises(ValueError, match="table, wide, json, csv, tsv, excel"):
         render([], fmt="yaml", stream=io.StringIO())
 
 

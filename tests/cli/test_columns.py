@@ -1,0 +1,213 @@
+"""Each noun's machine columns, pinned: the same list in csv, tsv and excel, in every run, whatever the rows (a
+script's `awk -F'\\t' '{print $12}'` keeps meaning the same thing), and the same list in the README; the portal's
+JSON has no field a noun forgot; on a terminal each list fits 80 columns and nothing nested is raw JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from gkh.commands.account import ACCOUNT_COLUMNS, LINK_COLUMNS
+from gkh.commands.address import HOUSE_FOUND_COLUMNS
+from gkh.commands.auth import STATUS_COLUMNS
+from gkh.commands.config import SETTING_COLUMNS
+from gkh.commands.doctor import DOCTOR_COLUMNS
+from gkh.commands.house import HOUSE_COLUMNS
+from gkh.commands.meter import METER_COLUMNS, READING_COLUMNS, SUBMITTED_COLUMNS
+from gkh.commands.server import COPY_COLUMNS, DEMO_USER_COLUMNS
+from gkh.output import Columns, flatten
+from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS
+from tests.helpers.cli import gkh, login
+from tests.helpers.demo import COLD, POWER
+
+pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+ACCOUNT = ["els", "izhku", "number", "organisation.id", "organisation.kind", "organisation.name",
+           "organisation.short_name", "organisation.inn", "house.guid", "house.address", "flat", "payer", "area",
+           "opened_on", "linked_at"]
+READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
+           "consumption.T3", "status", "warnings", "submitted_by"]
+
+# The machine columns, as scripts rely on them: change one only with the README and a note for its users.
+PINNED: dict[str, tuple[Columns, list[str]]] = {
+    "account": (ACCOUNT_COLUMNS, ACCOUNT),
+    "account-link": (LINK_COLUMNS, ["status", "dry_run", *(f"account.{name}" for name in ACCOUNT)]),
+    "address": (HOUSE_FOUND_COLUMNS, ["guid", "address", "town", "oktmo", "timezone"]),
+    "house": (HOUSE_COLUMNS, [
+        "guid", "address", "town", "oktmo", "timezone", "readings_window.from_day", "readings_window.to_day",
+        "year_built", "floors", "entrances", "flats", "total_area", "living_area", "condition", "energy_class",
+        "managing_organisation.id", "managing_organisation.kind", "managing_organisation.name",
+        "managing_organisation.short_name", "managing_organisation.inn", "managing_organisation.ogrn",
+        "managing_organisation.phone", "common_meters"]),
+    "meter": (METER_COLUMNS, [
+        "id", "serial", "resource", "unit", "zones", "account", "house.guid", "house.address", "last_reading.date",
+        "last_reading.values.T1", "last_reading.values.T2", "last_reading.values.T3", "verification_due",
+        "overdue", "window.from", "window.to", "window.open", "window.period", "window.from_day",
+        "window.from_last_day", "window.to_day", "window.to_last_day", "window.to_next_month"]),
+    "reading": (READING_COLUMNS, READING),
+    "reading-submitted": (SUBMITTED_COLUMNS, [*READING, "dry_run"]),
+    "auth-status": (STATUS_COLUMNS, ["profile", "portal", "portal_id", "demo", "login", "name", "role",
+                                     "organisation", "token_source", "expires_at"]),
+    "config": (SETTING_COLUMNS, ["profile", "key", "value", "source"]),
+    "server-users": (DEMO_USER_COLUMNS, ["login", "password", "role", "name", "organisation", "description"]),
+    "server-copy": (COPY_COLUMNS, ["table", "rows", "checksum", "equal"]),
+    "doctor": (DOCTOR_COLUMNS, ["item", "value", "note"]),
+}
+
+
+@pytest.mark.parametrize("noun", PINNED)
+def test_each_nouns_machine_columns_are_pinned(noun):
+    columns, pinned = PINNED[noun]
+    assert columns.names == pinned
+
+
+@pytest.mark.parametrize("noun", PINNED)
+def test_machine_names_are_stable_snake_case_paths_and_every_noun_shows_something_on_a_terminal(noun):
+    columns, _ = PINNED[noun]
+    for name in columns.names:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*(\.([a-z][a-z0-9_]*|T[123]))*", name), name
+    assert any(c.shown for c in columns)
+
+
+# --- the README ---------------------------------------------------------------------------------------------
+
+
+def readme_columns(noun: str) -> list[tuple[str, str, bool]]:
+    """(name, header, shown) of the README's table under `<!-- columns: NOUN -->`, a row `key.*` standing for
+    the account's columns under that key."""
+    text = README.read_text(encoding="utf-8")
+    marker = f"<!-- columns: {noun} -->"
+    assert marker in text, f"README.md has no table of the {noun} columns ({marker})"
+    rows = []
+    for line in text.split(marker, 1)[1].lstrip("\n").splitlines():
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] in ("column", "---") or set(cells[0]) <= {"-", " "}:
+            continue
+        name = cells[0].strip("`")
+        if name.endswith(".*"):
+            rows += [(c.name, c.header, c.shown) for c in ACCOUNT_COLUMNS.under(name[:-2])]
+        else:
+            rows.append((name, cells[1], cells[2] == "yes"))
+    return rows
+
+
+@pytest.mark.parametrize("noun", PINNED)
+def test_the_readme_documents_each_nouns_columns_their_headers_and_which_a_terminal_shows(noun):
+    columns, _ = PINNED[noun]
+    documented = readme_columns("reading-submitted")[:-1] if noun == "reading" else readme_columns(noun)
+    assert documented == [(c.name, c.header, c.shown) for c in columns]
+
+
+# --- every verb, end to end ------------------------------------------------------------------------------------
+
+VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the demo portal, its columns)
+    "account list": (["account", "list"], "account"),
+    "account show": (["account", "show", DEMO_RESIDENT_ACCOUNTS[0]], "account"),
+    "account link": (["--profile", "petrova", "account", "link", "--house", "ленина 5", "--number",
+                      DEMO_PETROVA_ACCOUNT.number, "--payer", "Петрова"], "account-link"),
+    "account unlink": (["account", "unlink", DEMO_RESIDENT_ACCOUNTS[1], "--yes"], "account-link"),
+    "address search": (["address", "search", "ленина"], "address"),
+    "house show": (["house", "show", "ленина 5"], "house"),
+    "meter list": (["meter", "list"], "meter"),
+    "meter submit": (["meter", "submit", COLD, "2700", "--dry-run"], "reading-submitted"),
+    "meter history": (["meter", "history", POWER], "reading"),
+    "auth status": (["auth", "status"], "auth-status"),
+    "config list": (["config", "list"], "config"),
+    "server users": (["server", "users"], "server-users"),
+    "doctor": (["doctor"], "doctor"),
+}
+
+
+def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
+    if verb == "account link":
+        login("petrova", "petrova")
+    result = gkh(*VERBS[verb][0], *options, tty=tty, env=env)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_every_verb_that_prints_data_is_here_with_the_same_output_options():
+    from tests.cli.test_cli_options import verbs
+
+    with_output = sorted(v for v, command in verbs().items() if any("--output" in p.opts for p in command.params))
+    assert with_output == sorted([*VERBS, "server copy"])
+    for verb in with_output:
+        options = [tuple(p.opts) for p in verbs()[verb].params]
+        assert {("--output", "-o"), ("--json",), ("--wide",), ("--excel",), ("--header",)} <= set(options), verb
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_csv_tsv_and_excel_carry_the_pinned_columns_and_json_no_field_they_miss(home, verb):
+    pinned = PINNED[VERBS[verb][1]][1]
+    data = json.loads(run(verb, "--json").stdout)
+    records = data if isinstance(data, list) else [data]
+    fields = {name for record in records for name in flatten(record)}
+    assert fields <= set(pinned), f"{verb}: fields its columns do not have: {sorted(fields - set(pinned))}"
+    if verb in ("account link", "account unlink"):  # it happened above: again, it is "unchanged"
+        return
+    assert next(csv.reader(io.StringIO(run(verb, "-o", "csv").stdout))) == pinned
+    assert run(verb, "-o", "tsv").stdout.splitlines()[0].split("\t") == pinned
+    assert run(verb, "--header").stdout.splitlines()[0].split("\t") == pinned
+    excel = run(verb, "--excel").stdout
+    assert excel.startswith("\ufeff") and excel.splitlines()[0].lstrip("\ufeff").split(";") == pinned
+
+
+def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(home):
+    """The electricity meter's T2 and T3 are no longer appended after the water meters' columns."""
+    counts = {len(line.split("\t")) for args in (["meter", "list"], ["meter", "list", "--account",
+                                                                     DEMO_RESIDENT_ACCOUNTS[0]],
+                                                 ["meter", "list", "--account", DEMO_RESIDENT_ACCOUNTS[1]])
+              for line in gkh(*args).stdout.splitlines()}
+    assert counts == {len(METER_COLUMNS)}
+    water = gkh("meter", "list", "--account", DEMO_RESIDENT_ACCOUNTS[0]).stdout.splitlines()[0].split("\t")
+    assert water[METER_COLUMNS.names.index("last_reading.values.T1")] != ""
+    assert water[METER_COLUMNS.names.index("last_reading.values.T2")] == ""
+
+
+# --- on a terminal ------------------------------------------------------------------------------------------------
+
+LISTS = ["account list", "address search", "meter list", "meter history", "config list", "server users"]
+
+
+@pytest.mark.parametrize("verb", LISTS)
+def test_each_list_fits_80_columns_with_human_headers(home, verb):
+    columns = PINNED[VERBS[verb][1]][0]
+    lines = run(verb, tty=True, env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    shown = [c.header for c in columns if c.shown]
+    assert lines[0].split("  ")[0] == shown[0] and set(lines[1]) <= {"-", " "}
+    assert not any("." in word and word in columns.names for word in lines[0].split())  # no machine names
+
+
+@pytest.mark.parametrize("verb", LISTS)
+def test_wide_shows_every_column_of_a_list(home, verb):
+    columns = PINNED[VERBS[verb][1]][0]
+    header = run(verb, "--wide", env={"COLUMNS": "80"}).stdout.splitlines()[0]  # asked for: a table off a terminal
+    assert re.split(r"\s{2,}", header.strip()) == [c.header for c in columns]
+    assert run(verb, "-o", "wide").stdout.splitlines()[0] == header
+
+
+@pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit"])
+def test_one_record_reads_down_as_header_and_value(home, verb):
+    columns = PINNED[VERBS[verb][1]][0]
+    lines = run(verb, tty=True).stdout.splitlines()
+    headers = [line.split(":  ")[0].split(": ")[0] for line in lines if not line.startswith(" ")]
+    assert headers and set(headers) <= {c.header for c in columns}
+    assert lines[0].startswith(f"{columns.columns[0].header}:")
+
+
+def test_house_show_draws_the_common_meters_as_a_table_not_json(home):
+    out = run("house show", tty=True).stdout
+    assert "[{" not in out and '"serial"' not in out
+    start = out.index("Common meters:")
+    meters = out[start:].splitlines()
+    assert meters[0].split()[2:] == ["Resource", "Serial", "Unit", "Verified", "on"]
+    assert meters[1].split()[:3] == ["cold_water", "66652202", "m3"]
