@@ -20,7 +20,7 @@ class GkhGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, BrokenPipeError):  # a closed pipe ends quietly in main() below
             raise
         except KeyboardInterrupt:
             _error_line("gkh: interrupted")

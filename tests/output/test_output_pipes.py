@@ -71,3 +71,20 @@ def test_only_stdout_and_stderr_are_pointed_at_devnull():
     assert release_closed_stream(io.StringIO()) is False
     with open(os.devnull, "w") as other:
         assert release_closed_stream(other) is False
+
+
+def test_a_closed_pipe_met_by_a_write_outside_the_output_module_ends_quietly_too(home):
+    """A verb whose own write meets the closed pipe (not through gkh.output) is not an "unexpected error"."""
+    code = ("import sys, gkh.commands.doctor as d, gkh.cli\n"
+            "def broken(*a, **k): raise BrokenPipeError(32, 'Broken pipe')\n"
+            "d.gkh_executable = broken\n"
+            "sys.argv = ['gkh', 'doctor']\n"
+            "gkh.cli.main()\n")
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run([sys.executable, "-c", code], stdout=writer, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (0, "")

@@ -48,7 +48,7 @@ def test_the_demo_resident_is_signed_in_in_process_only(portal):
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["existing", "created"])
-def test_the_embedded_portal_never_imports_psycopg(home, tmp_path, monkeypatch, fresh):
+def test_the_embedded_portal_never_imports_psycopg_or_gunicorn(home, tmp_path, monkeypatch, fresh):
     """local:// is SQLite alone: neither answering nor creating (migrating, seeding) a portal loads the
     PostgreSQL driver, whether it is installed or not."""
     if fresh:
@@ -58,5 +58,5 @@ def test_the_embedded_portal_never_imports_psycopg(home, tmp_path, monkeypatch, 
     assert proc.returncode == 0, proc.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "gkh.server.db.store" in imported  # the embedded portal was opened in this process
-    assert not {m for m in imported if m.split(".")[0] in ("psycopg", "psycopg_pool", "psycopg_binary")}
-    assert "gkh.server.db.postgres" not in imported
+    assert not {m for m in imported if m.split(".")[0] in ("psycopg", "psycopg_pool", "psycopg_binary", "gunicorn")}
+    assert not {"gkh.server.db.postgres", "gkh.server.workers"} & imported
