@@ -34,8 +34,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.helpers.postgres: the throwaway cluster
 
+from writers import staff_meters  # noqa: E402  (beside this script: the same meters, the same way)
+
 NOW = "2026-11-20T12:00:00+03:00"
-H1_GUID = "83804ac7-87c6-472e-a474-d02c6f740e9c"  # г. Москва, ул. Ленина, д. 5
 RESIDENT, RESIDENT_PASSWORD, READ_PATH = "ivanov", "ivanov-demo-2026", "/meters/M-000023"
 STAFF, STAFF_PASSWORD = "uk-staff", "uk-staff-demo-2026"
 SETUPS = {  # name: (engine, gunicorn workers (0: waitress), threads per process)
@@ -52,19 +53,6 @@ def token_of(api: str, login: str, password: str) -> str:
     return resp.json()["token"]
 
 
-def staff_meters(api: str, token: str) -> list[tuple[str, Decimal]]:
-    """(meter id, last reading) of every one-zone meter the staff sees at Ленина 5."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    meters, cursor = [], None
-    while True:
-        page = session.get(f"{api}/meters", params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
-                           timeout=30).json()
-        meters += [(m["id"], Decimal(m["last_reading"]["values"]["T1"])) for m in page["items"]
-                   if m["house"]["guid"] == H1_GUID and m["zones"] == ["T1"] and m["last_reading"]
-                   and not m.get("overdue")]  # an overdue meter takes no readings
-        if not (cursor := page["next_cursor"]):
-            return meters
 
 
 def client(job: tuple) -> tuple[list[float], int]:
@@ -115,7 +103,9 @@ def percentile(values: list[float], share: float) -> float:
 def measure(api: str, levels: list[int], seconds: float, pool, use_wrk: bool) -> list[tuple]:
     reader = token_of(api, RESIDENT, RESIDENT_PASSWORD)
     writer = token_of(api, STAFF, STAFF_PASSWORD)
-    meters = staff_meters(api, writer)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {writer}"
+    meters = staff_meters(api, session)
     rows, round_ = [], 0
     for kind in ("reads", "submits"):
         token = reader if kind == "reads" else writer

@@ -19,6 +19,7 @@ from gkh.server.db import (
     PortalStore,
     Store,
     file_lock,
+    fsync_path,
     lock_path,
     open_portal,
     private_folder,
@@ -146,7 +147,7 @@ class Portal:
             raise
         finally:
             os.close(fd)
-        _fsync_folder(target.parent)  # the rename itself survives a crash
+        fsync_path(target.parent)  # the rename itself survives a crash
         return target
 
     @staticmethod
@@ -200,10 +201,3 @@ def _kind(mode: int) -> str:
     return kinds.get(stat.S_IFMT(mode), "a special file")
 
 
-def _fsync_folder(folder: Path) -> None:
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

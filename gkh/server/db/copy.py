@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from gkh.server.db.dialect import SQLITE, Connection, PortalStore
-from gkh.server.db.files import database_files, private_folder
+from gkh.server.db.files import database_files, fsync_path, private_folder
 from gkh.server.db.migrations import MIGRATIONS
 from gkh.server.db.store import is_postgres_url, open_portal
 
@@ -365,13 +365,13 @@ def _copy_to_sqlite_file(source: PortalStore, target: Path, portal_id: str, now:
         if not result.equal:
             _remove(temp)
             return result
-        _fsync(temp)
+        fsync_path(temp)
         os.replace(temp, target)
     except BaseException:
         _remove(temp)
         raise
     _remove(temp)  # the temporary file's lock file (the file itself is the target now)
-    _fsync(target.parent)
+    fsync_path(target.parent)
     return result
 
 
@@ -381,10 +381,3 @@ def _remove(temp: Path) -> None:
             os.unlink(path)
 
 
-def _fsync(path: Path) -> None:
-    with suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -20,6 +20,17 @@ def database_files(db_path: Path) -> list[Path]:
     return [db_path.with_name(db_path.name + suffix) for suffix in DATABASE_SUFFIXES]
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk (a folder: so that a rename in it survives a crash); a file
+    system that cannot is left as it is."""
+    with suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def lock_path(db_path: Path) -> Path:
     """The file whose lock serialises creating, migrating and deleting the database."""
     return db_path.with_name(db_path.name + ".lock")
