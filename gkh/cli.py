@@ -9,7 +9,7 @@ import traceback
 import typer
 from typer.core import TyperGroup
 
-from gkh import __version__
+from gkh import __version__, i18n
 from gkh.commands.common import PROFILE_IN_USE, GlobalOptions
 from gkh.errors import ExitCode, describe_error
 
@@ -45,6 +45,13 @@ class GkhGroup(TyperGroup):
         """Usage errors as one plain line with the next step, instead of click's three."""
         if not os.environ.get("_GKH_COMPLETE"):  # a shell asking for completions passes no argv
             args = lift_global_options(self, sys.argv[1:] if args is None else list(args))
+        language = i18n.use(i18n.language_from_environment())  # GKH_LANG or the locale: messages for people
+        try:
+            return self._main(args, prog_name, complete_var, standalone_mode, **extra)
+        finally:
+            i18n.reset(language)
+
+    def _main(self, args, prog_name, complete_var, standalone_mode, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:

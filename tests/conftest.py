@@ -26,6 +26,9 @@ from tests.helpers.serving import stop_waitress
 
 # Cheap password hashing for every portal the suite creates, subprocesses included (read when a hash is made).
 os.environ["GKH_PASSWORD_COST"] = "4"
+# The suite reads English whatever the machine's locale (LANG=ru_RU.UTF-8 would turn messages Russian);
+# tests of the Russian side set GKH_LANG=ru themselves.
+os.environ["GKH_LANG"] = "en"
 
 ENGINES = ("sqlite", "postgres")
 

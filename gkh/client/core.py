@@ -31,7 +31,7 @@ from urllib.parse import quote
 import requests
 from requests.models import PreparedRequest
 
-from gkh import __version__
+from gkh import __version__, i18n
 from gkh.client.errors import (
     InvalidRequest,
     PortalError,
@@ -628,7 +628,9 @@ class ClientCore:
         check_text(json, "body")
         if dry_run:
             query[DRY_RUN_PARAM] = "true"
-        sent = {**self._headers, **(headers or {}), **(upload.headers if upload else {})}
+        # The portal writes its messages for people in our language (i18n.current(): the CLI's locale).
+        sent = {**self._headers, "Accept-Language": i18n.current(), **(headers or {}),
+                **(upload.headers if upload else {})}
         if method in MUTATING and idempotent:
             sent[IDEMPOTENCY_KEY] = idempotency_key or str(uuid.uuid4())
         retryable = (method in SAFE or IDEMPOTENCY_KEY in sent) and (upload is None or upload.replayable)

@@ -8,7 +8,7 @@ import secrets
 
 import falcon
 
-from gkh import protocol
+from gkh import i18n, protocol
 from gkh.domain.errors import InvalidInput, Refused
 from gkh.server.db import Busy, PortalStore
 from gkh.server.http import (
@@ -29,13 +29,18 @@ API = protocol.API_PREFIX
 
 
 class RequestContext:
-    """Gives each request an id and its one reading of the clock, and signs the caller in."""
+    """Gives each request an id, its language (Accept-Language) and its one reading of the clock, and signs the
+    caller in."""
 
     def __init__(self, store: PortalStore):
         self.store = store
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.request_id = secrets.token_hex(8)
+        language = i18n.language_from_header(req.get_header("Accept-Language"))
+        req.context.language = i18n.use(language)  # messages for people in it; codes and fields never change
+        resp.set_header("Content-Language", language)
+        resp.append_header("Vary", "Accept-Language")
         check_header_sizes(req)
         req.context.now = request_now()
 
@@ -52,6 +57,8 @@ class RequestContext:
     def process_response(self, req, resp, resource, req_succeeded) -> None:
         if request_id := req.context.get("request_id"):
             resp.set_header(protocol.REQUEST_ID, request_id)
+        if (language := req.context.get("language")) is not None:
+            i18n.reset(language)  # the thread's next request starts from the default again
 
 
 def create_app(store: PortalStore) -> falcon.App:
