@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from gkh import __version__, i18n
 from gkh.commands.common import PROFILE_IN_USE, GlobalOptions
 from gkh.errors import ExitCode, describe_error
+from gkh.i18n import _
 
 
 class GkhGroup(TyperGroup):
@@ -23,7 +24,7 @@ class GkhGroup(TyperGroup):
         except (typer.Exit, typer.Abort, BrokenPipeError):  # a closed pipe ends quietly in main() below
             raise
         except KeyboardInterrupt:
-            _error_line("gkh: interrupted")
+            _error_line(_("gkh: interrupted"))
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except Exception as error:
             if _is_usage_error(error):
@@ -35,8 +36,9 @@ class GkhGroup(TyperGroup):
                 sys.stderr.write(printable("".join(traceback.format_exception(error))))
             described = describe_error(error, profile=ctx.meta.get(PROFILE_IN_USE))
             if described is None:
-                more = "" if debug else " (run with --debug for the traceback)"
-                described = f"unexpected error: {type(error).__name__}: {error}{more}", ExitCode.ERROR
+                unexpected = (_("unexpected error: {error}") if debug else
+                              _("unexpected error: {error} (run with --debug for the traceback)"))
+                described = unexpected.format(error=f"{type(error).__name__}: {error}"), ExitCode.ERROR
             line, code = described
             _error_line(f"gkh: {line}")
             raise typer.Exit(code) from None
@@ -57,7 +59,7 @@ class GkhGroup(TyperGroup):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.Abort:
-            _error_line("gkh: aborted")
+            _error_line(_("gkh: aborted"))
             sys.exit(ExitCode.ERROR)
         except Exception as error:
             if not _is_usage_error(error):
@@ -66,8 +68,9 @@ class GkhGroup(TyperGroup):
                 error.show()  # a bare `gkh NOUN`: the help is the answer
             else:
                 ctx = getattr(error, "ctx", None)
-                hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-                _error_line(f"gkh: {error.format_message()}{hint}")  # it quotes the bad argument: escaped
+                said = _("gkh: {error} (see: {command})") if ctx is not None else "gkh: {error}"
+                command = f"{ctx.command_path} --help" if ctx is not None else ""
+                _error_line(said.format(error=error.format_message(), command=command))  # quotes the argument
             sys.exit(error.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 

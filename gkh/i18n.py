@@ -132,6 +132,20 @@ def term(word: str) -> str:
     return pgettext(TERM, word)
 
 
+# The words of the portal's vocabularies that tables show (a column of kind "term"), each marked for the
+# catalogue: resources, units, roles, organisations' kinds, a link's outcome, where a setting or token is from,
+# and the booleans. A word missing here is shown as it is (tests check the portal's own lists are all here).
+VOCABULARY = (
+    T_("cold_water"), T_("hot_water"), T_("electricity"), T_("gas"), T_("heat"),
+    T_("m3"), T_("kWh"), T_("Gcal"),
+    T_("resident"), T_("staff"), T_("inspector"), T_("admin"),
+    T_("managing"), T_("supplier"), T_("inspectorate"), T_("authority"),
+    T_("linked"), T_("unchanged"), T_("accepted"), T_("replaced"),
+    T_("stored"), T_("env"), T_("file"), T_("default"),
+    T_("true"), T_("false"),
+)
+
+
 def human_date(value: date | datetime) -> str:
     """A date for people: ISO 8601 in English, ДД.ММ.ГГГГ in Russian."""
     if isinstance(value, datetime):
@@ -139,12 +153,21 @@ def human_date(value: date | datetime) -> str:
     return value.strftime("%d.%m.%Y") if current() == RUSSIAN else value.isoformat()
 
 
-def human_time(value: datetime) -> str:
-    """A moment for people, to the minute, in its own offset: ``2026-11-27 10:05 +03:00`` / ``27.11.2026 10:05``."""
-    clock = value.strftime("%H:%M")
-    offset = value.strftime("%z")
+def human_time(value: datetime | str) -> str:
+    """A moment for people: ISO 8601 in English (as the portal sends it), ``27.11.2026 10:05 +03:00`` in
+    Russian (to the minute, in its own offset). Text that is not an ISO moment is returned as it is."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        moment = value
+    if current() != RUSSIAN:
+        return value if isinstance(value, str) else value.isoformat()
+    offset = moment.strftime("%z")
     zone = f" {offset[:3]}:{offset[3:]}" if offset else ""
-    return f"{human_date(value)} {clock}{zone}"
+    return f"{human_date(moment)} {moment.strftime('%H:%M')}{zone}"
 
 
 # The answers a confirmation takes in either language, whatever the language shown.

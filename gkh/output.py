@@ -33,7 +33,7 @@ closed points the stream at ``os.devnull`` (the Python docs' recipe for SIGPIPE)
 its own exit code, writing nowhere.
 
 No colours are ever written, so ``NO_COLOR`` and non-terminals need no special case. Only the standard
-library is imported here, most of it when used; tabulate is imported when a table is actually drawn
+library and gkh.i18n are imported here, most of it when used; tabulate is imported when a table is actually drawn
 (``gkh --help`` stays fast).
 """
 
@@ -49,6 +49,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal, TextIO
 
+from gkh import i18n
+from gkh.i18n import _
+
 __all__ = ["FORMATS", "Column", "Columns", "is_terminal", "printable", "flatten", "cell", "excel_cell", "render",
            "write_lines", "message", "warn", "release_closed_stream"]
 
@@ -58,7 +61,8 @@ FORMATS = ("table", "wide", "json", "csv", "tsv", "excel")
 # text — cut at its end; address — cut at its start (the street and house are at the end); id — never cut,
 # always text in Excel; number — right-aligned, never cut, a decimal comma in Excel; date — never cut, an
 # ISO date left for Excel to read as a date.
-Kind = Literal["text", "address", "id", "number", "date"]
+# term — a word of one of the portal's vocabularies (cold_water, resident), shown to people in their language.
+Kind = Literal["text", "address", "id", "number", "date", "term"]
 _CUTTABLE = ("text", "address")
 _NARROWEST_CUT = 10  # a cut column keeps at least this many characters (its header is cut as well)
 _SEPARATOR = 2  # tabulate's "plain" table puts two spaces between columns
@@ -382,7 +386,7 @@ def _write_table(out: TextIO, spec: Columns, rows: list[dict[str, object]], *, w
     if not wide:
         chosen = [c for c in columns if c.shown] or columns
         columns = [c for c in chosen if any(_has_value(row.get(c.name)) for row in rows)] or chosen
-    headers = [cell(c.header, "table") for c in columns]
+    headers = [cell(_(c.header), "table") for c in columns]
     body = [[_table_cell(row.get(c.name), c) for c in columns] for row in rows]
     widths = [max([len(h), *(len(row[i]) for row in body)]) for i, h in enumerate(headers)]
     if not wide:
@@ -399,18 +403,34 @@ def _table_cell(value: object, column: Column) -> str:
     """A value on one line of a table for people: a list of objects as its items' values, never JSON."""
     if _holds_containers(value):
         assert isinstance(value, (list, tuple))
-        text = "; ".join(" ".join(_cell_text(v) for v in _item_values(item, column)) for item in value)
+        text = "; ".join(" ".join(_people_text(v, c) for v, c in _item_values(item, column)) for item in value)
     else:
-        text = _cell_text(value)
+        text = _people_text(value, column)
     return printable(text.replace("\r\n", " ").translate(_BREAKS))
 
 
-def _item_values(item: object, column: Column) -> list[object]:
+def _people_text(value: object, column: Column) -> str:
+    """A cell's text for people: a vocabulary's word, a boolean and a date in their language (ДД.ММ.ГГГГ in
+    Russian); the same text as csv's in English."""
+    text = _cell_text(value)
+    if isinstance(value, bool) or column.kind == "term" and isinstance(value, str):
+        return i18n.term(text)
+    if column.kind == "date" and i18n.current() != i18n.ENGLISH and isinstance(value, (str, date)):
+        try:
+            moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+        except ValueError:
+            return text
+        return i18n.human_time(moment) if isinstance(moment, datetime) else i18n.human_date(moment)
+    return text
+
+
+def _item_values(item: object, column: Column) -> list[tuple[object, Column]]:
+    """An item's values, each with the column it is shown as (the item's own, where they are declared)."""
     if not isinstance(item, Mapping):
-        return [item]
+        return [(item, column)]
     flat = flatten(item)
-    names = column.items.names if column.items is not None else list(flat)
-    return [flat.get(name) for name in names if _has_value(flat.get(name))]
+    spec = column.items if column.items is not None else Columns.named(flat)
+    return [(flat.get(c.name), c) for c in spec if _has_value(flat.get(c.name))]
 
 
 def _has_value(value: object) -> bool:
@@ -474,8 +494,8 @@ def _write_record(out: TextIO, spec: Columns, row: dict[str, object]) -> None:
             assert isinstance(value, (list, tuple))
             shown = _items_table(value, column)
         else:
-            shown = cell(value, "table")
-        lines.append([cell(column.header, "table") + ":", shown])
+            shown = printable(_people_text(value, column).replace("\t", " "))
+        lines.append([cell(_(column.header), "table") + ":", shown])
     if lines:
         table = tabulate(lines, tablefmt="plain", disable_numparse=True)
         _write(out, "\n".join(line.rstrip() for line in table.split("\n")) + "\n")
@@ -488,7 +508,7 @@ def _items_table(items: list | tuple, column: Column) -> str:
         _union_of_keys([flatten(i) for i in items if isinstance(i, Mapping)]))
     body = [[_table_cell(flatten(item).get(c.name) if isinstance(item, Mapping) else item, c) for c in spec]
             for item in items]
-    headers = [cell(c.header, "table") for c in spec]
+    headers = [cell(_(c.header), "table") for c in spec]
     return tabulate(body, headers=headers, tablefmt="plain", disable_numparse=True)
 
 

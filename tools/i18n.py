@@ -67,7 +67,7 @@ MESSAGE_CALLS: dict[str, tuple[int | None, str]] = {
     "BackupRefused": (0, "message"),
     "PortalUrlError": (0, "message"),
 }
-MESSAGE_KEYWORDS = ("unable", "hint")  # keyword arguments that are messages wherever they appear
+MESSAGE_KEYWORDS = ("unable", "hint", "empty")  # keyword arguments that are messages wherever they appear
 
 
 @dataclass

@@ -17,6 +17,7 @@ from gkh.commands.common import (
     say,
     show,
 )
+from gkh.i18n import _
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
@@ -27,7 +28,7 @@ ACCOUNT_COLUMNS = Columns(
     Column("izhku", "Service id", kind="id"),
     Column("number", "Number", shown=True, kind="id"),
     Column("organisation.id", "Organisation id", kind="id"),
-    Column("organisation.kind", "Organisation kind"),
+    Column("organisation.kind", "Organisation kind", kind="term"),
     Column("organisation.name", "Organisation, full name"),
     Column("organisation.short_name", "Organisation", shown=True),
     Column("organisation.inn", "Organisation INN", kind="id"),
@@ -41,7 +42,7 @@ ACCOUNT_COLUMNS = Columns(
 )
 # What link and unlink answer: what happened, and the account (none for a dry run of a new link).
 LINK_COLUMNS = Columns(
-    Column("status", "Status", shown=True),
+    Column("status", "Status", shown=True, kind="term"),
     Column("dry_run", "Dry run"),
     ACCOUNT_COLUMNS.under("account"),
 )
@@ -53,7 +54,7 @@ def list_(limit: Limit = None, output: OutputChoice = DEFAULT_OUTPUT) -> None:
     """Your accounts: a resident's linked ones; organisation staff, all of the organisation's."""
     accounts = runtime().client.accounts(limit=limit)
     show(accounts, ACCOUNT_COLUMNS, output,
-         empty="no accounts linked yet: gkh account link --house ADDRESS --number NUMBER")
+         empty=_("no accounts linked yet: gkh account link --house ADDRESS --number NUMBER"))
 
 
 @app.command("show")
@@ -97,8 +98,8 @@ def link(
     if org is not None:
         org = identifiers.normalize_inn(org, field="--org")
     if payer is None:
-        payer = ask("The payer's surname, as printed on the bill",
-                    unable="--payer is required: the payer's surname as printed on the bill")
+        payer = ask(_("The payer's surname, as printed on the bill"),
+                    unable=_("--payer is required: the payer's surname as printed on the bill"))
     payer = parse_payer(payer, field="--payer")
     client = runtime().client
     with named_as_typed(LINK_FIELDS):
@@ -106,11 +107,12 @@ def link(
                                      dry_run=dry_run, **{kind: value})
     account = result["account"]
     if account is None:  # a dry run of a new link: the portal shows nothing of an account before it is linked
-        say("gkh: dry run: the details match; run it again without --dry-run to link the account")
+        say(_("gkh: dry run: the details match; run it again without --dry-run to link the account"))
     else:
-        verb = {"linked": "linked", "unchanged": "was already linked:"}[result["status"]]
-        say(f"gkh: {verb} {account['els']} ({account['organisation']['short_name']}, "
-            f"{account['house']['address']}, flat {account['flat']})")
+        said = (_("gkh: linked {els} ({organisation}, {address}, flat {flat})") if result["status"] == "linked"
+                else _("gkh: was already linked: {els} ({organisation}, {address}, flat {flat})"))
+        say(said.format(els=account["els"], organisation=account["organisation"]["short_name"],
+                        address=account["house"]["address"], flat=account["flat"]))
     if output.asked:
         show(result, LINK_COLUMNS, output)
 
@@ -128,8 +130,8 @@ def unlink(
 
     els = els_of(account)
     if not dry_run:
-        confirm(f"Unlink {els}? You will no longer see its bills or submit its readings.", yes)
+        confirm(_("Unlink {els}? You will no longer see its bills or submit its readings.").format(els=els), yes)
     result = runtime().client.unlink_account(els, dry_run=dry_run)
-    say(f"gkh: {'dry run: would have unlinked' if dry_run else 'unlinked'} {els}")
+    say((_("gkh: dry run: would have unlinked {els}") if dry_run else _("gkh: unlinked {els}")).format(els=els))
     if output.asked:
         show(result, LINK_COLUMNS, output)

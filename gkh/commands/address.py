@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gkh.commands.common import DEFAULT_OUTPUT, Limit, OutputChoice, output_options, runtime, show
+from gkh.i18n import _
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="Find houses in the address directory.", no_args_is_help=True)
@@ -33,4 +34,4 @@ def search(
     with named_as_typed({"q": "query", "limit": "--limit"}):
         query_needles(query)  # a query with nothing to search for is malformed: say so before any request
         houses = runtime().client.search_addresses(query, limit=limit)
-    show(houses, HOUSE_FOUND_COLUMNS, output, empty=f"no house matches {query!r}")
+    show(houses, HOUSE_FOUND_COLUMNS, output, empty=_("no house matches {query}").format(query=repr(query)))

@@ -8,6 +8,7 @@ import typer
 
 from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, ask, output_options, runtime, say, show
 from gkh.errors import ExitCode, GkhError
+from gkh.i18n import N_, _, human_time, term
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="Sign in to the portal, and out.", no_args_is_help=True)
@@ -17,10 +18,10 @@ def _read_password(password_stdin: bool) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = ask("Password", secret=True,
-                       unable="no terminal to ask for the password: pipe it in with --password-stdin")
+        password = ask(_("Password"), secret=True,
+                       unable=_("no terminal to ask for the password: pipe it in with --password-stdin"))
     if not password:
-        raise GkhError("password: empty", ExitCode.USAGE)
+        raise GkhError(_("password: empty"), ExitCode.USAGE)
     return password
 
 
@@ -35,22 +36,27 @@ def login(
 
     rt = runtime(new_profile=True)
     if not user:
-        user = ask("Login", unable="--user is required without a terminal")
+        user = ask(_("Login"), unable=_("--user is required without a terminal"))
     password = _read_password(password_stdin)
     client = rt.anonymous_client()
     portal_id = None  # a local portal's id is in its key already
     if not rt.is_local:  # the token will only ever be sent back to a portal giving this same id
         portal_id = rt.remote_portal_id(client)
         if portal_id is None:
-            raise GkhError(f"{rt.url} gave no portal id (GET /api/v1/portal): it does not look like a gkh portal",
-                           ExitCode.UNREACHABLE,
-                           hint=f"check the portal's URL: gkh --profile {rt.profile} config get url")
+            raise GkhError(_("{url} gave no portal id (GET /api/v1/portal): it does not look like a gkh portal")
+                           .format(url=rt.url), ExitCode.UNREACHABLE,
+                           hint=_("check the portal's URL: {command}").format(
+                               command=f"gkh --profile {rt.profile} config get url"))
     result = client.sign_in(user, password)
     rt.keep_sign_in(client, result, portal_id)
     added = add_profile(rt.profile) if rt.profile != DEFAULT_PROFILE else False
-    say(f"gkh: signed in to {rt.url} as {result['user']['login']} ({result['user']['name']}, "
-        f"{result['user']['role']}) on {'the new ' if added else ''}profile {rt.profile}; the sign-in lasts until "
-        f"{result['expires_at']} and is renewed by use")
+    said = (_("gkh: signed in to {url} as {login} ({name}, {role}) on the new profile {profile}; the sign-in lasts "
+              "until {until} and is renewed by use") if added else
+            _("gkh: signed in to {url} as {login} ({name}, {role}) on profile {profile}; the sign-in lasts until "
+              "{until} and is renewed by use"))
+    user = result["user"]
+    say(said.format(url=rt.url, login=user["login"], name=user["name"], role=term(user["role"]),
+                    profile=rt.profile, until=human_time(result["expires_at"])))
 
 
 # Who is signed in (the README's "Columns" table): csv/tsv/excel write them all, in this order.
@@ -61,9 +67,9 @@ STATUS_COLUMNS = Columns(
     Column("demo", "Demo portal", shown=True),
     Column("login", "Login", shown=True, kind="id"),
     Column("name", "Name", shown=True),
-    Column("role", "Role", shown=True),
+    Column("role", "Role", shown=True, kind="term"),
     Column("organisation", "Organisation", shown=True),
-    Column("token_source", "Token from", shown=True),
+    Column("token_source", "Token from", shown=True, kind="term"),
     Column("expires_at", "Signed in until", shown=True, kind="date"),
 )
 
@@ -101,7 +107,7 @@ def logout() -> None:
 
     rt = runtime()
     if os.environ.get("GKH_TOKEN"):
-        raise GkhError("the token comes from GKH_TOKEN: unset it to sign out", ExitCode.USAGE)
+        raise GkhError(_("the token comes from GKH_TOKEN: unset it to sign out"), ExitCode.USAGE)
     client = rt.anonymous_client()
     store = CredentialStore()
     stored = store.get(rt.profile, client.portal_key)
@@ -109,15 +115,14 @@ def logout() -> None:
     if stored is None:
         if demo and not store.is_signed_out(rt.profile, client.portal_key):
             store.remove(rt.profile, client.portal_key, stay_signed_out=True)
-            say(f"gkh: signed out of the local demo portal (profile {rt.profile}): gkh will not sign its demo "
-                f"resident in by itself until gkh --profile {rt.profile} auth login")
+            say(_(SIGNED_OUT_OF_DEMO).format(profile=rt.profile))
             return
-        say(f"gkh: not signed in to {rt.url} on profile {rt.profile}")
+        say(_("gkh: not signed in to {url} on profile {profile}").format(url=rt.url, profile=rt.profile))
         return
     if not rt.is_local and (stored.portal_id is None or stored.portal_id != rt.remote_portal_id(client)):
         store.remove(rt.profile, client.portal_key)  # another portal answers there now: it must not see the token
-        say(f"gkh: forgot the token for {rt.url} (profile {rt.profile}) without sending it: the portal there now "
-            "is not the one that issued it")
+        say(_("gkh: forgot the token for {url} (profile {profile}) without sending it: the portal there now is not "
+              "the one that issued it").format(url=rt.url, profile=rt.profile))
         return
     client.set_token(stored.token)
     try:
@@ -126,7 +131,10 @@ def logout() -> None:
         pass  # already expired or revoked there: forgetting it here is all that is left
     store.remove(rt.profile, client.portal_key, stay_signed_out=demo)
     if demo:
-        say(f"gkh: signed out of the local demo portal (profile {rt.profile}): gkh will not sign its demo "
-            f"resident in by itself until gkh --profile {rt.profile} auth login")
+        say(_(SIGNED_OUT_OF_DEMO).format(profile=rt.profile))
     else:
-        say(f"gkh: signed out of {rt.url} (profile {rt.profile})")
+        say(_("gkh: signed out of {url} (profile {profile})").format(url=rt.url, profile=rt.profile))
+
+
+SIGNED_OUT_OF_DEMO = N_("gkh: signed out of the local demo portal (profile {profile}): gkh will not sign its demo "
+                        "resident in by itself until gkh --profile {profile} auth login")

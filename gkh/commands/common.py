@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gkh.errors import DATABASE_UNUSABLE, ExitCode, GkhError
+from gkh.i18n import _
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,9 +52,10 @@ def whole_number(low: int, high: int | None = None):
 
     def parse(text: str) -> int:
         if not (text.isascii() and text.isdigit()) or len(text) > 9:
-            raise typer.BadParameter(f"{text!r} is not a whole number")
+            raise typer.BadParameter(_("{text} is not a whole number").format(text=repr(text)))
         if int(text) < low or (high is not None and int(text) > high):
-            raise typer.BadParameter(f"{text} is not in the range {low}…{high}" if high else f"{text} is below {low}")
+            raise typer.BadParameter(_("{text} is not in the range {low}…{high}").format(text=text, low=low, high=high)
+                                     if high else _("{text} is below {low}").format(text=text, low=low))
         return int(text)
 
     return parse
@@ -64,7 +66,8 @@ def output_choice(text: str) -> str:
     from gkh.output import FORMATS
 
     if text not in FORMATS:
-        raise typer.BadParameter(f"{text!r} is not one of {', '.join(FORMATS)}")
+        raise typer.BadParameter(_("{text} is not one of {formats}").format(text=repr(text),
+                                                                            formats=", ".join(FORMATS)))
     return text
 
 
@@ -185,22 +188,30 @@ def ask(question: str, *, unable: str, secret: bool = False) -> str:
     """Ask a person for a value on stderr; when nobody may be asked, a usage error saying `unable`."""
     if not can_prompt():
         raise GkhError(unable, ExitCode.USAGE)
-    if secret:  # getpass writes to the terminal (else stderr), never to stdout
-        return typer.prompt(question, hide_input=True, err=True)
+    if secret:  # getpass writes to the terminal (else stderr), never to stdout; Ctrl-C there is exit 130 too
+        import getpass
+
+        try:
+            return getpass.getpass(f"{question}: ", stream=sys.stderr)
+        except EOFError:
+            sys.stderr.write("\n")
+            raise typer.Abort() from None
     while not (answer := _typed_line(f"{question}: ").strip()):
         pass
     return answer
 
 
-def confirm(question: str, yes: bool, *,
-            unable: str = "this needs confirmation: add --yes to run it without a terminal") -> None:
-    """Ask before a destructive step; when nobody may be asked (no terminal, --no-input), --yes is required."""
+def confirm(question: str, yes: bool, *, unable: str | None = None) -> None:
+    """Ask before a destructive step; when nobody may be asked (no terminal, --no-input), --yes is required.
+    Yes is y/yes/д/да, in either language; anything else (no is the default) cancels."""
+    from gkh.i18n import is_yes, yes_no_hint
+
     if yes:
         return
     if not can_prompt():
-        raise GkhError(unable, ExitCode.USAGE)
-    if _typed_line(f"{question} [y/N]: ").strip().lower() not in ("y", "yes"):
-        raise GkhError("cancelled", ExitCode.ERROR)
+        raise GkhError(unable or _("this needs confirmation: add --yes to run it without a terminal"), ExitCode.USAGE)
+    if not is_yes(_typed_line(f"{question} {yes_no_hint()}: ")):
+        raise GkhError(_("cancelled"), ExitCode.ERROR)
 
 
 def _typed_line(prompt: str) -> str:
@@ -343,20 +354,25 @@ class Runtime:
         stored = store.get(self.profile, client.portal_key)
         if stored is not None:
             if not self.is_local and (stored.portal_id is None or stored.portal_id != here):
-                raise GkhError(f"the portal at {self.url} (id {_short(here)}) is not the one this token was "
-                               f"issued by (id {_short(stored.portal_id)}): the token was not sent", ExitCode.AUTH,
-                               hint=f"run: gkh --profile {self.profile} auth login")
+                raise GkhError(_("the portal at {url} (id {here}) is not the one this token was issued by (id "
+                                 "{issuer}): the token was not sent").format(url=self.url, here=_short(here),
+                                                                             issuer=_short(stored.portal_id)),
+                               ExitCode.AUTH, hint=self._sign_in_hint())
             client.set_token(stored.token)
         elif self.is_local and self.local_portal.is_demo:
             if store.is_signed_out(self.profile, client.portal_key):  # `gkh auth logout` sticks
-                raise GkhError(f"not signed in to the local demo portal (profile {self.profile}): signed out with "
-                               "gkh auth logout", ExitCode.AUTH, hint=f"run: gkh --profile {self.profile} auth "
-                               "login --user LOGIN; the demo users: gkh server users")
+                raise GkhError(_("not signed in to the local demo portal (profile {profile}): signed out with "
+                                 "gkh auth logout").format(profile=self.profile), ExitCode.AUTH,
+                               hint=_("run: {command}; the demo users: gkh server users").format(
+                                   command=f"gkh --profile {self.profile} auth login --user LOGIN"))
             self._sign_in_demo_resident(client)
         else:
-            raise GkhError(f"not signed in to {self.url} (profile {self.profile})", ExitCode.AUTH,
-                           hint=f"run: gkh --profile {self.profile} auth login")
+            raise GkhError(_("not signed in to {url} (profile {profile})").format(url=self.url, profile=self.profile),
+                           ExitCode.AUTH, hint=self._sign_in_hint())
         return client
+
+    def _sign_in_hint(self) -> str:
+        return _("run: {command}").format(command=f"gkh --profile {self.profile} auth login")
 
     def remote_portal_id(self, client: Client) -> str | None:
         """The id the portal at the URL gives (public GET /portal), asked once per run; None if it gives none."""
@@ -369,8 +385,9 @@ class Runtime:
     def _sign_in_demo_resident(self, client: Client) -> None:
         signed_in = self.local_portal.sign_in_demo_resident(self.now)
         self.keep_sign_in(client, signed_in)
-        say(f"gkh: signed in to the local demo portal as its demo resident ({signed_in['user']['login']}); "
-            f"`gkh --profile {self.profile} auth login --user LOGIN` signs in as someone else")
+        say(_("gkh: signed in to the local demo portal as its demo resident ({login}); `{command}` signs in as "
+              "someone else").format(login=signed_in["user"]["login"],
+                                     command=f"gkh --profile {self.profile} auth login --user LOGIN"))
 
     def keep_sign_in(self, client: Client, signed_in: dict, portal_id: str | None = None) -> None:
         """Store what a sign-in answered ({"token", "expires_at", "user"}) for this profile and portal, and use it."""
@@ -396,12 +413,12 @@ def open_portal_at(db: str, now: datetime, *, pool_size: int = 4) -> Portal:
     try:
         return Portal(data_home(), now, db=db, pool_size=pool_size)
     except ImportError:
-        raise PortalUnusable(f"{mask_url(db)} needs psycopg: pip install 'gkh[postgres]'",
+        raise PortalUnusable(_("{db} needs psycopg: pip install 'gkh[postgres]'").format(db=mask_url(db)),
                              code=DATABASE_UNUSABLE) from None
     except Exception as error:  # psycopg's and its pool's errors, without importing them here
         reason = " ".join(str(error).split()) or type(error).__name__
-        raise PortalUnusable(f"the portal's database {mask_url(db)} cannot be used: {mask_url(reason)}",
-                             code=DATABASE_UNUSABLE) from None
+        raise PortalUnusable(_("the portal's database {db} cannot be used: {reason}").format(
+            db=mask_url(db), reason=mask_url(reason)), code=DATABASE_UNUSABLE) from None
 
 
 def open_local_portal(home: Path, now: datetime, db: Path | None = None) -> Portal:
@@ -427,15 +444,16 @@ def open_local_portal(home: Path, now: datetime, db: Path | None = None) -> Port
     except (sqlite3.Error, OSError) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         reason = reason[:1].lower() + reason[1:]  # "Permission denied" mid-sentence
-        where = f"the local portal's data at {home}" if given is None else f"the portal's database {given}"
-        raise PortalUnusable(f"{where} cannot be used: {reason}",
-                             code="portal_unusable") from error
+        unusable = (_("the local portal's data at {home} cannot be used: {reason}").format(home=home, reason=reason)
+                    if given is None else
+                    _("the portal's database {db} cannot be used: {reason}").format(db=given, reason=reason))
+        raise PortalUnusable(unusable, code="portal_unusable") from error
 
 
 def _short(portal_id: str | None) -> str:
     """A portal id as a person compares it: its first 8 characters, nothing a terminal would act on."""
     if not portal_id:
-        return "not recorded"
+        return _("not recorded")
     return "".join(c if c.isalnum() else "?" for c in portal_id[:8])
 
 

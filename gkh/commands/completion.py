@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gkh.errors import ExitCode, GkhError
+from gkh.i18n import _
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_GKH_COMPLETE"
@@ -20,5 +21,6 @@ def completion_script(shell: str) -> str:
 def completion(shell: str = typer.Argument(..., help="bash, zsh or fish.")) -> None:
     """Print the shell completion script: gkh completion bash > ~/.local/share/bash-completion/completions/gkh"""
     if shell not in SHELLS:
-        raise GkhError(f"shell must be one of {', '.join(SHELLS)}; got {shell!r}", ExitCode.USAGE)
+        raise GkhError(_("shell must be one of {shells}; got {got}").format(shells=", ".join(SHELLS), got=repr(shell)),
+                       ExitCode.USAGE)
     print(completion_script(shell))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, global_options, output_options, show
+from gkh.i18n import _
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="Show and change settings (per profile: gkh --profile NAME config ...).",
@@ -15,7 +16,7 @@ SETTING_COLUMNS = Columns(
     Column("profile", "Profile"),
     Column("key", "Setting", shown=True, kind="id"),
     Column("value", "Value", shown=True),
-    Column("source", "From", shown=True),
+    Column("source", "From", shown=True, kind="term"),
 )
 
 
@@ -54,7 +55,7 @@ def set_(key: str = typer.Argument(..., help="The setting's name."),
 
     profile = _profile(new=True)
     setting = set_value(profile, key, value)
-    say(f"gkh: {setting.key} = {setting.value} for profile {profile}")
+    say(_("gkh: {key} = {value} for profile {profile}").format(key=setting.key, value=setting.value, profile=profile))
 
 
 @app.command()
@@ -65,4 +66,5 @@ def unset(key: str = typer.Argument(..., help="The setting's name.")) -> None:
 
     profile = _profile()
     removed = unset_value(profile, key)
-    say(f"gkh: {key} {'unset' if removed else 'was not set'} for profile {profile}")
+    said = _("gkh: {key} unset for profile {profile}") if removed else _("gkh: {key} was not set for profile {profile}")
+    say(said.format(key=key, profile=profile))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, global_options, output_options, show
 from gkh.errors import GkhError
+from gkh.i18n import _, term
 from gkh.output import Column, Columns
 
 CRON_PATH = "/usr/bin:/bin"  # the PATH cron gives its jobs (Vixie cron, cronie, busybox crond)
@@ -57,29 +58,30 @@ def doctor(output: OutputChoice = DEFAULT_OUTPUT) -> None:
     row("version", __version__)
     executable = gkh_executable()
     if executable is None:
-        row("executable", None, "no gkh script found: run it as python -m gkh, or reinstall")
+        row("executable", None, _("no gkh script found: run it as python -m gkh, or reinstall"))
     elif on_cron_path(executable):
-        row("executable", executable, f"cron's PATH ({CRON_PATH}) finds it")
+        row("executable", executable, _("cron's PATH ({path}) finds it").format(path=CRON_PATH))
     else:
-        row("executable", executable, f"cron's PATH is {CRON_PATH}: in a crontab write this path, not gkh")
+        row("executable", executable, _("cron's PATH is {path}: in a crontab write this path, not gkh")
+            .format(path=CRON_PATH))
     row("python", sys.executable)
     problem: GkhError | None = None
     try:
         flag = global_options().profile
         profile = settings.active_profile(flag)
-        row("profile", profile, f"from {settings.profile_source(flag)}")
+        row("profile", profile, _("from {source}").format(source=settings.profile_source(flag)))
         url = settings.resolve(profile)["url"]
-        row("url", url.value, f"from {url.source}")
+        row("url", url.value, _("from {source}").format(source=term(url.source)))
         row("profiles", ", ".join(settings.list_profiles()))
     except GkhError as error:  # shown last, after what can still be said
         problem = error
     config = settings.config_file()
-    row("config_file", config, "" if config.exists() else "none yet (gkh config set makes it)")
+    row("config_file", config, "" if config.exists() else _("none yet (gkh config set makes it)"))
     credentials = config_home() / CREDENTIALS_FILE_NAME
-    row("credentials_file", credentials, "" if credentials.exists() else "none yet (gkh auth login makes it)")
+    row("credentials_file", credentials, "" if credentials.exists() else _("none yet (gkh auth login makes it)"))
     home = data_home()
-    row("data_folder", home, "holds the local portal" if portal_db(home).exists()
-        else "no local portal yet (the first command on local:// makes it)")
+    row("data_folder", home, _("holds the local portal") if portal_db(home).exists()
+        else _("no local portal yet (the first command on local:// makes it)"))
     show(rows, DOCTOR_COLUMNS, output)
     if problem is not None:
         raise problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, output_options, runtime, say, show
+from gkh.i18n import _
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="All the information about a house (its passport).", no_args_is_help=True)
@@ -12,9 +13,9 @@ app = typer.Typer(help="All the information about a house (its passport).", no_a
 # A house's passport (the README's "Columns" table): csv/tsv/excel write them all, in this order; `house show`
 # at a terminal reads them down, the common meters as a small table.
 COMMON_METER_COLUMNS = Columns(
-    Column("resource", "Resource"),
+    Column("resource", "Resource", kind="term"),
     Column("serial", "Serial", kind="id"),
-    Column("unit", "Unit"),
+    Column("unit", "Unit", kind="term"),
     Column("verified_on", "Verified on", kind="date"),
 )
 HOUSE_COLUMNS = Columns(
@@ -34,7 +35,7 @@ HOUSE_COLUMNS = Columns(
     Column("condition", "Condition"),
     Column("energy_class", "Energy class"),
     Column("managing_organisation.id", "Managing organisation id", kind="id"),
-    Column("managing_organisation.kind", "Managing organisation kind"),
+    Column("managing_organisation.kind", "Managing organisation kind", kind="term"),
     Column("managing_organisation.name", "Managing organisation"),
     Column("managing_organisation.short_name", "Managing organisation, short name"),
     Column("managing_organisation.inn", "Managing organisation INN", kind="id"),
@@ -58,19 +59,20 @@ def resolve_house(client, house: str, field: str = "house") -> str:
     try:
         query_needles(house)  # nothing to search for (empty, punctuation) is malformed: said before any request
     except InvalidInput:
-        raise InvalidInput(f'{field} must be a FIAS GUID or an address naming a street or a house number, e.g. '
-                           f'"ленина 5"; got {quoted(house.strip())}', field) from None
+        raise InvalidInput(_('{field} must be a FIAS GUID or an address naming a street or a house number, e.g. '
+                             '"ленина 5"; got {got}').format(field=field, got=quoted(house.strip())), field) from None
     with named_as_typed({"q": field}):
         matches = client.search_addresses(house, limit=11)
     if not matches:
-        raise GkhError(f"{field}: no house matches {house!r}", ExitCode.ERROR,
-                       hint="try fewer words, or: gkh address search")
+        raise GkhError(_("{field}: no house matches {house}").format(field=field, house=repr(house)), ExitCode.ERROR,
+                       hint=_("try fewer words, or: gkh address search"))
     if len(matches) > 1:
         for candidate in matches[:10]:
             say(f"  {candidate['guid']}  {candidate['address']}")
-        more = " (and more)" if len(matches) > 10 else ""
-        raise GkhError(f"{field}: {house!r} matches several houses{more}: give the FIAS GUID or more of the "
-                       "address", ExitCode.USAGE)
+        several = (_("{field}: {house} matches several houses (and more): give the FIAS GUID or more of the address")
+                   if len(matches) > 10 else
+                   _("{field}: {house} matches several houses: give the FIAS GUID or more of the address"))
+        raise GkhError(several.format(field=field, house=repr(house)), ExitCode.USAGE)
     return matches[0]["guid"]
 
 

@@ -20,6 +20,7 @@ from gkh.commands.common import (
     warn,
     whole_number,
 )
+from gkh.i18n import N_, _, term
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see their history.",
@@ -28,22 +29,25 @@ app = typer.Typer(help="Meters (ИПУ): list them, submit readings on time, see
 ZONES = ("T1", "T2", "T3")  # every meter's columns have all three tariff zones, empty where it has fewer
 
 
-def _zones(path: str, header: str, *, shown: bool) -> list[Column]:
-    return [Column(f"{path}.{zone}", f"{header}{zone}", shown=shown, kind="number") for zone in ZONES]
+def _zones(path: str, headers: tuple[str, str, str], *, shown: bool) -> list[Column]:
+    return [Column(f"{path}.{zone}", header, shown=shown, kind="number") for zone, header in zip(ZONES, headers)]
+
+
+ZONE_HEADERS = (N_("T1"), N_("T2"), N_("T3"))
 
 
 # A meter (the README's "Columns" table): csv/tsv/excel write them all, in this order.
 METER_COLUMNS = Columns(
     Column("id", "ID", shown=True, kind="id"),
     Column("serial", "Serial", shown=True, kind="id"),
-    Column("resource", "Resource", shown=True),
-    Column("unit", "Unit"),
+    Column("resource", "Resource", shown=True, kind="term"),
+    Column("unit", "Unit", kind="term"),
     Column("zones", "Zones"),
     Column("account", "Account", kind="id"),
     Column("house.guid", "House GUID", kind="id"),
     Column("house.address", "Address", kind="address"),
     Column("last_reading.date", "Last read", shown=True, kind="date"),
-    _zones("last_reading.values", "", shown=True),
+    _zones("last_reading.values", ZONE_HEADERS, shown=True),
     Column("verification_due", "Verification due", kind="date"),
     Column("overdue", "Overdue"),
     Column("window.from", "Window from", kind="date"),
@@ -61,9 +65,9 @@ READING_COLUMNS = Columns(
     Column("meter", "Meter", kind="id"),
     Column("period", "Period", shown=True, kind="id"),
     Column("date", "Date", shown=True, kind="date"),
-    _zones("values", "", shown=True),
-    _zones("consumption", "Used ", shown=True),
-    Column("status", "Status"),
+    _zones("values", ZONE_HEADERS, shown=True),
+    _zones("consumption", (N_("Used T1"), N_("Used T2"), N_("Used T3")), shown=True),
+    Column("status", "Status", kind="term"),
     Column("warnings", "Warnings"),
     Column("submitted_by", "Submitted by"),
 )
@@ -90,7 +94,7 @@ def list_(
         account = normalize_els(account, field="--account")
     with named_as_typed({"account": "--account", "limit": "--limit"}):
         meters = runtime().client.meters(account=account, limit=limit)
-    show(meters, METER_COLUMNS, output, empty="no meters on your accounts")
+    show(meters, METER_COLUMNS, output, empty=_("no meters on your accounts"))
 
 
 @app.command()
@@ -117,7 +121,7 @@ def submit(
     from gkh.domain.readings import canonical, parse_reading_value
     from gkh.output import is_terminal
 
-    with named_as_typed(SUBMIT_FIELDS, about=f"meter {shown_argument(meter)}"):
+    with named_as_typed(SUBMIT_FIELDS, about=_("meter {meter}").format(meter=shown_argument(meter))):
         # The format is checked here, so a typo costs no request; the portal checks everything again.
         typed = [canonical(parse_reading_value(v, field=f"value {i}")) for i, v in enumerate(values, start=1)]
         taken = parse_person_date(date, field="--date", short_year=True).isoformat() if date is not None else None
@@ -127,7 +131,7 @@ def submit(
     if output.asked or is_terminal(sys.stdout):
         show(result, SUBMITTED_COLUMNS, output)
     if dry_run:
-        say("gkh: dry run: the portal checked the reading and stored nothing")
+        say(_("gkh: dry run: the portal checked the reading and stored nothing"))
 
 
 @app.command()
@@ -148,7 +152,7 @@ def history(
 
         write_lines(consumption_chart(readings, client.meter(meter)["unit"]))
         return
-    show(readings, READING_COLUMNS, output, empty="no readings in that time")
+    show(readings, READING_COLUMNS, output, empty=_("no readings in that time"))
 
 
 def consumption_chart(readings: list[dict], unit: str, width: int = CHART_WIDTH) -> list[str]:
@@ -164,5 +168,5 @@ def consumption_chart(readings: list[dict], unit: str, width: int = CHART_WIDTH)
             lines.append(f"{period}  {'':{width}}  —")
             continue
         bar = "█" * (round(total / peak * width) if peak else 0)
-        lines.append(f"{period}  {bar:{width}}  {total} {unit}")
+        lines.append(f"{period}  {bar:{width}}  {total} {term(unit)}")
     return lines

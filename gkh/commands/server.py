@@ -12,6 +12,7 @@ import typer
 
 from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, Yes, confirm, output_options, runtime, say, show
 from gkh.errors import ExitCode, GkhError
+from gkh.i18n import N_, _
 from gkh.output import Column, Columns
 from gkh.paths import data_home
 
@@ -52,10 +53,12 @@ def run(
     try:
         server = create_http_server(portal.app, host=host, port=port, threads=threads)
     except OSError as error:
-        raise GkhError(f"cannot listen on {host}:{port}: {error.strerror}", ExitCode.ERROR) from None
+        raise GkhError(_("cannot listen on {host}:{port}: {reason}").format(host=host, port=port,
+                                                                           reason=error.strerror),
+                       ExitCode.ERROR) from None
     print(f"http://{host}:{server.effective_port}", flush=True)
-    say(f"gkh: portal {portal.portal_id} from {portal.source}: one process, {threads} threads (waitress); "
-        "Ctrl-C stops it")
+    say(_("gkh: portal {portal} from {source}: one process, {threads} threads (waitress); Ctrl-C stops it")
+        .format(portal=portal.portal_id, source=portal.source, threads=threads))
     try:
         server.run()
     except KeyboardInterrupt:
@@ -67,11 +70,11 @@ def run(
 def _run_workers(host: str, port: int, workers: int, threads: int, connections: int, db: str | None) -> None:
     """gunicorn: the database opened (migrated, seeded) once here, then by each worker after the fork."""
     if sys.platform == "win32":
-        raise GkhError("--workers needs Unix (gunicorn forks its workers): run without it", ExitCode.USAGE)
+        raise GkhError(_("--workers needs Unix (gunicorn forks its workers): run without it"), ExitCode.USAGE)
     try:
         from gkh.server.workers import PortalServer
     except ImportError:
-        raise GkhError("--workers needs gunicorn: pip install 'gkh[postgres]'", ExitCode.USAGE) from None
+        raise GkhError(_("--workers needs gunicorn: pip install 'gkh[postgres]'"), ExitCode.USAGE) from None
     rt = runtime()
     portal = rt.server_portal(db, pool_size=1)
     source, portal_id, database = portal.source, portal.portal_id, str(portal.db)
@@ -83,8 +86,8 @@ def _run_workers(host: str, port: int, workers: int, threads: int, connections: 
 
     def ready(bound_host: str, bound_port: int) -> None:
         print(f"http://{host}:{bound_port}", flush=True)
-        say(f"gkh: portal {portal_id} from {source}: {workers} processes × {threads} threads (gunicorn); "
-            "Ctrl-C stops it")
+        say(_("gkh: portal {portal} from {source}: {workers} processes × {threads} threads (gunicorn); Ctrl-C "
+              "stops it").format(portal=portal_id, source=source, workers=workers, threads=threads))
 
     PortalServer(open_app, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
 
@@ -95,27 +98,27 @@ def reset(yes: Yes = False, db: Db = None) -> None:
     from gkh.server.local import is_postgres_url, recreate_commands, reset_portal
 
     if db and is_postgres_url(db):
-        raise GkhError("resetting a PostgreSQL portal is dropping its database: run "
-                       f"{recreate_commands(db)} (the next `gkh server` command on it seeds a fresh demo world)",
+        raise GkhError(_("resetting a PostgreSQL portal is dropping its database: run {commands} (the next "
+                         "`gkh server` command on it seeds a fresh demo world)").format(commands=recreate_commands(db)),
                        ExitCode.USAGE)
-    unable = "reset deletes every account, reading and payment: add --yes to confirm"
+    unable = _("reset deletes every account, reading and payment: add --yes to confirm")
     if db:
         path = Path(db).expanduser()
-        confirm(f"Delete the portal {path} and start over?", yes, unable=unable)
+        confirm(_("Delete the portal {path} and start over?").format(path=path), yes, unable=unable)
         reset_portal(path.parent, path)
     else:
         home = data_home()
-        confirm(f"Delete the portal under {home} and start over?", yes, unable=unable)
+        confirm(_("Delete the portal under {home} and start over?").format(home=home), yes, unable=unable)
         reset_portal(home)
     portal = _portal(db)
-    say(f"gkh: a new demo portal {portal.portal_id} is ready")
+    say(_("gkh: a new demo portal {portal} is ready").format(portal=portal.portal_id))
 
 
 # A demo user (the README's "Columns" table): csv/tsv/excel write them all, in this order.
 DEMO_USER_COLUMNS = Columns(
     Column("login", "Login", shown=True, kind="id"),
     Column("password", "Password", shown=True, kind="id"),
-    Column("role", "Role", shown=True),
+    Column("role", "Role", shown=True, kind="term"),
     Column("name", "Name", shown=True),
     Column("organisation", "Organisation"),
     Column("description", "Who they are"),
@@ -129,7 +132,7 @@ def users(output: OutputChoice = DEFAULT_OUTPUT, db: Db = None) -> None:
     portal = _portal(db)
     try:
         if not portal.is_demo:
-            raise GkhError("this portal is not a demo portal: it has no fixed passwords to show")
+            raise GkhError(_("this portal is not a demo portal: it has no fixed passwords to show"))
         users = portal.demo_users()
     finally:
         portal.close()
@@ -149,18 +152,19 @@ def backup(
     from gkh.server.local import BackupRefused, is_postgres_url, pg_dump_command
 
     if db and is_postgres_url(db):
-        raise GkhError(f"a PostgreSQL portal is backed up with pg_dump: run {pg_dump_command(db, file)}",
-                       ExitCode.USAGE)
+        raise GkhError(_("a PostgreSQL portal is backed up with pg_dump: run {command}").format(
+            command=pg_dump_command(db, file)), ExitCode.USAGE)
     portal = _portal(db)
     try:
         written = portal.backup(file, overwrite=force)  # checks the target first: never the live file, never a device
     except BackupRefused as refused:
         raise GkhError(str(refused), ExitCode.USAGE) from None
     except (OSError, sqlite3.Error) as error:
-        raise GkhError(f"cannot write the backup {file}: {getattr(error, 'strerror', None) or error}") from None
+        raise GkhError(_("cannot write the backup {file}: {reason}").format(
+            file=file, reason=getattr(error, "strerror", None) or error)) from None
     finally:
         portal.close()
-    say(f"gkh: portal backed up to {written}")
+    say(_("gkh: portal backed up to {file}").format(file=written))
 
 
 # A table as `server copy` compares it on both sides.
@@ -191,15 +195,18 @@ def copy(
 
     for option, db in (("--from", source), ("--to", target)):
         if not db.strip():
-            raise GkhError(f"{option} is empty: give a SQLite file's path or a postgresql:// URL", ExitCode.USAGE)
+            raise GkhError(_("{option} is empty: give a SQLite file's path or a postgresql:// URL").format(
+                option=option), ExitCode.USAGE)
     shown_from, shown_to = mask_url(source), mask_url(target)
     if not is_postgres_url(source) and not Path(source).expanduser().exists():
-        raise GkhError(f"--from: there is no portal database at {source}", ExitCode.USAGE)
+        raise GkhError(_("--from: there is no portal database at {db}").format(db=source), ExitCode.USAGE)
     if same_database(source, target):
-        raise GkhError(f"--from and --to name the same database ({shown_to}): copy to another one", ExitCode.USAGE)
+        raise GkhError(_("--from and --to name the same database ({db}): copy to another one").format(db=shown_to),
+                       ExitCode.USAGE)
     on_postgres = is_postgres_url(target)
     if on_postgres:
-        start_over = f"drop and recreate it ({recreate_commands(target)}), then copy again"
+        start_over = _("drop and recreate it ({commands}), then copy again").format(
+            commands=recreate_commands(target))
     else:
         start_over = ""
     now = runtime().now
@@ -209,27 +216,32 @@ def copy(
     try:
         result = copy_portal(portal.store, target if on_postgres else Path(target), now)
     except CopyRefused as refused:
-        raise GkhError(f"cannot copy to {shown_to}: {refused}", ExitCode.USAGE) from None
+        raise GkhError(_("cannot copy to {db}: {reason}").format(db=shown_to, reason=refused), ExitCode.USAGE) \
+            from None
     except TargetUnusable as unusable:
-        raise GkhError(f"the target database {shown_to} cannot be used: {mask_url(str(unusable))}",
-                       ExitCode.UNREACHABLE) from None
+        raise GkhError(_("the target database {db} cannot be used: {reason}").format(
+            db=shown_to, reason=mask_url(str(unusable))), ExitCode.UNREACHABLE) from None
     except CopyFailed as failed:
         if failed.incomplete:
-            after = f"the target {shown_to} is incomplete: {start_over}"
+            after = _("the target {db} is incomplete: {start_over}")
         elif on_postgres:
-            after = f"no table was copied to {shown_to}"
+            after = _("no table was copied to {db}")
         else:
-            after = f"nothing was written to {shown_to}"
+            after = _(NOTHING_WRITTEN)
         code = ExitCode.INTERRUPTED if failed.interrupted else ExitCode.ERROR
-        raise GkhError(f"{mask_url(str(failed))}; {after}", code) from None
+        raise GkhError(f"{mask_url(str(failed))}; {after.format(db=shown_to, start_over=start_over)}", code) from None
     finally:
         portal.close()
     show([{"table": t.table, "rows": t.rows, "checksum": t.checksum, "equal": t.equal} for t in result.tables],
          COPY_COLUMNS, output)
     if not result.equal:
         differing = ", ".join(result.differing())
-        after = f"the target {shown_to} does not match: {start_over}" if on_postgres else \
-            f"nothing was written to {shown_to}"
-        raise GkhError(f"the copy differs from the source in {differing}; {after}")
-    say(f"gkh: portal {result.portal_id} copied from {shown_from} to {shown_to}: {len(result.tables)} tables, "
-        f"{result.rows} rows, each equal on both sides")
+        after = _("the target {db} does not match: {start_over}") if on_postgres else _(NOTHING_WRITTEN)
+        raise GkhError(_("the copy differs from the source in {tables}; {after}").format(
+            tables=differing, after=after.format(db=shown_to, start_over=start_over)))
+    say(_("gkh: portal {portal} copied from {source} to {target}: {tables} tables, {rows} rows, each equal on both "
+          "sides").format(portal=result.portal_id, source=shown_from, target=shown_to, tables=len(result.tables),
+                          rows=result.rows))
+
+
+NOTHING_WRITTEN = N_("nothing was written to {db}")
