@@ -22,10 +22,13 @@ FORBIDDEN = {
     "gkh.server": ["gkh.client", "gkh.commands", "gkh.config", "gkh.output", "gkh.cli"],
     "gkh.server.db": ["gkh"],  # the store and its migrations know nothing of the portal's rules or its demo
     "gkh.commands": ["gkh.server"],
+    "gkh.i18n": ["gkh"],  # the language and the catalogue: the standard library only, so every room may use it
 }
 # The doors the command line may use into the server: the embedded portal, serving it (in one process or
 # several), copying it elsewhere.
-ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.workers", "gkh.server.db.copy"]}
+# Every room may translate its messages for people (gkh.i18n imports nothing of gkh).
+ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.workers", "gkh.server.db.copy"],
+           "gkh.server.db": ["gkh.i18n"]}
 
 
 def module_name(path: Path) -> str:
