@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import fold_lookalikes, quoted
+from gkh.i18n import _
 
 __all__ = ["address_tokens", "search_key", "query_needles", "word_needles", "matches", "QUERY_MAX_CHARS"]
 
@@ -146,7 +147,7 @@ def _take_number(raw: list[_Raw], i: int) -> tuple[str, int]:
 def address_tokens(text: str) -> list[str]:
     """Normalised tokens of an address or a query (see the module docstring)."""
     if not isinstance(text, str):
-        raise InvalidInput(f"address must be text; got {quoted(text)}", "q")
+        raise InvalidInput(_("address must be text; got {got}").format(got=quoted(text)), "q")
     raw = _raw_tokens(_canon(text))
     tokens: list[str] = []
     i = 0
@@ -192,10 +193,11 @@ def query_needles(query: str) -> list[str]:
     exactly (" 5 ", " 5а ", " к2 ").
     """
     if not isinstance(query, str):
-        raise InvalidInput(f"address query must be text; got {quoted(query)}", "q")
+        raise InvalidInput(_("address query must be text; got {got}").format(got=quoted(query)), "q")
     if len(query) > QUERY_MAX_CHARS:
         raise InvalidInput(
-            f"address query must be at most {QUERY_MAX_CHARS} characters; got {len(query)}", "q"
+            _("address query must be at most {max} characters; got {got}").format(max=QUERY_MAX_CHARS, got=len(query)),
+            "q",
         )
     needles: list[str] = []
     for token in address_tokens(query):
@@ -204,7 +206,8 @@ def query_needles(query: str) -> list[str]:
             needles.append(needle)
     if not needles:
         raise InvalidInput(
-            f'address query must name a street or a house number, e.g. "ленина 5"; got {quoted(query.strip())}',
+            _('address query must name a street or a house number, e.g. "ленина 5"; got {got}').format(
+                got=quoted(query.strip())),
             "q",
         )
     return needles

@@ -14,6 +14,7 @@ from dateutil.parser import isoparse
 
 from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import quoted
+from gkh.i18n import N_, _
 
 __all__ = [
     "parse_person_date",
@@ -32,8 +33,8 @@ __all__ = [
 _RU_DATE_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})$")
 _RU_SHORT_DATE_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2})$")
 _ISO_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
-_DATE_FORMS = "DD.MM.YYYY or YYYY-MM-DD (e.g. 25.11.2026 or 2026-11-25)"
-_DATE_FORMS_SHORT = "DD.MM.YYYY, DD.MM.YY or YYYY-MM-DD (e.g. 25.11.2026, 25.11.26 or 2026-11-25)"
+_DATE_FORMS = N_("DD.MM.YYYY or YYYY-MM-DD (e.g. 25.11.2026 or 2026-11-25)")
+_DATE_FORMS_SHORT = N_("DD.MM.YYYY, DD.MM.YY or YYYY-MM-DD (e.g. 25.11.2026, 25.11.26 or 2026-11-25)")
 
 _PERIOD_ISO_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 _PERIOD_RU_RE = re.compile(r"^([0-9]{1,2})\.([0-9]{4})$")
@@ -47,9 +48,10 @@ def parse_person_date(text: str, field: str = "date", *, short_year: bool = Fals
     `short_year` also takes DD.MM.YY, as people write dates on paper and in Russian forms: the year is this
     century's (25.11.26 is 25.11.2026). The command line allows it (`--date`); the API keeps four digits.
     """
-    forms = _DATE_FORMS_SHORT if short_year else _DATE_FORMS
+    forms = _(_DATE_FORMS_SHORT if short_year else _DATE_FORMS)
     if not isinstance(text, str):
-        raise InvalidInput(f"{field} must be {forms}; got {quoted(text)}", field)
+        raise InvalidInput(_("{field} must be {expected}; got {got}").format(
+            field=field, expected=forms, got=quoted(text)), field)
     stripped = text.strip()
     m = _RU_DATE_RE.match(stripped)
     short = _RU_SHORT_DATE_RE.match(stripped) if short_year else None
@@ -61,13 +63,16 @@ def parse_person_date(text: str, field: str = "date", *, short_year: bool = Fals
     else:
         m = _ISO_DATE_RE.match(stripped)
         if not m:
-            raise InvalidInput(f"{field} must be {forms}; got {quoted(stripped)}", field)
+            raise InvalidInput(_("{field} must be {expected}; got {got}").format(
+                field=field, expected=forms, got=quoted(stripped)), field)
         year, month, day = (int(g) for g in m.groups())
     try:
         return date(year, month, day)
     except ValueError:
         raise InvalidInput(
-            f"{field} {quoted(stripped)} is not a real calendar date; expected {forms}", field
+            _("{field} {got} is not a real calendar date; expected {expected}").format(
+                field=field, got=quoted(stripped), expected=forms),
+            field,
         ) from None
 
 
@@ -82,7 +87,8 @@ def parse_period(text: str, field: str = "period") -> str:
         year, month = (int(m.group(2)), int(m.group(1))) if m else (0, 0)
     if not 1 <= year or not 1 <= month <= 12:
         raise InvalidInput(
-            f"{field} must be a month as YYYY-MM or MM.YYYY (e.g. 2026-11 or 11.2026); got {quoted(text)}",
+            _("{field} must be a month as YYYY-MM or MM.YYYY (e.g. 2026-11 or 11.2026); got {got}").format(
+                field=field, got=quoted(text)),
             field,
         )
     return f"{year:04d}-{month:02d}"
@@ -90,21 +96,23 @@ def parse_period(text: str, field: str = "period") -> str:
 
 def parse_instant(text: str, field: str = "now") -> datetime:
     """An ISO 8601 timestamp with a UTC offset (or Z) → aware datetime with a fixed-offset tzinfo."""
-    example = "e.g. 2026-11-20T12:00:00+03:00"
-    expected = f"{field} must be an ISO 8601 timestamp with a UTC offset, {example}"
+    expected = _("{field} must be an ISO 8601 timestamp with a UTC offset, e.g. 2026-11-20T12:00:00+03:00;"
+                 " got {got}")
     if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(f"{expected}; got {quoted(text)}", field)
+        raise InvalidInput(expected.format(field=field, got=quoted(text)), field)
     stripped = text.strip()
     try:
         parsed = isoparse(stripped)
     except (ValueError, OverflowError):
-        raise InvalidInput(f"{expected}; got {quoted(stripped)}", field) from None
+        raise InvalidInput(expected.format(field=field, got=quoted(stripped)), field) from None
     offset = parsed.utcoffset()
     if offset is None:
-        raise InvalidInput(f"{field} must carry a UTC offset, {example}; got {quoted(stripped)}", field)
+        raise InvalidInput(_("{field} must carry a UTC offset, e.g. 2026-11-20T12:00:00+03:00; got {got}").format(
+            field=field, got=quoted(stripped)), field)
     # Near datetime's limits (years 1 and 9999) UTC or a house's local time would overflow (OverflowError).
     if not date(1, 1, 3) <= parsed.date() <= date(9999, 12, 29):
-        raise InvalidInput(f"{field} must be an instant within the years 1–9999; got {quoted(stripped)}", field)
+        raise InvalidInput(_("{field} must be an instant within the years 1–9999; got {got}").format(
+            field=field, got=quoted(stripped)), field)
     # datetime.timezone instead of dateutil's tzoffset/tzutc: plain stdlib objects compare and print predictably.
     tz = timezone.utc if offset == timedelta(0) else timezone(offset)
     return parsed.replace(tzinfo=tz)
@@ -120,7 +128,8 @@ def house_zone(name: str) -> ZoneInfo:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
     raise InvalidInput(
-        f"timezone must be an IANA zone name such as Europe/Moscow or Asia/Yekaterinburg; got {quoted(name)}",
+        _("timezone must be an IANA zone name such as Europe/Moscow or Asia/Yekaterinburg; got {got}").format(
+            got=quoted(name)),
         "timezone",
     )
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from gkh.domain.errors import InvalidInput
+from gkh.i18n import N_, _
 
 __all__ = [
     "quoted",
@@ -61,8 +62,9 @@ def quoted(value: object) -> str:
 
 
 def _require_str(text: object, field: str, label: str) -> str:
+    """`label` names the input for people: an abbreviation (ЕЛС) as it is, English words marked with N_()."""
     if not isinstance(text, str):
-        raise InvalidInput(f"{label} must be text; got {quoted(text)}", field)
+        raise InvalidInput(_("{label} must be text; got {got}").format(label=_(label), got=quoted(text)), field)
     return text
 
 
@@ -112,7 +114,7 @@ def serial_key(serial: str) -> str:
 def meter_reference(text: str, field: str = "meter") -> tuple[str, str]:
     """What a typed meter names: ("id", "M-000123") for a portal id in either case or script ("m-000123",
     Cyrillic "М-000123"), else ("serial", its serial_key)."""
-    raw = _require_str(text, field, "meter")
+    raw = _require_str(text, field, N_("meter"))
     key = serial_key(raw)
     meter_id = _METER_ID_FOLDED_RE.match(key)
     if meter_id:
@@ -129,12 +131,6 @@ _IZHKU_RE = re.compile(rf"^({_ELS})-([0-9]{{2}})$")
 _IPD_HYPHENS_RE = re.compile(rf"^({_ELS})-([0-9]{{2}})-([0-9]{{4}})$")
 _IPD_PLAIN_RE = re.compile(rf"^({_ELS})([0-9]{{2}})([0-9]{{4}})$")
 
-_ELS_EXPECTED = "10 characters: 2 digits, 2 Cyrillic letters, 6 digits (e.g. 75ДА533315)"
-_IZHKU_EXPECTED = "13 characters: an ЕЛС, a hyphen and 2 digits (e.g. 75ДА533315-01)"
-_IPD_EXPECTED = (
-    "18 characters: an ЕЛС, a hyphen, 2 digits, a hyphen, 4 digits (e.g. 75ДА533315-01-2611),"
-    " or the same 16 without hyphens"
-)
 
 
 def _canon_letters(text: str) -> str:
@@ -146,7 +142,11 @@ def normalize_els(text: str, field: str = "els") -> str:
     raw = _require_str(text, field, "ЕЛС")
     canon = _canon_letters(raw)
     if not _ELS_RE.match(canon):
-        raise InvalidInput(f"ЕЛС must be {_ELS_EXPECTED}; got {quoted(raw.strip())}", field)
+        raise InvalidInput(
+            _("ЕЛС must be 10 characters: 2 digits, 2 Cyrillic letters, 6 digits (e.g. 75ДА533315); got {got}").format(
+                got=quoted(raw.strip())),
+            field,
+        )
     return canon
 
 
@@ -155,7 +155,11 @@ def normalize_izhku(text: str, field: str = "izhku") -> str:
     raw = _require_str(text, field, "ИЖКУ")
     canon = _canon_letters(raw)
     if not _IZHKU_RE.match(canon):
-        raise InvalidInput(f"ИЖКУ must be {_IZHKU_EXPECTED}; got {quoted(raw.strip())}", field)
+        raise InvalidInput(
+            _("ИЖКУ must be 13 characters: an ЕЛС, a hyphen and 2 digits (e.g. 75ДА533315-01); got {got}").format(
+                got=quoted(raw.strip())),
+            field,
+        )
     return canon
 
 
@@ -165,7 +169,11 @@ def normalize_ipd(text: str, field: str = "ipd") -> str:
     canon = _canon_letters(raw)
     m = _IPD_HYPHENS_RE.match(canon) or _IPD_PLAIN_RE.match(canon)
     if not m:
-        raise InvalidInput(f"ИПД must be {_IPD_EXPECTED}; got {quoted(raw.strip())}", field)
+        raise InvalidInput(
+            _("ИПД must be 18 characters: an ЕЛС, a hyphen, 2 digits, a hyphen, 4 digits (e.g. 75ДА533315-01-2611),"
+              " or the same 16 without hyphens; got {got}").format(got=quoted(raw.strip())),
+            field,
+        )
     return "-".join(m.groups())
 
 
@@ -190,23 +198,26 @@ _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 def normalize_account_number(text: str, field: str = "number") -> str:
     """Номер ЛС: stripped, NFC, 1–30 characters, at least one letter or digit, nothing invisible."""
-    raw = _require_str(text, field, "account number")
+    raw = _require_str(text, field, N_("account number"))
     # NFC so that "й" typed as и + combining breve equals the precomposed letter.
     canon = unicodedata.normalize("NFC", raw.strip())
     if not canon:
-        raise InvalidInput("account number must be 1–30 characters; got an empty value", field)
+        raise InvalidInput(_("account number must be 1–30 characters; got an empty value"), field)
     if len(canon) > _ACCOUNT_MAX:
         raise InvalidInput(
-            f"account number must be at most {_ACCOUNT_MAX} characters; got {len(canon)}: {quoted(canon)}",
+            _("account number must be at most {max} characters; got {length}: {got}").format(
+                max=_ACCOUNT_MAX, length=len(canon), got=quoted(canon)),
             field,
         )
     if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in canon):
         raise InvalidInput(
-            f"account number must not contain control or invisible characters; got {quoted(canon)}", field
+            _("account number must not contain control or invisible characters; got {got}").format(got=quoted(canon)),
+            field,
         )
     if not any(ch.isalnum() for ch in canon):
         raise InvalidInput(
-            f"account number must contain at least one letter or digit; got {quoted(canon)}", field
+            _("account number must contain at least one letter or digit; got {got}").format(got=quoted(canon)),
+            field,
         )
     return canon
 
@@ -227,11 +238,12 @@ def one_payer_id(
              if value is not None]
     names = [field_prefix + kind for kind in PAYER_ID_KINDS]
     if len(given) != 1:
-        raise InvalidInput(f"give exactly one of {names[0]}, {names[1]} or {names[2]}", names[0])
+        raise InvalidInput(_("give exactly one of {first}, {second} or {third}").format(
+            first=names[0], second=names[1], third=names[2]), names[0])
     kind, value = given[0]
     field = field_prefix + kind
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be a string", field)
+        raise InvalidInput(_("{field} must be a string").format(field=field), field)
     normalize = {"number": normalize_account_number, "els": normalize_els, "izhku": normalize_izhku}[kind]
     return kind, normalize(value, field=field)
 
@@ -263,8 +275,8 @@ def normalize_fias_guid(text: str, field: str = "house") -> str:
     guid = _guid_or_none(text)
     if guid is None:
         raise InvalidInput(
-            "FIAS GUID must be a UUID of 32 hex digits, e.g. 5ee84ac0-eb9a-4b86-9e25-a6a3c7e0e0c7;"
-            f" got {quoted(text.strip() if isinstance(text, str) else text)}",
+            _("FIAS GUID must be a UUID of 32 hex digits, e.g. 5ee84ac0-eb9a-4b86-9e25-a6a3c7e0e0c7;"
+              " got {got}").format(got=quoted(text.strip() if isinstance(text, str) else text)),
             field,
         )
     return guid
@@ -317,12 +329,13 @@ def ogrn_is_valid(ogrn: str) -> bool:
 
 def _wrong_check_message(label: str, value: str, expected: str) -> str:
     # Name the failing check digit(s), but don't offer a "fixed" number: the typo is usually elsewhere.
-    wrong = [f"{i + 1}th" for i, (a, b) in enumerate(zip(value, expected)) if a != b]
-    noun = "check digit" if len(wrong) == 1 else "check digits"
-    return (
-        f"{label} {value} has a wrong {noun} (the {' and '.join(wrong)}): it fails the checksum,"
-        " so a digit is probably mistyped"
-    )
+    # The check digits are the last one or two (positions 10 to 15), so always "th".
+    wrong = [i + 1 for i, (a, b) in enumerate(zip(value, expected)) if a != b]
+    if len(wrong) == 1:
+        return _("{label} {value} has a wrong check digit (the {position}th): it fails the checksum,"
+                 " so a digit is probably mistyped").format(label=label, value=value, position=wrong[0])
+    return _("{label} {value} has a wrong check digits (the {first}th and {second}th): it fails the checksum,"
+             " so a digit is probably mistyped").format(label=label, value=value, first=wrong[0], second=wrong[-1])
 
 
 def normalize_inn(text: str, field: str = "inn") -> str:
@@ -331,10 +344,10 @@ def normalize_inn(text: str, field: str = "inn") -> str:
     inn = raw.strip()
     if not _DIGITS_RE.match(inn) or len(inn) not in (10, 12):
         raise InvalidInput(
-            f"ИНН must be 10 digits (organisation) or 12 digits (person); got {quoted(inn)}", field
+            _("ИНН must be 10 digits (organisation) or 12 digits (person); got {got}").format(got=quoted(inn)), field
         )
     if inn.strip("0") == "":
-        raise InvalidInput("ИНН must not be all zeros", field)
+        raise InvalidInput(_("ИНН must not be all zeros"), field)
     expected = _inn_expected(inn)
     if inn != expected:
         raise InvalidInput(_wrong_check_message("ИНН", inn, expected), field)
@@ -347,10 +360,10 @@ def normalize_ogrn(text: str, field: str = "ogrn") -> str:
     ogrn = raw.strip()
     if not _DIGITS_RE.match(ogrn) or len(ogrn) not in (13, 15):
         raise InvalidInput(
-            f"ОГРН must be 13 digits (ОГРНИП: 15 digits); got {quoted(ogrn)}", field
+            _("ОГРН must be 13 digits (ОГРНИП: 15 digits); got {got}").format(got=quoted(ogrn)), field
         )
     if ogrn.strip("0") == "":
-        raise InvalidInput("ОГРН must not be all zeros", field)
+        raise InvalidInput(_("ОГРН must not be all zeros"), field)
     expected = _ogrn_expected(ogrn)
     if ogrn != expected:
         raise InvalidInput(_wrong_check_message("ОГРН", ogrn, expected), field)
@@ -362,7 +375,8 @@ def normalize_ogrn(text: str, field: str = "ogrn") -> str:
 
 def _leading(digits: str, n: int, label: str, field: str) -> str:
     if not isinstance(digits, str) or not _DIGITS_RE.match(digits) or len(digits) != n:
-        raise InvalidInput(f"{label} needs exactly {n} leading digits; got {quoted(digits)}", field)
+        raise InvalidInput(_("{label} needs exactly {n} leading digits; got {got}").format(
+            label=label, n=n, got=quoted(digits)), field)
     return digits
 
 

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 
 from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import quoted
+from gkh.i18n import N_, _
 
 __all__ = [
     "KOPECK",
@@ -31,23 +32,39 @@ _GROUP_SEP = " \u00a0\u202f"
 _AMOUNT_RE = re.compile(
     rf"^(?P<int>[0-9]+|[0-9]{{1,3}}(?:[{_GROUP_SEP}][0-9]{{3}})+)(?:[.,](?P<frac>[0-9]{{1,2}}))?$"
 )
-_AMOUNT_EXPECTED = 'a sum in roubles such as 1234.56, 1234,56, "1 234,56" or 100 (at most 2 decimals, not negative)'
+_AMOUNT_EXPECTED = N_('a sum in roubles such as 1234.56, 1234,56, "1 234,56" or 100 (at most 2 decimals, not negative)')
 # Generous precision so that products of big amounts and rates are exact before rounding.
 _CTX = Context(prec=50)
 
 
+# The messages used more than once, in the current language.
+def _must_be() -> str:
+    return _("{field} must be {expected}; got {got}")
+
+
+def _negative() -> str:
+    return _("{field} must not be negative; got {got}")
+
+
+def _too_precise() -> str:
+    return _("{field} must have at most 2 decimal places (kopecks); got {got}")
+
+
 def _check_decimal(value: Decimal, raw: object, field: str) -> Decimal:
     if not value.is_finite():
-        raise InvalidInput(f"{field} must be {_AMOUNT_EXPECTED}; got {quoted(str(raw))}", field)
+        raise InvalidInput(_must_be().format(field=field, expected=_(_AMOUNT_EXPECTED), got=quoted(str(raw))), field)
     if value < 0:
-        raise InvalidInput(f"{field} must not be negative; got {quoted(str(raw))}", field)
+        raise InvalidInput(_negative().format(field=field, got=quoted(str(raw))), field)
     if value > MAX_AMOUNT:
-        raise InvalidInput(f"{field} must be at most {MAX_AMOUNT}; got {quoted(str(raw))}", field)
+        raise InvalidInput(
+            _("{field} must be at most {max}; got {got}").format(field=field, max=MAX_AMOUNT, got=quoted(str(raw))),
+            field,
+        )
     cents = value.quantize(KOPECK, context=_CTX)
     # A Decimal may carry trailing zeros (1.500) from arithmetic; only real sub-kopeck parts are refused.
     if cents != value:
         raise InvalidInput(
-            f"{field} must have at most 2 decimal places (kopecks); got {quoted(str(raw))}", field
+            _too_precise().format(field=field, got=quoted(str(raw))), field
         )
     return cents + Decimal("0.00")  # turns -0.00 into 0.00
 
@@ -61,8 +78,8 @@ def parse_amount(text: str | int | Decimal, field: str = "amount") -> Decimal:
     # bool is an int subclass; True roubles is surely a bug.
     if isinstance(text, float) or isinstance(text, bool):
         raise InvalidInput(
-            f"{field} must be given as text or Decimal, never as a float (binary floats lose kopecks);"
-            f" got {text!r}",
+            _("{field} must be given as text or Decimal, never as a float (binary floats lose kopecks);"
+              " got {got}").format(field=field, got=repr(text)),
             field,
         )
     if isinstance(text, int):
@@ -71,20 +88,21 @@ def parse_amount(text: str | int | Decimal, field: str = "amount") -> Decimal:
     if isinstance(text, Decimal):
         return _check_decimal(text, text, field)
     if not isinstance(text, str):
-        raise InvalidInput(f"{field} must be {_AMOUNT_EXPECTED}; got {quoted(text)}", field)
+        raise InvalidInput(_must_be().format(field=field, expected=_(_AMOUNT_EXPECTED), got=quoted(text)), field)
     stripped = text.strip(" \t\r\n" + _GROUP_SEP)
     if not stripped:
-        raise InvalidInput(f"{field} must be {_AMOUNT_EXPECTED}; got an empty value", field)
+        raise InvalidInput(_("{field} must be {expected}; got an empty value").format(
+            field=field, expected=_(_AMOUNT_EXPECTED)), field)
     if stripped.startswith("-") or stripped.startswith("\u2212"):
-        raise InvalidInput(f"{field} must not be negative; got {quoted(stripped)}", field)
+        raise InvalidInput(_negative().format(field=field, got=quoted(stripped)), field)
     m = _AMOUNT_RE.match(stripped)
     if not m:
         # Say precisely why the most common near-miss fails.
         if re.match(r"^[0-9 \u00a0\u202f]+[.,][0-9]{3,}$", stripped):
             raise InvalidInput(
-                f"{field} must have at most 2 decimal places (kopecks); got {quoted(stripped)}", field
+                _too_precise().format(field=field, got=quoted(stripped)), field
             )
-        raise InvalidInput(f"{field} must be {_AMOUNT_EXPECTED}; got {quoted(stripped)}", field)
+        raise InvalidInput(_must_be().format(field=field, expected=_(_AMOUNT_EXPECTED), got=quoted(stripped)), field)
     digits = re.sub(f"[{_GROUP_SEP}]", "", m.group("int"))
     value = Decimal(digits + "." + (m.group("frac") or "0"))
     return _check_decimal(value, stripped, field)
@@ -93,7 +111,11 @@ def parse_amount(text: str | int | Decimal, field: str = "amount") -> Decimal:
 def parse_percent(text: str | int | Decimal, field: str = "rate") -> Decimal:
     """A percentage rate such as a card commission: 0–100, at most 2 decimals ("1", "1.5", "0,75")."""
     if isinstance(text, float) or isinstance(text, bool):
-        raise InvalidInput(f"{field} must be given as text or Decimal, never as a float; got {text!r}", field)
+        raise InvalidInput(
+            _("{field} must be given as text or Decimal, never as a float; got {got}").format(
+                field=field, got=repr(text)),
+            field,
+        )
     if isinstance(text, str):
         stripped = text.strip()
         if stripped.endswith("%"):
@@ -102,7 +124,9 @@ def parse_percent(text: str | int | Decimal, field: str = "rate") -> Decimal:
     else:
         value = parse_amount(text, field)
     if value > 100:
-        raise InvalidInput(f"{field} must be a percentage from 0 to 100; got {quoted(str(text))}", field)
+        raise InvalidInput(
+            _("{field} must be a percentage from 0 to 100; got {got}").format(field=field, got=quoted(str(text))), field
+        )
     return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from gkh.domain.errors import InvalidInput
+from gkh.i18n import _
 
 MAX_PAYER_LENGTH = 200
 
@@ -26,12 +27,12 @@ def surname_key(text: str) -> str:
 def parse_payer(text: str | None, field: str = "payer") -> str:
     """The surname a person gave: 1–200 characters with a letter in it, no control characters."""
     if text is None or not text.strip():
-        raise InvalidInput("give the payer's surname as printed on the bill", field)
+        raise InvalidInput(_("give the payer's surname as printed on the bill"), field)
     if len(text) > MAX_PAYER_LENGTH:
-        raise InvalidInput(f"the payer's surname is over {MAX_PAYER_LENGTH} characters", field)
+        raise InvalidInput(_("the payer's surname is over {max} characters").format(max=MAX_PAYER_LENGTH), field)
     # isprintable() is False for control characters and lone surrogates alike.
     if not text.isprintable() or not any(c.isalpha() for c in text):
-        raise InvalidInput("the payer's surname must be letters, as printed on the bill", field)
+        raise InvalidInput(_("the payer's surname must be letters, as printed on the bill"), field)
     return " ".join(text.split())
 
 

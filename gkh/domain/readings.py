@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from gkh.domain.dates import format_person_date, local_date, parse_person_date
 from gkh.domain.errors import InvalidInput, Refused
 from gkh.domain.identifiers import quoted
+from gkh.i18n import N_, _, ngettext
 
 __all__ = [
     "ZONE_NAMES",
@@ -65,10 +66,14 @@ _CTX = Context(prec=60)
 _VALUE_RE = re.compile(r"^([0-9]+)(?:[.,]([0-9]+))?$")
 # Longer text is refused before any work (leading zeros could otherwise make it arbitrarily long).
 _MAX_TEXT = 64
-_VALUE_EXPECTED = (
+_VALUE_EXPECTED = N_(
     "a meter reading such as 123.45 or 123,45 (digits, an optional decimal point or comma;"
-    f" at most {MAX_WHOLE_DIGITS} whole and {MAX_FRACTION_DIGITS} fraction digits)"
+    " at most {max_whole} whole and {max_fraction} fraction digits)"
 )
+
+
+def _value_expected() -> str:
+    return _(_VALUE_EXPECTED).format(max_whole=MAX_WHOLE_DIGITS, max_fraction=MAX_FRACTION_DIGITS)
 
 
 class ReadingRefused(Refused):
@@ -90,18 +95,21 @@ class MeterSpec:
         zones = tuple(self.zones)
         if not 1 <= len(zones) <= len(ZONE_NAMES) or zones != ZONE_NAMES[: len(zones)]:
             raise InvalidInput(
-                f"a meter's zones must be T1, T1 T2 or T1 T2 T3; got {quoted(' '.join(map(str, zones)))}",
+                _("a meter's zones must be T1, T1 T2 or T1 T2 T3; got {got}").format(
+                    got=quoted(" ".join(map(str, zones)))),
                 "zones",
             )
         object.__setattr__(self, "zones", zones)
         if not _is_int(self.whole_digits) or not 1 <= self.whole_digits <= MAX_WHOLE_DIGITS:
             raise InvalidInput(
-                f"a meter's whole digits must be 1–{MAX_WHOLE_DIGITS}; got {self.whole_digits!r}",
+                _("a meter's whole digits must be 1–{max}; got {got}").format(
+                    max=MAX_WHOLE_DIGITS, got=repr(self.whole_digits)),
                 "whole_digits",
             )
         if not _is_int(self.fraction_digits) or not 0 <= self.fraction_digits <= MAX_FRACTION_DIGITS:
             raise InvalidInput(
-                f"a meter's fraction digits must be 0–{MAX_FRACTION_DIGITS}; got {self.fraction_digits!r}",
+                _("a meter's fraction digits must be 0–{max}; got {got}").format(
+                    max=MAX_FRACTION_DIGITS, got=repr(self.fraction_digits)),
                 "fraction_digits",
             )
 
@@ -121,7 +129,8 @@ def _is_int(x: object) -> bool:
 
 
 def _meter(meter_id: str | None) -> str:
-    return f"meter {meter_id}" if meter_id else "this meter"
+    """The meter a message is about, a noun phrase that stands alone in the message's language."""
+    return _("meter {meter}").format(meter=meter_id) if meter_id else _("this meter")
 
 
 # --- values -----------------------------------------------------------------------------------------
@@ -182,30 +191,34 @@ def parse_reading_value(text: str, field: str = "value") -> Decimal:
     if not isinstance(text, str):
         # A float here would already have lost digits; an int/Decimal skips the format check.
         # quoted, not !r: repr() of an int over 4300 digits raises ValueError.
-        raise InvalidInput(f"{field} must be given as text; got {quoted(text)}", field)
+        raise InvalidInput(_("{field} must be given as text; got {got}").format(field=field, got=quoted(text)), field)
     stripped = text.strip()
     if not stripped:
-        raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got an empty value", field)
+        raise InvalidInput(_("{field} must be {expected}; got an empty value").format(
+            field=field, expected=_value_expected()), field)
     if len(stripped) > _MAX_TEXT:
-        raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got {quoted(stripped)}", field)
+        raise InvalidInput(_("{field} must be {expected}; got {got}").format(
+            field=field, expected=_value_expected(), got=quoted(stripped)), field)
     if stripped[0] in "-\u2212":
-        raise InvalidInput(f"{field} must not be negative; got {quoted(stripped)}", field)
+        raise InvalidInput(_("{field} must not be negative; got {got}").format(field=field, got=quoted(stripped)),
+                           field)
     m = _VALUE_RE.match(stripped)
     if not m:
-        raise InvalidInput(f"{field} must be {_VALUE_EXPECTED}; got {quoted(stripped)}", field)
+        raise InvalidInput(_("{field} must be {expected}; got {got}").format(
+            field=field, expected=_value_expected(), got=quoted(stripped)), field)
     whole, frac = m.group(1), m.group(2) or ""
     value = Decimal(f"{whole}.{frac}" if frac else whole)
     n_whole, n_frac = digit_counts(value)
     if n_whole > MAX_WHOLE_DIGITS:
         raise InvalidInput(
-            f"{field} has {n_whole} whole digits; no meter has more than {MAX_WHOLE_DIGITS}:"
-            f" got {quoted(stripped)}",
+            _("{field} has {n} whole digits; no meter has more than {max}: got {got}").format(
+                field=field, n=n_whole, max=MAX_WHOLE_DIGITS, got=quoted(stripped)),
             field,
         )
     if n_frac > MAX_FRACTION_DIGITS:
         raise InvalidInput(
-            f"{field} has {n_frac} fraction digits; no meter has more than {MAX_FRACTION_DIGITS}:"
-            f" got {quoted(stripped)}",
+            _("{field} has {n} fraction digits; no meter has more than {max}: got {got}").format(
+                field=field, n=n_frac, max=MAX_FRACTION_DIGITS, got=quoted(stripped)),
             field,
         )
     return value
@@ -223,21 +236,29 @@ def check_values(
     for v in values:
         if not isinstance(v, Decimal) or not v.is_finite() or v < 0:
             # quoted, not !r: repr() of an int over 4300 digits raises ValueError.
-            raise InvalidInput(f"a reading must be a finite, non-negative Decimal; got {quoted(v)}", "values")
+            raise InvalidInput(_("a reading must be a finite, non-negative Decimal; got {got}").format(got=quoted(v)),
+                               "values")
         # Before canonical(v) is shown: 1E+999999999 would spell a gigabyte of zeros into the message.
         n_whole, n_frac = digit_counts(v)
         if n_whole > MAX_WHOLE_DIGITS or n_frac > MAX_FRACTION_DIGITS:
             raise InvalidInput(
-                f"a reading has {n_whole} whole and {n_frac} fraction digits; no meter has more than"
-                f" {MAX_WHOLE_DIGITS} and {MAX_FRACTION_DIGITS}",
+                _("a reading has {whole} whole and {fraction} fraction digits; no meter has more than"
+                  " {max_whole} and {max_fraction}").format(
+                    whole=n_whole, fraction=n_frac, max_whole=MAX_WHOLE_DIGITS, max_fraction=MAX_FRACTION_DIGITS),
                 "values",
             )
     zones = meter.zones
     if len(values) != len(zones):
-        want = "one value" if len(zones) == 1 else f"{len(zones)} values, one per zone in order"
+        if len(zones) == 1:
+            message = _("{meter} has 1 tariff zone ({zones}): give one value; got {got}")
+        else:
+            message = ngettext(
+                "{meter} has {n} tariff zone ({zones}): give {n} values, one per zone in order; got {got}",
+                "{meter} has {n} tariff zones ({zones}): give {n} values, one per zone in order; got {got}",
+                len(zones),
+            )
         raise InvalidInput(
-            f"{_meter(meter_id)} has {len(zones)} tariff zone{'s' if len(zones) != 1 else ''}"
-            f" ({' '.join(zones)}): give {want}; got {len(values)}",
+            message.format(meter=_meter(meter_id), n=len(zones), zones=" ".join(zones), got=len(values)),
             "values",
             code="wrong_zone_count",
             details={"zones": " ".join(zones)},
@@ -246,12 +267,16 @@ def check_values(
     for zone, v in zip(zones, values):
         n_whole, n_frac = digit_counts(v)
         if n_whole > meter.whole_digits or n_frac > meter.fraction_digits:
-            which = (
-                f"{n_whole} whole digits" if n_whole > meter.whole_digits else f"{n_frac} fraction digits"
-            )
+            if n_whole > meter.whole_digits:
+                message = _("{zone}: {value} has {n} whole digits, but {meter} shows {whole} whole and {fraction}"
+                            " fraction digits (at most {largest})")
+            else:
+                message = _("{zone}: {value} has {n} fraction digits, but {meter} shows {whole} whole and {fraction}"
+                            " fraction digits (at most {largest})")
             raise InvalidInput(
-                f"{zone}: {canonical(v)} has {which}, but {_meter(meter_id)} shows {meter.whole_digits}"
-                f" whole and {meter.fraction_digits} fraction digits (at most {canonical(meter.largest)})",
+                message.format(zone=zone, value=canonical(v), n=n_whole if n_whole > meter.whole_digits else n_frac,
+                               meter=_meter(meter_id), whole=meter.whole_digits, fraction=meter.fraction_digits,
+                               largest=canonical(meter.largest)),
                 "values",
                 code="too_many_digits",
                 details={"zone": zone},
@@ -278,8 +303,11 @@ def _add_months(d: date, months: int) -> date:
 
 
 def _ordinal(n: int) -> str:
-    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    """A day of the month as the message's language says it: "1st", "22nd", "15th" in English."""
+    if 11 <= n % 100 <= 13:
+        return _("{n}th").format(n=n)
+    ordinal = {1: N_("{n}st"), 2: N_("{n}nd"), 3: N_("{n}rd")}.get(n % 10, N_("{n}th"))
+    return _(ordinal).format(n=n)
 
 
 @dataclass(frozen=True)
@@ -309,29 +337,36 @@ class SubmissionWindow:
         for name in ("from_day", "to_day"):
             day = getattr(self, name)
             if not _is_int(day) or not 1 <= day <= 31:
-                raise InvalidInput(f"the window's {name} must be a day 1–31; got {quoted(day)}", name)
+                raise InvalidInput(_("the window's {name} must be a day 1–31; got {got}").format(
+                    name=name, got=quoted(day)), name)
         for name in ("to_next_month", "from_last_day", "to_last_day"):
             if not isinstance(getattr(self, name), bool):
-                raise InvalidInput(f"the window's {name} must be true or false; got {quoted(getattr(self, name))}",
-                                   name)
+                raise InvalidInput(_("the window's {name} must be true or false; got {got}").format(
+                    name=name, got=quoted(getattr(self, name))), name)
         for flag, name in (("from_last_day", "from_day"), ("to_last_day", "to_day")):
             if getattr(self, flag) and getattr(self, name) != 31:
                 raise InvalidInput(
-                    f"the window's {name} must be 31 when {flag} is set (the month's last day);"
-                    f" got {getattr(self, name)}",
+                    _("the window's {name} must be 31 when {flag} is set (the month's last day); got {got}").format(
+                        name=name, flag=flag, got=getattr(self, name)),
                     name,
                 )
         if not self.to_next_month:
             if self.from_day > self.to_day:
                 raise InvalidInput(
-                    f"the window must not start after it ends: from day {self.from_day} to day {self.to_day}",
+                    _("the window must not start after it ends: from day {from_day} to day {to_day}").format(
+                        from_day=self.from_day, to_day=self.to_day),
                     "from_day",
                 )
         elif self.to_last_day or not self.to_day < self.from_day or self.to_day > _LAST_NEXT_MONTH_DAY:
+            if self.to_last_day:
+                message = _("a window ending in the next month must end before it opens again, on a day before the"
+                            " {from_day} and at most the {last_day}; got the last day")
+            else:
+                message = _("a window ending in the next month must end before it opens again, on a day before the"
+                            " {from_day} and at most the {last_day}; got the {to_day}")
             raise InvalidInput(
-                f"a window ending in the next month must end before it opens again, on a day before the"
-                f" {_ordinal(self.from_day)} and at most the {_ordinal(_LAST_NEXT_MONTH_DAY)};"
-                f" got {'the last day' if self.to_last_day else f'the {_ordinal(self.to_day)}'}",
+                message.format(from_day=_ordinal(self.from_day), last_day=_ordinal(_LAST_NEXT_MONTH_DAY),
+                               to_day=_ordinal(self.to_day)),
                 "to_day",
             )
 
@@ -377,18 +412,18 @@ class SubmissionWindow:
     def describe(self) -> str:
         """"from the 15th to the 25th of each month", "from the 20th of each month to the 5th of the next",
         "from the 20th to the last day of each month" (with a note when to_day is past some months' end)."""
-        start = "the last day" if self.from_last_day else f"the {_ordinal(self.from_day)}"
-        if self.to_last_day:
-            end = "the last day"
-        else:
-            end = f"the {_ordinal(self.to_day)}"
-            if self.to_day > 28:
-                end += " (or the month's last day)"
-        if self.to_next_month:
-            return f"from {start} of each month to {end} of the next"
+        days = {"from_day": _ordinal(self.from_day), "to_day": _ordinal(self.to_day)}
+        if self.to_next_month:  # then to_day is at most the 27th, never the last day (__post_init__)
+            if self.from_last_day:
+                return _("from the last day of each month to the {to_day} of the next").format(**days)
+            return _("from the {from_day} of each month to the {to_day} of the next").format(**days)
         if self.from_last_day:
-            return "on the last day of each month"
-        return f"from {start} to {end} of each month"
+            return _("on the last day of each month")
+        if self.to_last_day:
+            return _("from the {from_day} to the last day of each month").format(**days)
+        if self.to_day > 28:
+            return _("from the {from_day} to the {to_day} (or the month's last day) of each month").format(**days)
+        return _("from the {from_day} to the {to_day} of each month").format(**days)
 
 
 DEFAULT_WINDOW = SubmissionWindow(15, 25)
@@ -401,8 +436,9 @@ def check_window(window: SubmissionWindow, today: date) -> None:
     opens = window.next_opening(today)
     raise ReadingRefused(
         "outside_window",
-        f"readings for this house are accepted {window.describe()}; today is {format_person_date(today)}"
-        f" in the house's time zone; the next window opens {format_person_date(opens)}",
+        _("readings for this house are accepted {window}; today is {today} in the house's time zone;"
+          " the next window opens {opens}").format(
+            window=window.describe(), today=format_person_date(today), opens=format_person_date(opens)),
         None,
         {
             "from_day": str(window.from_day),
@@ -431,15 +467,15 @@ def check_reading_date(d: date, today: date, previous_date: date | None = None) 
     if d > today:
         raise ReadingRefused(
             "date_in_future",
-            f"the reading date {format_person_date(d)} is in the future: today is"
-            f" {format_person_date(today)} in the house's time zone",
+            _("the reading date {date} is in the future: today is {today} in the house's time zone").format(
+                date=format_person_date(d), today=format_person_date(today)),
             "date",
         )
     if previous_date is not None and d < previous_date:
         raise ReadingRefused(
             "date_before_previous",
-            f"the reading date {format_person_date(d)} is before the previous reading's date"
-            f" {format_person_date(previous_date)}",
+            _("the reading date {date} is before the previous reading's date {previous}").format(
+                date=format_person_date(d), previous=format_person_date(previous_date)),
             "date",
         )
 
@@ -449,7 +485,7 @@ def check_period_open(period: str, closed: bool) -> None:
     if closed:
         raise ReadingRefused(
             "period_closed",
-            f"the period {period} is closed for billing: its readings can no longer change",
+            _("the period {period} is closed for billing: its readings can no longer change").format(period=period),
             "date",
             {"period": period},
         )
@@ -470,8 +506,9 @@ def check_verification(verification_due: date, taken: date, *, meter_id: str | N
     if is_overdue(verification_due, taken):
         raise ReadingRefused(
             "meter_overdue",
-            f"{_meter(meter_id)} was due for verification on {format_person_date(verification_due)} and counts as"
-            f" out of order since (ПП № 354, п. 81(12)): have the meter verified, then submit its readings again",
+            _("{meter} was due for verification on {date} and counts as out of order since (ПП № 354, п. 81(12)):"
+              " have the meter verified, then submit its readings again").format(
+                meter=_meter(meter_id), date=format_person_date(verification_due)),
             "meter",
             {"verification_due": verification_due.isoformat()},
         )
@@ -507,12 +544,16 @@ def consumption(
         elif rollover:
             out[zone] = _CTX.add(_CTX.subtract(meter.capacity, prev), cur)
         else:
-            hint = (f"if the meter rolled over past {canonical(meter.largest)}, submit again with --rollover"
-                    if _rollover_reason(prev, cur, meter) is None else "check the value")
+            if _rollover_reason(prev, cur, meter) is None:
+                message = _("{zone}: the new reading {value} is lower than the previous {previous} on {meter};"
+                            " if the meter rolled over past {largest}, submit again with --rollover")
+            else:
+                message = _("{zone}: the new reading {value} is lower than the previous {previous} on {meter};"
+                            " check the value")
             raise ReadingRefused(
                 "lower_than_previous",
-                f"{zone}: the new reading {canonical(cur)} is lower than the previous {canonical(prev)}"
-                f" on {_meter(meter_id)}; {hint}",
+                message.format(zone=zone, value=canonical(cur), previous=canonical(prev), meter=_meter(meter_id),
+                               largest=canonical(meter.largest)),
                 "values",
                 {"zone": zone, "previous": canonical(prev), "value": canonical(cur)},
             )
@@ -529,12 +570,13 @@ def _rollover_reason(previous: Decimal, current: Decimal, meter: MeterSpec) -> s
     share = _CTX.multiply(meter.capacity, ROLLOVER_SHARE)
     from_ = _CTX.subtract(meter.capacity, share)
     if previous < from_:
-        return (f"a meter rolls over only after its largest value {canonical(meter.largest)}, and a rollover is"
-                f" accepted only from {canonical(from_)} on (the last {_percent(ROLLOVER_SHARE)} of its range)")
+        return _("a meter rolls over only after its largest value {largest}, and a rollover is accepted only from"
+                 " {start} on (the last {share} of its range)").format(
+            largest=canonical(meter.largest), start=canonical(from_), share=_percent(ROLLOVER_SHARE))
     used = _CTX.add(_CTX.subtract(meter.capacity, previous), current)
     if used > share:
-        return (f"that would be a consumption of {canonical(used)}, more than {_percent(ROLLOVER_SHARE)} of the"
-                f" meter's range ({canonical(share)})")
+        return _("that would be a consumption of {used}, more than {share} of the meter's range ({amount})").format(
+            used=canonical(used), share=_percent(ROLLOVER_SHARE), amount=canonical(share))
     return None
 
 
@@ -570,14 +612,22 @@ def check_rollover(
             past = [h[zone] for h in history if h.get(zone) is not None]
             average = _suspicious_average(used, past, factor)
             if average is not None:
-                months = "month" if len(past) == 1 else f"{len(past)} months"
-                reason = (f"that would be a consumption of {canonical(used)}, more than {canonical(factor)}× the"
-                          f" average monthly consumption {canonical(average)} over the last {months}")
+                if len(past) == 1:
+                    reason = _("that would be a consumption of {used}, more than {factor}× the average monthly"
+                               " consumption {average} over the last month")
+                else:
+                    reason = ngettext("that would be a consumption of {used}, more than {factor}× the average monthly"
+                                      " consumption {average} over the last {n} month",
+                                      "that would be a consumption of {used}, more than {factor}× the average monthly"
+                                      " consumption {average} over the last {n} months", len(past))
+                reason = reason.format(used=canonical(used), factor=canonical(factor), average=canonical(average),
+                                       n=len(past))
         if reason is not None:
             raise ReadingRefused(
                 "implausible_rollover",
-                f"{zone}: {canonical(prev)} → {canonical(cur)} on {_meter(meter_id)} is not a plausible rollover:"
-                f" {reason}; check the value",
+                _("{zone}: {previous} → {value} on {meter} is not a plausible rollover: {reason};"
+                  " check the value").format(
+                    zone=zone, previous=canonical(prev), value=canonical(cur), meter=_meter(meter_id), reason=reason),
                 "values",
                 {"zone": zone, "previous": canonical(prev), "value": canonical(cur), "consumption": canonical(used)},
             )
@@ -601,11 +651,16 @@ def suspicious_jump(
         cons = consumption[zone]
         average = _suspicious_average(cons, past, factor)
         if average is not None:
-            months = "month" if len(past) == 1 else f"{len(past)} months"
-            warnings.append(
-                f"{zone}: consumption {canonical(cons)} is more than {canonical(factor)}× the average"
-                f" monthly consumption {canonical(average)} over the last {months}; check the value"
-            )
+            if len(past) == 1:
+                warning = _("{zone}: consumption {used} is more than {factor}× the average monthly consumption"
+                            " {average} over the last month; check the value")
+            else:
+                warning = ngettext("{zone}: consumption {used} is more than {factor}× the average monthly consumption"
+                                   " {average} over the last {n} month; check the value",
+                                   "{zone}: consumption {used} is more than {factor}× the average monthly consumption"
+                                   " {average} over the last {n} months; check the value", len(past))
+            warnings.append(warning.format(zone=zone, used=canonical(cons), factor=canonical(factor),
+                                           average=canonical(average), n=len(past)))
     return warnings
 
 
