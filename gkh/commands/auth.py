@@ -54,8 +54,8 @@ def login(
               "until {until} and is renewed by use") if added else
             _("gkh: signed in to {url} as {login} ({name}, {role}) on profile {profile}; the sign-in lasts until "
               "{until} and is renewed by use"))
-    user = result["user"]
-    say(said.format(url=rt.url, login=user["login"], name=user["name"], role=term(user["role"]),
+    who = result["user"]
+    say(said.format(url=rt.url, login=who["login"], name=who["name"], role=term(who["role"]),
                     profile=rt.profile, until=human_time(result["expires_at"])))
 
 
