@@ -334,7 +334,7 @@ def _wrong_check_message(label: str, value: str, expected: str) -> str:
     if len(wrong) == 1:
         return _("{label} {value} has a wrong check digit (the {position}th): it fails the checksum,"
                  " so a digit is probably mistyped").format(label=label, value=value, position=wrong[0])
-    return _("{label} {value} has a wrong check digits (the {first}th and {second}th): it fails the checksum,"
+    return _("{label} {value} has wrong check digits (the {first}th and {second}th): it fails the checksum,"
              " so a digit is probably mistyped").format(label=label, value=value, first=wrong[0], second=wrong[-1])
 
 

@@ -506,7 +506,7 @@ def check_verification(verification_due: date, taken: date, *, meter_id: str | N
     if is_overdue(verification_due, taken):
         raise ReadingRefused(
             "meter_overdue",
-            _("{meter} was due for verification on {date} and counts as out of order since (ПП № 354, п. 81(12)):"
+            _("{meter} was due for verification on {date} and counts as out of order since then (ПП № 354, п. 81(12)):"
               " have the meter verified, then submit its readings again").format(
                 meter=_meter(meter_id), date=format_person_date(verification_due)),
             "meter",

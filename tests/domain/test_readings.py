@@ -616,7 +616,7 @@ def test_check_verification() -> None:
     err = exc.value
     assert (err.code, err.field, err.details) == ("meter_overdue", "meter", {"verification_due": "2026-10-10"})
     assert err.message == ("meter M-000823 was due for verification on 10.10.2026 and counts as out of order since"
-                           " (ПП № 354, п. 81(12)): have the meter verified, then submit its readings again")
+                           " then (ПП № 354, п. 81(12)): have the meter verified, then submit its readings again")
 
 
 # --- rollover --------------------------------------------------------------------------------------------------

@@ -654,7 +654,7 @@ def test_the_demo_worlds_overdue_meter_is_listed_as_overdue_and_refuses_readings
     value = text(Decimal(overdue["last_reading"]["values"]["T1"]) + 5)
     error = assert_error(submit(petrova, DEMO_OVERDUE_METER, value), 422, "meter_overdue", "meter")
     assert error["message"] == (f"meter {DEMO_OVERDUE_METER} was due for verification on 10.10.2026 and counts as"
-                                " out of order since (ПП № 354, п. 81(12)): have the meter verified, then submit"
+                                " out of order since then (ПП № 354, п. 81(12)): have the meter verified, then submit"
                                 " its readings again")
     assert error["details"] == {"verification_due": "2026-10-10"}
     dry = petrova.post(f"/meters/{DEMO_OVERDUE_METER}/readings", params={"dry_run": "true"}, json={"values": [value]})
