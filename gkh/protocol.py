@@ -80,13 +80,15 @@ _NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"})
 
 
 def check_file_name(name: str) -> str:
-    """The name itself when it can be a file's name here and on the other side; ValueError saying why not."""
+    """The name itself when it can be a file's name here and on the other side; ValueError saying why not (to
+    people: the command line shows it)."""
+    from gkh.i18n import _  # when called: importing the contract itself loads nothing of gkh
     if not name or name in (".", "..") or "/" in name or "\\" in name:
-        raise ValueError("a file's name must be a name, not empty and without folders")
+        raise ValueError(_("a file's name must be a name, not empty and without folders"))
     if any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in name):
-        raise ValueError("a file's name must not hold control or invisible characters")
+        raise ValueError(_("a file's name must not hold control or invisible characters"))
     if len(name.encode("utf-8")) > MAX_FILE_NAME:
-        raise ValueError(f"a file's name must be at most {MAX_FILE_NAME} bytes of UTF-8")
+        raise ValueError(_("a file's name must be at most {limit} bytes of UTF-8").format(limit=MAX_FILE_NAME))
     return name
 
 
@@ -100,16 +102,17 @@ def encode_file_name(name: str) -> str:
 def decode_file_name(value: str) -> str:
     """The name in an X-File-Name value: `UTF-8''<percent-encoded>`, or plain printable ASCII (as typed for
     curl). ValueError for anything else, or a name that is no file name (empty, a folder, control characters)."""
+    from gkh.i18n import _  # see check_file_name
     text = value.strip()
     if extended := _EXT_VALUE.fullmatch(text):
         charset, encoded = extended.groups()
         if charset.upper() != "UTF-8" or not _VALUE_CHARS.fullmatch(encoded):
-            raise ValueError("the file's name must be sent as UTF-8''<percent-encoded UTF-8>")
+            raise ValueError(_("the file's name must be sent as UTF-8''<percent-encoded UTF-8>"))
         name = unquote_to_bytes(encoded).decode("utf-8")  # UnicodeDecodeError is a ValueError
     elif text.isascii() and text.isprintable():
         name = text
     else:
-        raise ValueError("the file's name must be percent-encoded UTF-8 (UTF-8''…) or plain ASCII")
+        raise ValueError(_("the file's name must be percent-encoded UTF-8 (UTF-8''…) or plain ASCII"))
     return check_file_name(unicodedata.normalize("NFC", name))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gkh.i18n import _, term
 from gkh.server.http import ApiError
 
 
@@ -28,10 +29,10 @@ def visible_account_ids(user: User) -> tuple[str, list]:
         return "SELECT id FROM accounts WHERE org_id = ?", [user.org_id]
     if user.role == "admin":
         return "SELECT id FROM accounts", []
-    raise ApiError(403, "forbidden", f"the {user.role} role has no personal accounts to see")
+    raise ApiError(403, "forbidden", _("the {role} role has no personal accounts to see").format(role=term(user.role)))
 
 
 def require_resident(user: User) -> None:
     """Linking is a resident's act: an organisation's staff see their accounts without links."""
     if user.role != "resident":
-        raise ApiError(403, "forbidden", "only residents link personal accounts to themselves")
+        raise ApiError(403, "forbidden", _("only residents link personal accounts to themselves"))

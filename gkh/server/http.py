@@ -15,6 +15,7 @@ import falcon
 from gkh import protocol
 from gkh.clock import current_now
 from gkh.domain.errors import InvalidInput, Refused
+from gkh.i18n import N_, _
 
 if TYPE_CHECKING:
     from gkh.server.services import Listing
@@ -45,6 +46,22 @@ def echo(value: object) -> str:
     # Control, invisible and surrogate characters escaped: the message stays one printable line.
     shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in cut)
     return shown + ("…" if len(text) > ECHO_MAX else "")
+
+
+# The reason phrases of the refusals waitress and gunicorn answer themselves, lower case as a message shows them.
+_SERVER_REASONS = frozenset({
+    N_("bad request"), N_("uri too long"), N_("expectation failed"), N_("forbidden"),
+    N_("request header fields too large"), N_("request entity too large"), N_("internal server error"),
+    N_("not implemented"),
+})
+
+
+def refusal_message(reason: str, detail: str) -> str:
+    """The message of a refusal the HTTP server answers itself (waitress's, gunicorn's), outside any request of
+    the app: its reason phrase (in the current language when it is one we know), then its own detail echoed."""
+    phrase = reason.lower()
+    shown = _(phrase) if phrase in _SERVER_REASONS else phrase
+    return _("{reason}: {detail}").format(reason=shown, detail=echo(detail)) if detail else shown
 
 
 class ApiError(falcon.HTTPError):
@@ -91,9 +108,9 @@ def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HT
         message = error.description or error.title or str(falcon.code_to_http_status(status))
         field = None
         if status == 404:
-            message = f"no such route: {req.method} {echo(req.path)}"
+            message = _("no such route: {method} {path}").format(method=req.method, path=echo(req.path))
         elif status == 405:
-            message = f"{req.method} is not allowed on {echo(req.path)}"
+            message = _("{method} is not allowed on {path}").format(method=req.method, path=echo(req.path))
     resp.content_type = falcon.MEDIA_JSON
     resp.data = error_document(code, message, field, req.context.get("request_id"), details)
 
@@ -111,7 +128,7 @@ def handle_busy(req, resp, error: Exception, params) -> None:
     import logging
 
     logging.getLogger("gkh.server").warning("busy in %s %s: %s", req.method, req.path, error)
-    raise ApiError(503, "busy", "the portal is busy; retry shortly",
+    raise ApiError(503, "busy", _("the portal is busy; retry shortly"),
                    headers={protocol.RETRY_AFTER: "1"})
 
 
@@ -121,7 +138,7 @@ def handle_unexpected(req, resp, error: Exception, params) -> None:
     import logging
 
     logging.getLogger("gkh.server").exception("unexpected error in %s %s", req.method, req.path)
-    raise ApiError(500, "internal", "the portal failed to handle this request; it has been logged")
+    raise ApiError(500, "internal", _("the portal failed to handle this request; it has been logged"))
 
 
 def request_now() -> datetime:
@@ -138,10 +155,11 @@ def check_header_sizes(req: falcon.Request) -> None:
     for name, value in req.headers.items():
         total += len(name) + len(value)
         if len(value) > MAX_HEADER_FIELD:
-            raise ApiError(431, "headers_too_large", f"the {name.title()} header is over {MAX_HEADER_FIELD} bytes",
-                           echo(name.title()))
+            raise ApiError(431, "headers_too_large", _("the {header} header is over {limit} bytes").format(
+                header=name.title(), limit=MAX_HEADER_FIELD), echo(name.title()))
     if total > MAX_HEADERS:
-        raise ApiError(431, "headers_too_large", f"the request's headers are over {MAX_HEADERS} bytes in all")
+        raise ApiError(431, "headers_too_large",
+                       _("the request's headers are over {limit} bytes in all").format(limit=MAX_HEADERS))
 
 
 def _reject_constant(name: str):
@@ -150,22 +168,22 @@ def _reject_constant(name: str):
 
 def json_body(req: falcon.Request) -> dict[str, Any]:
     """The request's JSON object: at most MAX_JSON_BODY bytes, strict JSON, shallow, every string real text."""
-    too_large = ApiError(413, "too_large", f"the request body is over {MAX_JSON_BODY} bytes")
+    too_large = ApiError(413, "too_large", _("the request body is over {limit} bytes").format(limit=MAX_JSON_BODY))
     if req.content_length and req.content_length > MAX_JSON_BODY:
         raise too_large
     if req.content_length and not (req.content_type or "").startswith(falcon.MEDIA_JSON):
-        raise ApiError(415, "unsupported_media_type", "send the request body as application/json")
+        raise ApiError(415, "unsupported_media_type", _("send the request body as application/json"))
     raw = req.bounded_stream.read(MAX_JSON_BODY + 1)  # bounded even without a Content-Length
     if len(raw) > MAX_JSON_BODY:
         raise too_large
     if not raw:
-        raise invalid("the request needs a JSON object body")
+        raise invalid(_("the request needs a JSON object body"))
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, RecursionError):  # RecursionError: "[" × 100 000
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+        raise ApiError(400, "invalid_json", _("the request body is not valid JSON")) from None
     if not isinstance(body, dict):
-        raise invalid("the request body must be a JSON object")
+        raise invalid(_("the request body must be a JSON object"))
     _check_json_strings(body)
     return body
 
@@ -179,14 +197,18 @@ def _check_json_strings(body: dict[str, Any]) -> None:
     while stack:
         value, field, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise invalid(f"the request body is nested over {MAX_JSON_DEPTH} levels deep", field)
+            raise invalid(_("the request body is nested over {limit} levels deep").format(limit=MAX_JSON_DEPTH), field)
         if isinstance(value, str):
             if _SURROGATE.search(value):
-                where = field if field is not None else "the request body"
-                raise invalid(f"{where} holds a lone surrogate (\\ud800–\\udfff), which is not text", field)
+                raise invalid(_("the request body holds a lone surrogate (\\ud800–\\udfff), which is not text")
+                              if field is None else
+                              _("{field} holds a lone surrogate (\\ud800–\\udfff), which is not text").format(
+                                  field=field), field)
             if _NUL in value:
-                raise invalid(f"{field if field is not None else 'the request body'} holds a NUL character "
-                              "(\\u0000), which is not text", field)
+                raise invalid(_("the request body holds a NUL character (\\u0000), which is not text")
+                              if field is None else
+                              _("{field} holds a NUL character (\\u0000), which is not text").format(field=field),
+                              field)
         elif isinstance(value, dict):
             stack += [(item, field, depth + 1) for pair in value.items() for item in pair]
         elif isinstance(value, list):
@@ -199,22 +221,22 @@ def check_text_params(req: falcon.Request, path_params: Mapping[str, Any]) -> No
     for name, value in [*path_params.items(), *req.params.items()]:
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and (_NUL in text or _SURROGATE.search(text)):
-                raise invalid(f"{echo(name)} holds a NUL character or a lone surrogate, which is not text",
-                              echo(name))
+                raise invalid(_("{name} holds a NUL character or a lone surrogate, which is not text").format(
+                    name=echo(name)), echo(name))
 
 
 def text_field(body: Mapping[str, Any], name: str) -> str:
     """A required string field of a JSON body (400 when missing or not a string)."""
     value = optional_text_field(body, name)
     if value is None:
-        raise invalid(f"{name} is required", name)
+        raise invalid(_("{field} is required").format(field=name), name)
     return value
 
 
 def optional_text_field(body: Mapping[str, Any], name: str) -> str | None:
     value = body.get(name)
     if value is not None and not isinstance(value, str):
-        raise invalid(f"{name} must be a string", name)
+        raise invalid(_("{field} must be a string").format(field=name), name)
     return value
 
 
@@ -226,7 +248,7 @@ def flag(req: falcon.Request, name: str) -> bool:
         return True
     if value.lower() in ("0", "false", "no"):
         return False
-    raise invalid(f"{name} must be true or false", name)
+    raise invalid(_("{field} must be true or false").format(field=name), name)
 
 
 def query_int(req: falcon.Request, name: str, default: int, low: int, high: int) -> int:
@@ -237,7 +259,8 @@ def query_int(req: falcon.Request, name: str, default: int, low: int, high: int)
     # The length check keeps int() cheap and below Python's limit on digits.
     if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(high)) \
             or not low <= int(raw) <= high:
-        raise invalid(f"{name} must be a whole number from {low} to {high}; got \"{echo(raw)}\"", name)
+        raise invalid(_('{field} must be a whole number from {low} to {high}; got "{got}"').format(
+            field=name, low=low, high=high, got=echo(raw)), name)
     return int(raw)
 
 
@@ -254,9 +277,9 @@ def bearer_token(req: falcon.Request) -> str | None:
     header = req.get_header("Authorization")
     if not header:
         return None
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthenticated", "the Authorization header must be 'Bearer <token>'")
+        raise ApiError(401, "unauthenticated", _("the Authorization header must be 'Bearer <token>'"))
     return token.strip()
 
 
@@ -272,9 +295,9 @@ class Page:
                     raise ValueError(cursor)
                 self.after = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=="))
             except (binascii.Error, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-                raise invalid("cursor is not one this portal gave out", "cursor") from None
+                raise invalid(_("cursor is not one this portal gave out"), "cursor") from None
             if not isinstance(self.after, list):
-                raise invalid("cursor is not one this portal gave out", "cursor")
+                raise invalid(_("cursor is not one this portal gave out"), "cursor")
 
     def cursor_values(self, start: list, *kinds: type) -> list:
         """The sort key to continue after: the cursor's values, checked against the kinds expected."""
@@ -283,7 +306,7 @@ class Page:
         if len(self.after) != len(start) or not all(
             _cursor_value_fits(v, kinds[min(i, len(kinds) - 1)]) for i, v in enumerate(self.after)
         ):
-            raise invalid("cursor is not one this portal gave out", "cursor")
+            raise invalid(_("cursor is not one this portal gave out"), "cursor")
         return self.after
 
     def result(self, listing: Listing) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from typing import Any
 from gkh import protocol
 from gkh.domain.dates import format_instant
 from gkh.domain.errors import Refused
+from gkh.i18n import N_, _
 from gkh.server.db import Connection, Dialect, PortalStore
 from gkh.server.http import ApiError, invalid
 
 LEASE = timedelta(seconds=60)
 KEEP = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-_STILL_RUNNING = "a request with this Idempotency-Key is still being processed; retry shortly"
+_STILL_RUNNING = N_("a request with this Idempotency-Key is still being processed; retry shortly")
 
 # The change itself, in the transaction it is given: (HTTP status, the answer's body).
 Work = Callable[[Connection], tuple[int, dict[str, Any]]]
@@ -67,7 +68,8 @@ def request_hash(method: str, path: str, query: Mapping[str, Any], body: Any) ->
 def check_key(key: str | None) -> None:
     """400 for a key that is not 1–255 printable ASCII characters (None: no key, nothing to check)."""
     if key is not None and (not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable()):
-        raise invalid(f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable ASCII characters", "Idempotency-Key")
+        raise invalid(_("Idempotency-Key must be 1–{max} printable ASCII characters").format(max=MAX_KEY_LENGTH),
+                      "Idempotency-Key")
 
 
 def run_mutation(store: PortalStore, user_id: int, now: datetime, mutation: Mutation, work: Work) -> Outcome:
@@ -128,10 +130,10 @@ def _claim(tx: Connection, dialect: Dialect, user_id: int, key: str, request_has
         + dialect.for_update, (user_id, key),
     ).fetchone()
     if claim is None:  # the claim that stood in the way was freed (its work failed) meanwhile: ask again
-        raise ApiError(409, protocol.IN_PROGRESS, _STILL_RUNNING, "Idempotency-Key",
+        raise ApiError(409, protocol.IN_PROGRESS, _(_STILL_RUNNING), "Idempotency-Key",
                        headers={protocol.RETRY_AFTER: "1"})
     if claim["request_hash"] != request_hash:
-        raise Refused("idempotency_key_reused", "this Idempotency-Key was already used for a different request",
+        raise Refused("idempotency_key_reused", _("this Idempotency-Key was already used for a different request"),
                       "Idempotency-Key")
     if claim["response"] is not None:
         return Outcome(claim["status"], json.loads(claim["response"]), replayed=True)
@@ -141,6 +143,6 @@ def _claim(tx: Connection, dialect: Dialect, user_id: int, key: str, request_has
         (lease_until, user_id, key, format_instant(now)),
     ).fetchone()
     if taken_over is None:  # its lease is live: the first request is still being processed
-        raise ApiError(409, protocol.IN_PROGRESS, _STILL_RUNNING, "Idempotency-Key",
+        raise ApiError(409, protocol.IN_PROGRESS, _(_STILL_RUNNING), "Idempotency-Key",
                        headers={protocol.RETRY_AFTER: "1"})
     return None  # the worker that claimed it died: the claim is ours now

@@ -12,6 +12,7 @@ from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
+from gkh.i18n import _
 from gkh.paths import portal_db, portal_files
 from gkh.server.db import (
     PRIVATE_FILE,
@@ -109,7 +110,7 @@ class Portal:
         from gkh.server.services import session
 
         if not self.is_demo:
-            raise PermissionError("this portal is not a demo portal: sign in with a login and password")
+            raise PermissionError(_("this portal is not a demo portal: sign in with a login and password"))
         return session.sign_in_without_password(self.store, DEMO_RESIDENT_LOGIN, now)
 
     def demo_users(self) -> list[dict]:
@@ -126,7 +127,8 @@ class Portal:
         all or nothing: a 0600 temporary file beside the target, fsync, then one rename. Returns where it went
         (a symlink's target). Raises BackupRefused before touching anything when the target is no place for it."""
         if not isinstance(self.store, Store):
-            raise BackupRefused(f"{self.source} is not a SQLite database: back it up with its own tools")
+            raise BackupRefused(_("{db} is not a SQLite database: back it up with its own tools").format(
+                db=self.source))
         target = self._backup_target(self.store, target, overwrite)
         temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
@@ -156,17 +158,20 @@ class Portal:
         real = Path(os.path.realpath(target))
         for own in portal_files(store.path):
             if real == Path(os.path.realpath(own)) or (own.exists() and real.exists() and os.path.samefile(real, own)):
-                raise BackupRefused(f"{target} is the live portal's {own.name}: choose a file outside the portal")
+                raise BackupRefused(_("{target} is the live portal's {file}: choose a file outside the portal").format(
+                    target=target, file=own.name))
         try:
             info = os.stat(real)
         except FileNotFoundError:
             if not real.parent.is_dir():
-                raise BackupRefused(f"{target}: the folder {real.parent} does not exist: create it first") from None
+                raise BackupRefused(_("{target}: the folder {folder} does not exist: create it first").format(
+                    target=target, folder=real.parent)) from None
             return real
         if not stat.S_ISREG(info.st_mode):
-            raise BackupRefused(f"{target} is {_kind(info.st_mode)}, not a regular file: choose a file path")
+            raise BackupRefused(_("{target} is {kind}, not a regular file: choose a file path").format(
+                target=target, kind=_kind(info.st_mode)))
         if not overwrite:
-            raise BackupRefused(f"{target} already exists: choose another name or add --force")
+            raise BackupRefused(_("{target} already exists: choose another name or add --force").format(target=target))
         return real
 
     def close(self) -> None:
@@ -196,8 +201,8 @@ class BackupRefused(ValueError):
 
 
 def _kind(mode: int) -> str:
-    kinds = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a pipe",
-             stat.S_IFSOCK: "a socket"}
-    return kinds.get(stat.S_IFMT(mode), "a special file")
+    kinds = {stat.S_IFDIR: _("a folder"), stat.S_IFCHR: _("a device"), stat.S_IFBLK: _("a device"),
+             stat.S_IFIFO: _("a pipe"), stat.S_IFSOCK: _("a socket")}
+    return kinds.get(stat.S_IFMT(mode), _("a special file"))
 
 

@@ -41,7 +41,7 @@ from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
 from gkh import protocol
-from gkh.server.http import MAX_HEADERS, MAX_JSON_BODY, echo, error_code, error_document
+from gkh.server.http import MAX_HEADERS, MAX_JSON_BODY, error_code, error_document, refusal_message
 
 MAX_REQUEST_BODY = 32 * 1024 * 1024
 MAX_REQUEST_HEADERS = 1024 * 1024
@@ -54,7 +54,7 @@ class JsonErrorTask(ErrorTask):
     def execute(self) -> None:
         error = self.request.error
         request_id = secrets.token_hex(8)
-        message = f"{error.reason.lower()}: {echo(error.body)}" if error.body else error.reason.lower()
+        message = refusal_message(error.reason, error.body)
         body = error_document(error_code(error.code), message, None, request_id)
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend([("Content-Type", "application/json"), (protocol.REQUEST_ID, request_id)])

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from gkh import protocol
 from gkh.domain.dates import format_instant
+from gkh.i18n import N_, _, ngettext
 from gkh.server.db import Connection, PortalStore
 from gkh.server.http import ApiError
 
@@ -24,15 +25,15 @@ class Limit:
     scope: str
     attempts: int
     window: timedelta
-    what: str  # for the message: "failed sign-ins", …
+    what: str  # for the message: "failed sign-ins", … (marked, translated where shown)
 
 
 # A person mistyping a password a few times is never stopped; a password-guesser gets 10 tries a quarter hour.
-SIGN_IN_PER_LOGIN = Limit("sign_in_login", 10, timedelta(minutes=15), "failed sign-ins for this login")
+SIGN_IN_PER_LOGIN = Limit("sign_in_login", 10, timedelta(minutes=15), N_("failed sign-ins for this login"))
 # Many people may share one address (a flat's router, an office): a looser limit across logins.
-SIGN_IN_PER_ADDRESS = Limit("sign_in_address", 50, timedelta(minutes=15), "failed sign-ins from this address")
+SIGN_IN_PER_ADDRESS = Limit("sign_in_address", 50, timedelta(minutes=15), N_("failed sign-ins from this address"))
 # Account numbers can be guessed; surnames take tries: 5 wrong link requests an hour per user.
-LINK_PER_USER = Limit("link", 5, timedelta(hours=1), "failed attempts to link an account")
+LINK_PER_USER = Limit("link", 5, timedelta(hours=1), N_("failed attempts to link an account"))
 
 
 def digest(text: str) -> str:
@@ -52,7 +53,8 @@ def check(conn: Connection, limit: Limit, key: str, now: datetime) -> None:
     wait = max(1, math.ceil((ends - now).total_seconds()))
     minutes = math.ceil(wait / 60)
     raise ApiError(429, protocol.TOO_MANY_ATTEMPTS,
-                   f"too many {limit.what}: try again in {minutes} minute{'s' if minutes != 1 else ''}",
+                   ngettext("too many {what}: try again in {n} minute", "too many {what}: try again in {n} minutes",
+                            minutes).format(what=_(limit.what), n=minutes),
                    headers={protocol.RETRY_AFTER: str(wait)})
 
 

@@ -24,7 +24,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from gkh import protocol
-from gkh.server.http import MAX_HEADERS, echo, error_code, error_document
+from gkh.server.http import MAX_HEADERS, error_code, error_document, refusal_message
 
 # What opens a worker's portal after the fork: its WSGI app and what closes it.
 OpenApp = Callable[[], tuple[Any, Callable[[], None]]]
@@ -36,7 +36,7 @@ WORKER_TIMEOUT_S = 60  # a worker silent this long is restarted (a request's sta
 def _write_json_error(sock: Any, status: int, reason: str, message: str) -> None:
     """gunicorn.util.write_error, in the portal's JSON error shape."""
     request_id = secrets.token_hex(8)
-    text = f"{reason.lower()}: {echo(message)}" if message else reason.lower()
+    text = refusal_message(reason, message)
     body = error_document(error_code(status), text, None, request_id)
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
             f"{protocol.REQUEST_ID}: {request_id}\r\nContent-Length: {len(body)}\r\n\r\n")

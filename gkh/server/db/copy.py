@@ -32,6 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from gkh.i18n import _
 from gkh.server.db.dialect import SQLITE, Connection, PortalStore
 from gkh.server.db.files import database_files, fsync_path, private_folder
 from gkh.server.db.migrations import MIGRATIONS
@@ -101,13 +102,14 @@ class TargetUnusable(Exception):
 
 
 class CopyFailed(Exception):
-    """A step of the copy failed (or was interrupted): `step` says which ("copying the table meters"), `table`
+    """A step of the copy failed (or was interrupted): `step` says which ("copying the table meters", in the
+    language of the moment, as `reason` when it is the copy's own), `table`
     names the table when it was one. `incomplete`: tables were committed to a PostgreSQL target, which now
     holds part of the portal; otherwise the target was left as it was."""
 
     def __init__(self, step: str, reason: str, *, table: str | None = None, incomplete: bool,
                  interrupted: bool = False):
-        super().__init__(f"{step} failed: {reason}")
+        super().__init__(_("{step} failed: {reason}").format(step=step, reason=reason))
         self.step = step
         self.table = table
         self.reason = reason
@@ -270,7 +272,7 @@ def _open_target(db: str | Path, now: datetime) -> PortalStore:
     try:
         return open_portal(db, now, seed=None, pool_size=TARGET_POOL_SIZE)
     except ImportError:
-        raise TargetUnusable("it needs psycopg: pip install 'gkh[postgres]'") from None
+        raise TargetUnusable(_("it needs psycopg: pip install 'gkh[postgres]'")) from None
     except Exception as error:  # the driver's and the pool's errors, sqlite3's and the file system's
         reason = getattr(error, "strerror", None) or " ".join(str(error).split()) or type(error).__name__
         raise TargetUnusable(reason) from error
@@ -281,14 +283,16 @@ def _check_empty(target: PortalStore, portal_id: str) -> None:
     with target.read() as conn:
         row = conn.execute(f"SELECT value FROM {SETTINGS} WHERE key = ?", (PORTAL_ID,)).fetchone()
         if row is not None and row[0] == portal_id:
-            raise CopyRefused(f"it already holds the portal {portal_id}: it is the source itself, or a copy of it")
+            raise CopyRefused(_("it already holds the portal {portal}: it is the source itself, or a copy of "
+                                "it").format(portal=portal_id))
         for table in portal_tables():
             if table.name == SETTINGS:
                 continue
             if conn.execute(f"SELECT 1 FROM {_quote(table.name)} LIMIT 1").fetchone() is not None:
-                raise CopyRefused(f"it is not empty: its table {table.name} holds rows", table.name)
+                raise CopyRefused(_("it is not empty: its table {table} holds rows").format(table=table.name),
+                                  table.name)
         if conn.execute(f"SELECT 1 FROM {SETTINGS} WHERE key <> ? LIMIT 1", (PORTAL_ID,)).fetchone() is not None:
-            raise CopyRefused(f"it is not empty: its table {SETTINGS} holds settings", SETTINGS)
+            raise CopyRefused(_("it is not empty: its table {table} holds settings").format(table=SETTINGS), SETTINGS)
 
 
 def _copy(source: PortalStore, target: PortalStore, portal_id: str, batch: int, *,
@@ -297,23 +301,23 @@ def _copy(source: PortalStore, target: PortalStore, portal_id: str, batch: int, 
     columns, then both sides' tallies compared."""
     tallies: dict[str, Tally] = {}
     committed = False
-    step, current = "reading the source", None  # type: tuple[str, str | None]
+    step, current = _("reading the source"), None  # type: tuple[str, str | None]
     try:
         with source.read() as src:
             for table in portal_tables():
-                step, current = f"copying the table {table.name}", table.name
+                step, current = _("copying the table {table}").format(table=table.name), table.name
                 with target.write() as tx:
                     if table.name == SETTINGS:
                         tx.execute(f"DELETE FROM {SETTINGS}")  # the target's own new portal id: this is a move
                     tallies[table.name] = _copy_table(src, tx, table, batch)
                 committed = True
-        step, current = "moving the identity columns past the copied ids", None
+        step, current = _("moving the identity columns past the copied ids"), None
         with target.write() as tx:
             target.after_migration_step(tx)  # PostgreSQL: each sequence past the copied ids
-        step = "comparing the copy with the source"
+        step = _("comparing the copy with the source")
         copied = portal_tallies(target)
     except KeyboardInterrupt:
-        raise CopyFailed(step, "interrupted", table=current, incomplete=committed and committed_stays,
+        raise CopyFailed(step, _("interrupted"), table=current, incomplete=committed and committed_stays,
                          interrupted=True) from None
     except Exception as error:
         reason = " ".join(str(error).split()) or type(error).__name__
@@ -340,14 +344,14 @@ def _copy_to_sqlite_file(source: PortalStore, target: Path, portal_id: str, now:
     target = Path(os.path.realpath(target))  # a symlink's target is what gets replaced
     if target.exists():
         if not target.is_file():
-            raise TargetUnusable(f"{target} is not a file")
+            raise TargetUnusable(_("{target} is not a file").format(target=target))
         store = _open_target(target, now)  # an empty portal (or an empty file) may be replaced
         try:
             _check_empty(store, portal_id)
         finally:
             store.close()
         if any(path.exists() for path in database_files(target)[1:3]):  # -wal, -shm: left while it is open
-            raise CopyRefused("it is open in another process (gkh server run?): stop that first")
+            raise CopyRefused(_("it is open in another process (gkh server run?): stop that first"))
     else:
         try:
             private_folder(target.parent)
@@ -361,7 +365,7 @@ def _copy_to_sqlite_file(source: PortalStore, target: Path, portal_id: str, now:
         finally:
             store.close()  # the last connection: SQLite checkpoints and removes the -wal and -shm
         if any(path.exists() for path in database_files(temp)[1:3]):
-            raise CopyFailed("closing the copy", "SQLite left its write-ahead log beside it", incomplete=False)
+            raise CopyFailed(_("closing the copy"), _("SQLite left its write-ahead log beside it"), incomplete=False)
         if not result.equal:
             _remove(temp)
             return result

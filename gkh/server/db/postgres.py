@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from gkh.i18n import _
 from gkh.server.db.dialect import POSTGRES, Busy, Connection
 from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 
@@ -139,7 +140,8 @@ class PostgresStore:
             try:
                 conn = raw if raw is not None else stack.enter_context(self._pool.connection())
             except PoolTimeout as error:
-                raise Busy(f"no connection to the database freed up in {POOL_TIMEOUT_S:g} s") from error
+                raise Busy(_("no connection to the database freed up in {seconds} s").format(
+                    seconds=format(POOL_TIMEOUT_S, "g"))) from error
             tx = PgConnection(conn, begin)
             try:
                 yield tx
@@ -167,11 +169,12 @@ class PostgresStore:
                     return work(tx)
             except RUN_AGAIN as error:
                 if attempt == MAX_ATTEMPTS:
-                    raise Busy(f"the change kept conflicting with concurrent ones ({MAX_ATTEMPTS} tries)") from error
+                    raise Busy(_("the change kept conflicting with concurrent ones ({tries} tries)").format(
+                        tries=MAX_ATTEMPTS)) from error
                 self.retries += 1
                 time.sleep(retry_pause(attempt))
             except psycopg.errors.QueryCanceled as error:
-                raise Busy(f"a statement ran out of time: {error}") from error
+                raise Busy(_("a statement ran out of time: {reason}").format(reason=error)) from error
         raise AssertionError("unreachable")
 
     @contextmanager
@@ -186,7 +189,8 @@ class PostgresStore:
             with self._pool.connection() as raw:
                 yield PgConnection(raw)
         except PoolTimeout as error:
-            raise Busy(f"no connection to the database freed up in {POOL_TIMEOUT_S:g} s") from error
+            raise Busy(_("no connection to the database freed up in {seconds} s").format(
+                seconds=format(POOL_TIMEOUT_S, "g"))) from error
 
     @contextmanager
     def migration_step(self) -> Iterator[PgConnection]:

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeGuard, TypeVar, overload
 
+from gkh.i18n import _
 from gkh.server.db.dialect import SQLITE, Busy, Connection, PortalStore
 from gkh.server.db.files import (
     create_private_file,
@@ -97,7 +98,7 @@ class Store:
                 return work(tx)
         except sqlite3.OperationalError as error:
             if "locked" in str(error) or "busy" in str(error):
-                raise Busy(f"the database stayed locked by another writer: {error}") from error
+                raise Busy(_("the database stayed locked by another writer: {reason}").format(reason=error)) from error
             raise
 
     @contextmanager

@@ -31,6 +31,7 @@ import random
 from dataclasses import dataclass
 
 from gkh.domain.identifiers import complete_inn10, complete_ogrn13
+from gkh.i18n import N_
 
 PORTAL_NAME = "Демо-портал gkh"
 
@@ -174,7 +175,7 @@ class DemoUser:
     name: str
     role: str  # resident | staff | inspector | admin
     org_short_name: str | None
-    description: str
+    description: str  # for people: marked for the catalogue
     email: str | None = None
 
 
@@ -182,23 +183,23 @@ DEMO_RESIDENT_LOGIN = "ivanov"
 
 DEMO_USERS: list[DemoUser] = [
     DemoUser("ivanov", "ivanov-demo-2026", "Иванов Иван Петрович", "resident", None,
-             "resident, owns 1/2 of flat 12 at ул. Ленина, д. 5 (Москва); both its accounts linked;"
-             " the CLI's default sign-in", "ivanov@example.com"),
+             N_("resident, owns 1/2 of flat 12 at ул. Ленина, д. 5 (Москва); both its accounts linked;"
+                " the CLI's default sign-in"), "ivanov@example.com"),
     DemoUser("petrova", "petrova-demo-2026", "Петрова Анна Сергеевна", "resident", None,
-             "resident, sole owner of flat 34 at ул. Ленина, д. 5 (Москва); no accounts linked yet",
+             N_("resident, sole owner of flat 34 at ул. Ленина, д. 5 (Москва); no accounts linked yet"),
              "petrova@example.com"),
     DemoUser("uk-staff", "uk-staff-demo-2026", "Смирнова Ольга Викторовна", "staff",
              "ООО «УК Ленинский квартал»",
-             "managing organisation staff: houses at ул. Ленина, д. 5 and пр-т Мира, д. 12 (Москва)",
+             N_("managing organisation staff: houses at ул. Ленина, д. 5 and пр-т Мира, д. 12 (Москва)"),
              "o.smirnova@uk-leninsky.example"),
     DemoUser("energo-staff", "energo-staff-demo-2026", "Кузнецов Дмитрий Андреевич", "staff",
-             "АО «СтоличЭнергоСбыт»", "electricity supplier staff: accounts at ул. Ленина, д. 5 (Москва)",
+             "АО «СтоличЭнергоСбыт»", N_("electricity supplier staff: accounts at ул. Ленина, д. 5 (Москва)"),
              "d.kuznetsov@stolichenergo.example"),
     DemoUser("inspector", "inspector-demo-2026", "Соколов Павел Игоревич", "inspector",
-             "Мосжилинспекция", "housing inspector (Москва): reviews owners' meetings",
+             "Мосжилинспекция", N_("housing inspector (Москва): reviews owners' meetings"),
              "p.sokolov@mos-inspection.example"),
     DemoUser("admin", "admin-demo-2026", "Администратор портала", "admin", None,
-             "portal admin: organisations, houses, users, settings", "admin@example.com"),
+             N_("portal admin: organisations, houses, users, settings"), "admin@example.com"),
 ]
 
 

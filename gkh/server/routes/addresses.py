@@ -6,6 +6,7 @@ import falcon
 
 from gkh.domain.address import query_needles
 from gkh.domain.identifiers import normalize_fias_guid
+from gkh.i18n import _
 from gkh.server.http import Page, invalid
 from gkh.server.routes.base import Resource
 from gkh.server.services import addresses
@@ -15,7 +16,7 @@ class AddressSearch(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = req.get_param("q")
         if not query or not query.strip():
-            raise invalid("q is required: part of an address, e.g. 'ленина 5'", "q")
+            raise invalid(_("q is required: part of an address, e.g. 'ленина 5'"), "q")
         needles = query_needles(query)
         page = Page(req)
         listing = addresses.search_houses(self.store, needles, page.limit, page.cursor_values(["", ""], str),

@@ -6,6 +6,7 @@ import falcon
 
 from gkh.domain import readings as rules
 from gkh.domain.identifiers import normalize_els
+from gkh.i18n import _
 from gkh.server.http import Page, invalid, json_body, query_int
 from gkh.server.routes.base import Resource, mutation_of, respond
 from gkh.server.services import meters
@@ -40,14 +41,14 @@ class MeterReadings(Resource):
         values = body.get("values")
         if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
             # Strings, not JSON numbers: a number would pass through a float and lose digits.
-            raise invalid('values must be a list of strings, one reading per tariff zone: ["123.45"]', "values")
+            raise invalid(_('values must be a list of strings, one reading per tariff zone: ["123.45"]'), "values")
         parsed = [rules.parse_reading_value(v, field="values") for v in values]
         taken_on = body.get("date")
         if taken_on is not None and (not isinstance(taken_on, str) or not taken_on.strip()):
-            raise invalid("date must be DD.MM.YYYY or YYYY-MM-DD", "date")
+            raise invalid(_("date must be DD.MM.YYYY or YYYY-MM-DD"), "date")
         rollover = body.get("rollover", False)
         if not isinstance(rollover, bool):
-            raise invalid("rollover must be true or false", "rollover")
+            raise invalid(_("{field} must be true or false").format(field="rollover"), "rollover")
         submission = Submission(parsed, taken_on, rollover)
         respond(resp, meters.submit_reading(self.store, req.context.user, meter, submission, req.context.now,
                                             mutation_of(req, body)))

@@ -10,6 +10,7 @@ from typing import Any
 from gkh.domain.dates import format_instant
 from gkh.domain.identifiers import normalize_els, normalize_fias_guid, normalize_inn, one_payer_id
 from gkh.domain.payer import parse_payer, payer_matches
+from gkh.i18n import _
 from gkh.server import throttle
 from gkh.server.access import User, require_resident, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
@@ -131,21 +132,21 @@ def _find_visible(conn: Connection, user: User, els: str) -> Row:
     sql, params = _visible(user)
     row = conn.execute(sql + " AND a.els = ?", (*params, normalize_els(els))).fetchone()
     if row is None:
-        raise not_found(f"no account {echo(els)} among yours", "account_not_found")
+        raise not_found(_("no account {els} among yours").format(els=echo(els)), "account_not_found")
     return row
 
 
 def _no_match(address: str) -> ApiError:
     # One answer for an unknown number and a wrong surname alike: it must not confirm that an account exists.
-    return not_found(f"no account at {address} matches these details: check the account number and the "
-                     "payer's surname on your bill", "account_not_found")
+    return not_found(_("no account at {address} matches these details: check the account number and the "
+                       "payer's surname on your bill").format(address=address), "account_not_found")
 
 
 def _account_to_link(conn: Connection, proof: LinkProof) -> Row:
     """The one account the proof names: its identifier at the house, and its payer."""
     house_row = conn.execute("SELECT address FROM houses WHERE guid = ?", (proof.house,)).fetchone()
     if house_row is None:  # the address directory is public: saying a house is unknown reveals nothing
-        raise not_found(f"no house with FIAS GUID {proof.house}", "house_not_found")
+        raise not_found(_("no house with FIAS GUID {guid}").format(guid=proof.house), "house_not_found")
     sql = "SELECT a.id, a.payer, o.inn, o.short_name FROM accounts a JOIN organisations o ON o.id = a.org_id " \
           f"WHERE a.house_guid = ? AND a.{proof.kind} = ?"
     params: list = [proof.house, proof.value]
@@ -157,8 +158,9 @@ def _account_to_link(conn: Connection, proof: LinkProof) -> Row:
         raise _no_match(house_row["address"])
     if len(matches) > 1:  # the caller has proved both facts for each of them, so naming them is safe
         choices = ", ".join(f"{m['inn']} ({m['short_name']})" for m in matches)
-        raise ApiError(400, "org_required", f"several organisations have account {proof.value} at this house; "
-                       f"give the organisation's ИНН: {choices}", "org")
+        raise ApiError(400, "org_required", _("several organisations have account {account} at this house; "
+                                              "give the organisation's ИНН: {choices}").format(
+                           account=proof.value, choices=choices), "org")
     return matches[0]
 
 

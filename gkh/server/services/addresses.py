@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gkh.domain.address import word_needles
+from gkh.i18n import _
 from gkh.server.db import Connection, Dialect, PortalStore
 from gkh.server.http import ApiError, echo, not_found
 from gkh.server.services import Listing, listing_of
@@ -28,7 +29,7 @@ def search_houses(store: PortalStore, needles: list[str], limit: int, after: lis
         ).fetchall()
         if not rows and after == ["", ""]:
             suggestions = _nearest_houses(conn, store.dialect, needles)
-            raise ApiError(404, "house_not_found", f'no house matches "{echo(query.strip())}"',
+            raise ApiError(404, "house_not_found", _('no house matches "{query}"').format(query=echo(query.strip())),
                            details={"suggestions": suggestions})
     return listing_of(rows, limit, lambda r: [r["address"], r["guid"]], house_summary)
 
@@ -58,7 +59,7 @@ def house_passport(store: PortalStore, guid: str) -> dict:
     with store.read() as conn:
         house = conn.execute("SELECT * FROM houses WHERE guid = ?", (guid,)).fetchone()
         if house is None:
-            raise not_found(f"no house with FIAS GUID {guid}", "house_not_found")
+            raise not_found(_("no house with FIAS GUID {guid}").format(guid=guid), "house_not_found")
         org = conn.execute("SELECT * FROM organisations WHERE id = ?", (house["managing_org_id"],)).fetchone()
         flats = conn.execute("SELECT count(*) FROM flats WHERE house_guid = ?", (guid,)).fetchone()[0]
         meters = conn.execute(

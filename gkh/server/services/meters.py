@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 from gkh.domain import readings as rules
 from gkh.domain.dates import format_instant, house_zone, local_date, period_of
 from gkh.domain.identifiers import meter_reference
+from gkh.i18n import _
 from gkh.server.access import User, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, invalid, not_found
@@ -58,7 +59,7 @@ def list_meters(store: PortalStore, user: User, account: str | None, limit: int,
         if account is not None:
             if not conn.execute(f"SELECT 1 FROM accounts WHERE els = ? AND id IN ({ids})",
                                 (account, *params)).fetchone():
-                raise not_found(f"no account {account} among yours", "account_not_found")
+                raise not_found(_("no account {els} among yours").format(els=account), "account_not_found")
             sql += " AND a.els = ?"
             params = [*params, account]
         rows = conn.execute(sql + " AND m.id > ? ORDER BY m.id LIMIT ?", (*params, after, limit + 1)).fetchall()
@@ -145,10 +146,10 @@ def _find_meter(conn: Connection, user: User, meter: str) -> Row:
     rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ? ORDER BY m.id",
                         (*params, key)).fetchall()
     if not rows:
-        raise not_found(f"no meter {echo(meter)} among yours", "meter_not_found")
+        raise not_found(_("no meter {meter} among yours").format(meter=echo(meter)), "meter_not_found")
     if len(rows) > 1:
-        raise invalid(f"serial number {echo(meter)} is on several of your meters ("
-                      + ", ".join(r["id"] for r in rows) + "): give the meter's id", "meter")
+        raise invalid(_("serial number {serial} is on several of your meters ({meters}): give the meter's id").format(
+            serial=echo(meter), meters=", ".join(r["id"] for r in rows)), "meter")
     return rows[0]
 
 

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from gkh.domain.dates import format_instant
+from gkh.i18n import _, human_time
 from gkh.server import throttle
 from gkh.server.access import User
 from gkh.server.db import Connection, PortalStore, Row
@@ -57,7 +58,7 @@ def sign_in(store: PortalStore, login: str, password: str, address: str, now: da
     stored = row["password_hash"] if row else unknown_login_hash()
     if not verify_password(password, stored) or row is None:
         throttle.record_failures(store, now, *limits)
-        raise ApiError(401, "invalid_credentials", "wrong login or password")
+        raise ApiError(401, "invalid_credentials", _("wrong login or password"))
     def issue(tx: Connection) -> dict:
         throttle.clear(tx, *limits[0])
         return _new_session(tx, row["id"], now)
@@ -105,7 +106,7 @@ def _token_hash(token: str) -> str:
 
 def _required(token: str | None) -> str:
     if token is None:
-        raise ApiError(401, "unauthenticated", "sign in first: this request needs a bearer token")
+        raise ApiError(401, "unauthenticated", _("sign in first: this request needs a bearer token"))
     return token
 
 
@@ -116,9 +117,10 @@ def _live_token(conn: Connection, token: str, now: datetime, *, with_user: bool 
            "SELECT user_id, expires_at, renewed_at FROM tokens WHERE token_hash = ?")
     row = conn.execute(sql, (_token_hash(token),)).fetchone()
     if row is None:
-        raise ApiError(401, "unauthenticated", "the token is not known to this portal; sign in again")
+        raise ApiError(401, "unauthenticated", _("the token is not known to this portal; sign in again"))
     if row["expires_at"] <= format_instant(now):
-        raise ApiError(401, "token_expired", f"the token expired at {row['expires_at']}; sign in again")
+        raise ApiError(401, "token_expired", _("the token expired at {moment}; sign in again").format(
+            moment=human_time(row["expires_at"])))
     return row
 
 
