@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gkh.i18n import _
+
 
 class ExitCode:
     """The documented exit codes (README, "Exit codes")."""
@@ -46,16 +48,18 @@ def describe_error(error: Exception, profile: str | None = None) -> tuple[str, i
         return None
     table: list[tuple[type, int, str | None]] = [
         (portal.InvalidRequest, ExitCode.USAGE, None),
-        (portal.AuthenticationError, ExitCode.AUTH, f"run: {gkh} auth login"),
-        (portal.PermissionDenied, ExitCode.AUTH, f"check who is signed in: {gkh} auth status"),
+        (portal.AuthenticationError, ExitCode.AUTH, _("run: {command}").format(command=f"{gkh} auth login")),
+        (portal.PermissionDenied, ExitCode.AUTH,
+         _("check who is signed in: {command}").format(command=f"{gkh} auth status")),
         (portal.NotFound, ExitCode.ERROR, None),
         (portal.Refused, ExitCode.REFUSED, None),
-        (portal.Unreachable, ExitCode.UNREACHABLE, f"check the portal's URL: {gkh} config get url"),
-        (portal.PortalUnusable, ExitCode.UNREACHABLE, "check GKH_HOME, or restore the folder from a backup"),
+        (portal.Unreachable, ExitCode.UNREACHABLE,
+         _("check the portal's URL: {command}").format(command=f"{gkh} config get url")),
+        (portal.PortalUnusable, ExitCode.UNREACHABLE, _("check GKH_HOME, or restore the folder from a backup")),
         (portal.ServerError, ExitCode.UNREACHABLE, None),
     ]
     if isinstance(error, portal.PortalUnusable) and error.code == DATABASE_UNUSABLE:
-        return _line(error.message, error.field, "check --db / GKH_DB, and that the database server runs"), \
+        return _line(error.message, error.field, _("check --db / GKH_DB, and that the database server runs")), \
             ExitCode.UNREACHABLE
     if isinstance(error, portal.NotFound) and (hint := not_found_hint(error.code, error.details, gkh)):
         return _line(error.message, error.field, hint), ExitCode.ERROR
@@ -72,7 +76,7 @@ def not_found_hint(code: str, details: object, gkh: str = "gkh") -> str | None:
     """What to try after a 404 the portal names (`gkh` is how the hint's commands begin): the meters there are,
     or the nearest houses an address search found instead (its error's details.suggestions)."""
     if code == "meter_not_found":
-        return f"run: {gkh} meter list"
+        return _("run: {command}").format(command=f"{gkh} meter list")
     if code != "house_not_found":
         return None
     suggestions = details.get("suggestions") if isinstance(details, dict) else None
@@ -80,16 +84,18 @@ def not_found_hint(code: str, details: object, gkh: str = "gkh") -> str | None:
                  if isinstance(house, dict)]
     addresses = [address for address in addresses if address][:SUGGESTIONS_SHOWN]
     if addresses:
-        return "did you mean: " + "; ".join(addresses)
-    find = f'find the house: {gkh} address search "<street> <number>"'
-    return f"try fewer words, or {find}" if suggestions is not None else find  # a search's, or a GUID's
+        return _("did you mean: {addresses}").format(addresses="; ".join(addresses))
+    command = f'{gkh} address search "<street> <number>"'
+    if suggestions is not None:  # a search's, or a GUID's
+        return _("try fewer words, or find the house: {command}").format(command=command)
+    return _("find the house: {command}").format(command=command)
 
 
 def _line(message: str, field: str | None, hint: str | None) -> str:
     """Name the field when the message does not already; the next step goes last."""
     line = " ".join(message.split())
     if field and field not in line:
-        line = f"{field}: {line}"
+        line = _("{field}: {message}").format(field=field, message=line)
     if hint:
-        line += f" ({hint})"
+        line = _("{message} ({hint})").format(message=line, hint=hint)
     return line

@@ -41,6 +41,7 @@ from gkh.client.errors import (
     one_line,
 )
 from gkh.client.transport import LOCAL_BASE, LocalTransport, WsgiApp
+from gkh.i18n import N_, _
 from gkh.protocol import (
     API_PREFIX,
     CURSOR_PARAM,
@@ -67,7 +68,7 @@ from gkh.protocol import (
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
-LOCAL_HOST_NAME = "the local portal"  # how messages name a portal in this process
+LOCAL_HOST_NAME = N_("the local portal")  # how messages name a portal in this process (translated where shown)
 CHUNK = 64 * 1024  # bytes read from a file or an answer at a time
 MAX_ERROR_BODY = 64 * 1024  # an error answer is read this far when streaming (the portal's are a few hundred bytes)
 
@@ -169,23 +170,24 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def describe_failure(error: requests.exceptions.RequestException, timeout: float) -> str:
     """What went wrong on the way, in a few words."""
+    seconds = f"{timeout:g}"
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return f"could not connect within {timeout:g} s"
+        return _("could not connect within {seconds} s").format(seconds=seconds)
     if isinstance(error, requests.exceptions.Timeout):
-        return f"no answer within {timeout:g} s"
+        return _("no answer within {seconds} s").format(seconds=seconds)
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return "the answer was cut short"
+        return _("the answer was cut short")
     if isinstance(error, requests.exceptions.SSLError):
-        return "TLS failed: " + one_line(str(error), 160)
+        return _("TLS failed: {error}").format(error=one_line(str(error), 160))
     for inner in _chain(error):
         if isinstance(inner, ConnectionRefusedError):
-            return "connection refused"
+            return _("connection refused")
         if isinstance(inner, socket.gaierror) or type(inner).__name__ == "NameResolutionError":
-            return "host name not found"
+            return _("host name not found")
         if isinstance(inner, ConnectionResetError):
-            return "connection reset"
+            return _("connection reset")
         if isinstance(inner, (socket.timeout, TimeoutError)):
-            return f"no answer within {timeout:g} s"
+            return _("no answer within {seconds} s").format(seconds=seconds)
     text = str(error)
     if found := re.search(r"\[Errno -?\d+\] ([^'\")]+)", text):
         return found.group(1).strip().lower()
@@ -194,12 +196,13 @@ def describe_failure(error: requests.exceptions.RequestException, timeout: float
 
 # --- the portal's URL -------------------------------------------------------------------------------
 
-_URL_PROBLEMS = {
-    URL_TOO_LONG: f"must be at most {MAX_URL} characters",
-    URL_NOT_TEXT: "must not hold spaces or control characters",
-    URL_BAD_PORT: "has a bad port or host",
-    URL_BAD_HOST: "has a bad host name",
+_URL_PROBLEMS = {  # translated where raised; {limit} is MAX_URL
+    URL_TOO_LONG: N_("must be at most {limit} characters"),
+    URL_NOT_TEXT: N_("must not hold spaces or control characters"),
+    URL_BAD_PORT: N_("has a bad port or host"),
+    URL_BAD_HOST: N_("has a bad host name"),
 }
+_URL_PROBLEM = N_("must be http://host[:port] or https://…")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -210,9 +213,10 @@ def normalise_base_url(base_url: str) -> tuple[str, str, str]:
     try:
         portal = parse_portal_url(base_url)
     except PortalUrlError as error:
-        why = _URL_PROBLEMS.get(error.problem, "must be http://host[:port] or https://…")
+        why = _(_URL_PROBLEMS.get(error.problem, _URL_PROBLEM)).format(limit=MAX_URL)
         shown = base_url if len(base_url) <= 60 else base_url[:57] + "..."
-        raise InvalidRequest(f"the portal URL {why}, not {shown!r}", code="invalid_url", field="url") from None
+        raise InvalidRequest(_("the portal URL {problem}, not {url}").format(problem=why, url=repr(shown)),
+                             code="invalid_url", field="url") from None
     return portal.url, portal.key, portal.shown
 
 
@@ -220,8 +224,8 @@ def check_text(value: Any, field: str) -> None:
     """Refuse a lone surrogate (a byte the locale could not decode, e.g. from $'\\xff') before it is sent."""
     if isinstance(value, str):
         if _SURROGATE.search(value):
-            raise InvalidRequest(f"{field} holds bytes that are not UTF-8 text; check the terminal's encoding",
-                                 code="invalid_text", field=field)
+            raise InvalidRequest(_("{field} holds bytes that are not UTF-8 text; check the terminal's encoding")
+                                 .format(field=field), code="invalid_text", field=field)
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(item, str(key))
@@ -315,7 +319,8 @@ class _FileBody:
         if not isinstance(data, bytes):
             raise TypeError("upload a file opened in binary mode ('rb')")
         if want and not data:  # cut while being sent: the portal would wait for the bytes promised
-            raise FileShrank(f"{self._left} of its {self.size} bytes were missing")
+            raise FileShrank(_("{missing} of its {size} bytes were missing").format(missing=self._left,
+                                                                                      size=self.size))
         self._left -= len(data)
         return data
 
@@ -427,6 +432,11 @@ class ClientCore:
         signed = "signed in" if self.token else "anonymous"
         return f"<Client {self.portal_key} {signed}>"
 
+    @property
+    def _shown_host(self) -> str:
+        """The portal as messages for people name it: its host, or "the local portal" in the current language."""
+        return _(LOCAL_HOST_NAME) if self._host == LOCAL_HOST_NAME else self._host
+
     def _log(self, line: str) -> None:
         if self.log is not None:
             with contextlib.suppress(Exception):  # a broken log must not break the call
@@ -437,7 +447,7 @@ class ClientCore:
         """One path segment, percent-encoded so that user input never changes the route."""
         text = str(value).strip()
         if not text:  # "/meters//readings" or "/accounts/links/" would be another route, or none
-            raise InvalidRequest(f"{field} must not be empty", code="invalid", field=field)
+            raise InvalidRequest(_("{field} must not be empty").format(field=field), code="invalid", field=field)
         check_text(text, field)
         return quote(text, safe="")
 
@@ -485,10 +495,17 @@ class ClientCore:
         def receive(response: requests.Response) -> Content:
             media_type, charset = _content_type(response.headers)
             if wanted is not None and media_type not in wanted:
-                raise ServerError(
-                    f"{self._host} answered {response.status_code} with {media_type or 'no content type'} "
-                    f"instead of {' or '.join(wanted)}", status=response.status_code, code="invalid_response",
-                    request_id=response.headers.get(REQUEST_ID))
+                either = wanted[0]
+                for other in wanted[1:]:
+                    either = _("{one} or {other}").format(one=either, other=other)
+                if media_type:
+                    message = _("{host} answered {status} with {media_type} instead of {wanted}").format(
+                        host=self._shown_host, status=response.status_code, media_type=media_type, wanted=either)
+                else:
+                    message = _("{host} answered {status} with no content type instead of {wanted}").format(
+                        host=self._shown_host, status=response.status_code, wanted=either)
+                raise ServerError(message, status=response.status_code, code="invalid_response",
+                                  request_id=response.headers.get(REQUEST_ID))
             return Content(response.content, media_type, charset, answer_file_name(response.headers),
                            response.headers.get(REQUEST_ID))
 
@@ -532,12 +549,14 @@ class ClientCore:
         if isinstance(file, (str, os.PathLike)):
             source = Path(file)
             if source.is_dir():
-                raise InvalidRequest(f"{source} is a folder, not a file", code="invalid", field="file")
+                raise InvalidRequest(_("{path} is a folder, not a file").format(path=source), code="invalid",
+                                     field="file")
             try:
                 opened = open(source, "rb")  # noqa: SIM115  (closed below, after the last attempt)
             except OSError as error:
-                raise InvalidRequest(f"cannot read {source}: {error.strerror or error}", code="invalid",
-                                     field="file") from None
+                raise InvalidRequest(_("cannot read {path}: {reason}").format(path=source,
+                                                                             reason=error.strerror or error),
+                                     code="invalid", field="file") from None
             with opened:
                 return self._upload(path, opened, file_name or source.name, content_type, params, method,
                                     dry_run, idempotency_key)
@@ -549,23 +568,25 @@ class ClientCore:
     def _upload(self, path: str, file: IO[bytes], name: str, content_type: str | None, params: dict[str, Any] | None,
                 method: str, dry_run: bool, idempotency_key: str | None) -> Any:
         if not name:
-            raise InvalidRequest("the file has no name: give one", code="invalid", field="file_name")
+            raise InvalidRequest(_("the file has no name: give one"), code="invalid", field="file_name")
         check_text(name, "file_name")
         if content_type is None:
             content_type = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
         elif not (content_type.isascii() and content_type.isprintable() and "/" in content_type):
-            raise InvalidRequest(f"content type must be a media type such as application/pdf, not {content_type!r}",
-                                 code="invalid", field="content_type")
+            raise InvalidRequest(_("content type must be a media type such as application/pdf, not {content_type}")
+                                 .format(content_type=repr(content_type)), code="invalid", field="content_type")
         try:
             upload = _Upload(file, name, content_type)
         except ValueError as error:  # what protocol.encode_file_name refuses
-            raise InvalidRequest(f"{error}; not {name!r}", code="invalid", field="file_name") from None
+            raise InvalidRequest(_("{problem}; not {name}").format(problem=error, name=repr(name)), code="invalid",
+                                 field="file_name") from None
         try:
             return self._call(method, path, params=params, upload=upload, dry_run=dry_run,
                               idempotency_key=idempotency_key, receive=self._parse)
         except FileShrank as error:
-            raise InvalidRequest(f"{name} got shorter while it was sent ({error}); send it again when it is "
-                                 "complete", code="file_changed", field="file") from None
+            raise InvalidRequest(_("{name} got shorter while it was sent ({problem}); send it again when it is "
+                                   "complete").format(name=name, problem=error), code="file_changed",
+                                 field="file") from None
 
     def download(
         self,
@@ -585,17 +606,18 @@ class ClientCore:
         into_folder = target.is_dir()
         folder = target if into_folder else target.parent
         if not folder.is_dir():
-            raise InvalidRequest(f"there is no folder {folder} to save into", code="invalid", field="target")
+            raise InvalidRequest(_("there is no folder {folder} to save into").format(folder=folder), code="invalid",
+                                 field="target")
         if not into_folder and not overwrite and os.path.lexists(target):
-            raise InvalidRequest(f"{target} exists already", code="file_exists", field="target")
+            raise InvalidRequest(_("{path} exists already").format(path=target), code="file_exists", field="target")
 
         def receive(response: requests.Response) -> Downloaded:
             final = target
             if into_folder:
                 name = answer_file_name(response.headers)
                 if name is None:
-                    raise InvalidRequest(f"the portal named no file: give a file's path instead of {folder}",
-                                         code="invalid", field="target")
+                    raise InvalidRequest(_("the portal named no file: give a file's path instead of {folder}")
+                                         .format(folder=folder), code="invalid", field="target")
                 final = folder / name
             media_type = _content_type(response.headers)[0] or None
             return Downloaded(final, _save(response, final, overwrite), media_type)
@@ -663,7 +685,8 @@ class ClientCore:
                 cause = describe_failure(failure, self.timeout)
                 if last or not _retryable_failure(failure):
                     self._log_attempt(method, shown.url, cause, started, attempt, attempts, None)
-                    raise Unreachable(f"cannot reach {self._host}: {cause}", code="unreachable") from failure
+                    raise Unreachable(_("cannot reach {host}: {cause}").format(host=self._shown_host, cause=cause),
+                                      code="unreachable") from failure
                 wait = self.retry.delay(attempt)
                 self._log_attempt(method, shown.url, cause, started, attempt, attempts, wait)
                 self.retry.sleep(wait)
@@ -694,7 +717,8 @@ class ClientCore:
             return jsonlib.loads(response.content)
         except (ValueError, RecursionError):
             raise ServerError(
-                f"{self._host} answered {response.status_code} with something that is not JSON",
+                _("{host} answered {status} with something that is not JSON").format(
+                    host=self._shown_host, status=response.status_code),
                 status=response.status_code, code="invalid_response",
                 request_id=response.headers.get(REQUEST_ID),
             ) from None
@@ -721,7 +745,8 @@ class ClientCore:
             if not cursor:
                 return
             if cursor in seen:
-                raise ServerError(f"{self._host} gave the same page cursor twice", code="invalid_response")
+                raise ServerError(_("{host} gave the same page cursor twice").format(host=self._shown_host),
+                                  code="invalid_response")
             seen.add(cursor)
 
 
@@ -744,8 +769,9 @@ def _save(response: requests.Response, final: Path, overwrite: bool) -> int:
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as error:
-        raise InvalidRequest(f"cannot write into {final.parent}: {error.strerror or error}", code="invalid",
-                             field="target") from None
+        raise InvalidRequest(_("cannot write into {folder}: {reason}").format(folder=final.parent,
+                                                                             reason=error.strerror or error),
+                             code="invalid", field="target") from None
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -773,10 +799,12 @@ def _place(temp: Path, final: Path, overwrite: bool) -> None:
     try:
         os.link(temp, final)  # atomic and fails if final exists
     except FileExistsError:
-        raise InvalidRequest(f"{final} exists already", code="file_exists", field="target") from None
+        raise InvalidRequest(_("{path} exists already").format(path=final), code="file_exists",
+                             field="target") from None
     except OSError:  # a file system without hard links
         if os.path.lexists(final):
-            raise InvalidRequest(f"{final} exists already", code="file_exists", field="target") from None
+            raise InvalidRequest(_("{path} exists already").format(path=final), code="file_exists",
+                                 field="target") from None
         os.replace(temp, final)
         return
     temp.unlink()

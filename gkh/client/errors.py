@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from http import HTTPStatus
 
+from gkh.i18n import _
 from gkh.protocol import IN_PROGRESS, REQUEST_ID, TOO_MANY_ATTEMPTS, code_for
 
 __all__ = [
@@ -110,18 +111,21 @@ def _phrase(status: int) -> str:
 
 
 def _fallback_message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
-    """A one-line message for an answer that is not the portal's JSON (a proxy's HTML 502, a bare 503)."""
-    message = f"the portal answered {_phrase(status)}"
+    """A one-line message for an answer that is not the portal's JSON (a proxy's HTML 502, a bare 503), in the
+    current language (the portal's own JSON message is already in the request's)."""
+    status_line = _phrase(status)
     if 300 <= status < 400 and headers.get("location"):
-        return f"{message}, redirecting to {headers['location']}: use that URL for the portal"
+        return _("the portal answered {status}, redirecting to {location}: use that URL for the portal").format(
+            status=status_line, location=headers["location"])
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "text/html" or body.lstrip()[:1] == b"<":
-        return f"{message} with an HTML page instead of its JSON (a proxy or gateway in the way?)"
+        return _("the portal answered {status} with an HTML page instead of its JSON (a proxy or gateway in the "
+                 "way?)").format(status=status_line)
     if content_type.startswith("text/") or not content_type:
         text = one_line(body[:2000].decode("utf-8", "replace"), 200)
         if text:
-            return f"{message}: {text}"
-    return message
+            return _("the portal answered {status}: {text}").format(status=status_line, text=text)
+    return _("the portal answered {status}").format(status=status_line)
 
 
 def error_from_response(status: int, body: bytes | None, headers: Mapping[str, str] | None = None) -> PortalError:

@@ -22,6 +22,8 @@ from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+from gkh.i18n import _
+
 LOCAL_HOST = "gkh.local"
 LOCAL_BASE = f"http://{LOCAL_HOST}"
 
@@ -97,7 +99,8 @@ def _latin1(value) -> str:
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        raise InvalidHeader(f"header value {value!r} cannot be sent over HTTP (not latin-1)") from None
+        raise InvalidHeader(_("header value {value} cannot be sent over HTTP (not latin-1)").format(
+            value=repr(value))) from None
     return value
 
 

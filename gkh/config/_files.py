@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gkh.errors import ExitCode, GkhError
+from gkh.i18n import _
 from gkh.paths import config_home
 
 PRIVATE_FOLDER = 0o700
@@ -34,7 +35,8 @@ def ensure_private_folder(folder: Path) -> None:
             if mode & 0o077:
                 os.chmod(folder, mode & ~0o077)
     except OSError as error:
-        raise GkhError(f"cannot create the folder {folder}: {error.strerror}", ExitCode.ERROR) from None
+        raise GkhError(_("cannot create the folder {folder}: {reason}").format(folder=folder, reason=error.strerror),
+                       ExitCode.ERROR) from None
 
 
 def _is_own_config_folder(folder: Path) -> bool:
@@ -74,7 +76,8 @@ def write_private_file(path: Path, data: bytes) -> None:
     except OSError as error:
         with contextlib.suppress(OSError):
             os.unlink(temp)
-        raise GkhError(f"cannot write {path}: {error.strerror}", ExitCode.ERROR) from None
+        raise GkhError(_("cannot write {path}: {reason}").format(path=path, reason=error.strerror),
+                       ExitCode.ERROR) from None
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -95,7 +98,8 @@ def locked(path: Path) -> Iterator[None]:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     except OSError as error:
-        raise GkhError(f"cannot open the lock file {lock_path}: {error.strerror}", ExitCode.ERROR) from None
+        raise GkhError(_("cannot open the lock file {path}: {reason}").format(path=lock_path, reason=error.strerror),
+                       ExitCode.ERROR) from None
     try:
         try:
             import fcntl
@@ -115,4 +119,5 @@ def read_bytes(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise GkhError(f"cannot read {path}: {error.strerror}", ExitCode.ERROR) from None
+        raise GkhError(_("cannot read {path}: {reason}").format(path=path, reason=error.strerror),
+                       ExitCode.ERROR) from None

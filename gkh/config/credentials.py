@@ -27,6 +27,7 @@ from pathlib import Path
 from gkh.config._files import locked, read_bytes, write_private_file
 from gkh.config.settings import check_profile_name
 from gkh.errors import ExitCode, GkhError
+from gkh.i18n import _
 from gkh.paths import config_home
 
 CREDENTIALS_FILE_NAME = "credentials.json"
@@ -73,9 +74,9 @@ class CredentialStore:
         """Store (or replace) the profile's token for credential.portal."""
         check_profile_name(profile)
         if not isinstance(credential.token, str) or not credential.token:
-            raise GkhError("refusing to store an empty token", ExitCode.ERROR)
+            raise GkhError(_("refusing to store an empty token"), ExitCode.ERROR)
         if not isinstance(credential.portal, str) or not credential.portal:
-            raise GkhError("refusing to store a token without its portal", ExitCode.ERROR)
+            raise GkhError(_("refusing to store a token without its portal"), ExitCode.ERROR)
         path = self.path
         with locked(path):
             document = self._read(path)
@@ -133,28 +134,31 @@ class CredentialStore:
         try:
             document = json.loads(data.decode("utf-8"))
         except UnicodeDecodeError:
-            raise _corrupt(path, "not UTF-8") from None
+            raise _corrupt(path, _("not UTF-8")) from None
         except json.JSONDecodeError as error:
-            raise _corrupt(path, f"{error.msg} at line {error.lineno}, column {error.colno}") from None
+            raise _corrupt(path, _("{error} at line {line}, column {column}").format(
+                error=error.msg, line=error.lineno, column=error.colno)) from None
         if not isinstance(document, dict):
-            raise _corrupt(path, "not a JSON object")
+            raise _corrupt(path, _("not a JSON object"))
         version = document.get("version")
         if version != FORMAT_VERSION:
-            raise GkhError(f"{path} has format version {version!r}, this gkh reads version {FORMAT_VERSION}",
-                           ExitCode.ERROR, hint="upgrade gkh, or remove the file and sign in again")
+            raise GkhError(_("{path} has format version {version}, this gkh reads version {supported}").format(
+                path=path, version=repr(version), supported=FORMAT_VERSION),
+                ExitCode.ERROR, hint=_("upgrade gkh, or remove the file and sign in again"))
         profiles = document.get("profiles")
         if not isinstance(profiles, dict):
-            raise _corrupt(path, '"profiles" is not an object')
+            raise _corrupt(path, _('"profiles" is not an object'))
         for profile, portals in profiles.items():
             if not isinstance(portals, dict):
-                raise _corrupt(path, f'profile "{profile}" is not an object')
+                raise _corrupt(path, _('profile "{profile}" is not an object').format(profile=profile))
             for portal, entry in portals.items():
                 if not _is_entry(entry):
-                    raise _corrupt(path, f'the entry for profile "{profile}", portal "{portal}" is malformed')
+                    raise _corrupt(path, _('the entry for profile "{profile}", portal "{portal}" is malformed').format(
+                        profile=profile, portal=portal))
         signed_out = document.get("signed_out", {})
         if not isinstance(signed_out, dict) or not all(
                 isinstance(marks, list) and all(isinstance(m, str) for m in marks) for marks in signed_out.values()):
-            raise _corrupt(path, '"signed_out" is not an object of lists of portals')
+            raise _corrupt(path, _('"signed_out" is not an object of lists of portals'))
         return document
 
     @staticmethod
@@ -192,10 +196,10 @@ def _refuse_if_open_to_others(path: Path) -> None:
     except OSError:
         return  # missing (nothing to use), or unreadable: reading it says so in one line
     if mode & 0o077:
-        raise GkhError(f"{path} is open to others (mode {mode:04o}): its tokens are not used", ExitCode.AUTH,
-                       hint=f"run: chmod 600 {path}")
+        raise GkhError(_("{path} is open to others (mode {mode}): its tokens are not used").format(
+            path=path, mode=f"{mode:04o}"), ExitCode.AUTH, hint=_("run: {command}").format(command=f"chmod 600 {path}"))
 
 
 def _corrupt(path: Path, what: str) -> GkhError:
-    return GkhError(f"{path} is damaged: {what}", ExitCode.ERROR,
-                    hint="fix it, or remove it and sign in again with: gkh auth login")
+    return GkhError(_("{path} is damaged: {problem}").format(path=path, problem=what), ExitCode.ERROR,
+                    hint=_("fix it, or remove it and sign in again with: {command}").format(command="gkh auth login"))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from gkh.config._files import locked, read_bytes, write_private_file
 from gkh.errors import ExitCode, GkhError
+from gkh.i18n import N_, _
 from gkh.paths import config_home
 from gkh.protocol import MAX_URL, URL_BAD_HOST, URL_NOT_TEXT, URL_TOO_LONG, PortalUrlError, parse_portal_url
 
@@ -68,27 +69,29 @@ class Setting:
 
 # ---- validators: each takes a string (env, `config set`) or a TOML value and returns the normal form
 
-_URL_REASONS = {
-    URL_NOT_TEXT: "must be local:// or an http(s) URL, without spaces or control characters",
-    URL_BAD_HOST: "must be local:// or an http(s) URL with a valid host name",
-    URL_TOO_LONG: f"must be at most {MAX_URL} characters",
+_URL_REASON = N_("must be local:// or an http(s) URL")
+_URL_REASONS = {  # translated where raised; {limit} is MAX_URL
+    URL_NOT_TEXT: N_("must be local:// or an http(s) URL, without spaces or control characters"),
+    URL_BAD_HOST: N_("must be local:// or an http(s) URL with a valid host name"),
+    URL_TOO_LONG: N_("must be at most {limit} characters"),
 }
 
 
 def normalise_url(raw: object) -> str:
     """`local://`, or the canonical http(s) URL of gkh.protocol.parse_portal_url (the one rule for a portal)."""
     if not isinstance(raw, str):
-        raise InvalidValue("must be local:// or an http(s) URL")
+        raise InvalidValue(_(_URL_REASON))
     if raw.strip().lower().rstrip("/") == "local:":
         return LOCAL_URL
     try:
         portal = parse_portal_url(raw)
     except PortalUrlError as error:
-        raise InvalidValue(_URL_REASONS.get(error.problem, "must be local:// or an http(s) URL")) from None
+        raise InvalidValue(_(_URL_REASONS.get(error.problem, _URL_REASON)).format(limit=MAX_URL)) from None
     if "credentials" in portal.dropped:
-        raise InvalidValue("must not hold a user name or password (sign in with gkh auth login)")
+        raise InvalidValue(_("must not hold a user name or password (sign in with {command})").format(
+            command="gkh auth login"))
     if "query" in portal.dropped:
-        raise InvalidValue("must be local:// or an http(s) URL without a query or fragment")
+        raise InvalidValue(_("must be local:// or an http(s) URL without a query or fragment"))
     return portal.url
 
 
@@ -112,7 +115,7 @@ def _number(raw: object, reason: str) -> int | float:
 
 
 def parse_timeout(raw: object) -> int | float:
-    reason = "must be a positive number of seconds"
+    reason = _("must be a positive number of seconds")
     value = _number(raw, reason)
     if value <= 0:
         raise InvalidValue(reason)
@@ -122,12 +125,12 @@ def parse_timeout(raw: object) -> int | float:
 def _at_most_an_hour(seconds: int | float) -> int | float:
     # Beyond that a wait is a typo, and sockets refuse timeouts that do not fit a C timeval.
     if seconds > MAX_SECONDS:
-        raise InvalidValue(f"must be at most {MAX_SECONDS} seconds")
+        raise InvalidValue(_("must be at most {limit} seconds").format(limit=MAX_SECONDS))
     return seconds
 
 
 def parse_retries(raw: object) -> int:
-    reason = "must be a whole number of attempts from 1 to 10"
+    reason = _("must be a whole number of attempts from 1 to 10")
     if isinstance(raw, bool):
         raise InvalidValue(reason)
     if isinstance(raw, str) and re.fullmatch(r"\s*\+?\d+\s*", raw):
@@ -138,7 +141,7 @@ def parse_retries(raw: object) -> int:
 
 
 def parse_backoff(raw: object) -> int | float:
-    reason = "must be a number of seconds, 0 or more"
+    reason = _("must be a number of seconds, 0 or more")
     value = _number(raw, reason)
     if value < 0:
         raise InvalidValue(reason)
@@ -169,7 +172,8 @@ _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def check_profile_name(name: object, source: str = "--profile") -> str:
     """1-64 ASCII letters, digits, - or _ (a bare TOML key, and safe in a file name)."""
     if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
-        raise GkhError(f"{source} must be 1-64 letters, digits, - or _; got {_show(name)}", ExitCode.USAGE)
+        raise GkhError(_("{source} must be 1-64 letters, digits, - or _; got {got}").format(
+            source=source, got=_show(name)), ExitCode.USAGE)
     return name
 
 
@@ -182,31 +186,35 @@ def config_file() -> Path:
 def _load(path: Path) -> dict:
     """The whole document (empty when there is no file), its shape checked."""
     if path.is_dir():
-        raise GkhError(f"{path} is a folder, not a config file", ExitCode.USAGE, hint="remove or rename it")
+        raise GkhError(_("{path} is a folder, not a config file").format(path=path), ExitCode.USAGE,
+                       hint=_("remove or rename it"))
     data = read_bytes(path)
     if data is None:
         return {}
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
-        raise GkhError(f"{path} is not valid TOML: not UTF-8 (at byte {error.start + 1})", ExitCode.USAGE,
-                       hint="fix or remove the file") from None
+        raise GkhError(_("{path} is not valid TOML: not UTF-8 (at byte {byte})").format(
+            path=path, byte=error.start + 1), ExitCode.USAGE, hint=_("fix or remove the file")) from None
     except tomllib.TOMLDecodeError as error:
         # Python 3.11-3.13 put "(at line L, column C)" in the message itself.
-        raise GkhError(f"{path} is not valid TOML: {error}", ExitCode.USAGE, hint="fix or remove the file") from None
+        raise GkhError(_("{path} is not valid TOML: {error}").format(path=path, error=error), ExitCode.USAGE,
+                       hint=_("fix or remove the file")) from None
     except RecursionError:  # tomllib recurses per nested array or inline table: [[[[… thousands deep
-        raise GkhError(f"{path} is not valid TOML: nested too deeply", ExitCode.USAGE,
-                       hint="fix or remove the file") from None
+        raise GkhError(_("{path} is not valid TOML: nested too deeply").format(path=path), ExitCode.USAGE,
+                       hint=_("fix or remove the file")) from None
     default = document.get("default_profile")
     if default is not None:
         check_profile_name(default, f'{path}: default_profile')
     profiles = document.get("profiles", {})
     if not isinstance(profiles, dict):
-        raise GkhError(f"{path}: profiles must be a table of [profiles.NAME] tables", ExitCode.USAGE)
+        raise GkhError(_("{path}: profiles must be a table of [profiles.NAME] tables").format(path=path),
+                       ExitCode.USAGE)
     for name, table in profiles.items():
-        check_profile_name(name, f"{path}: a profile's name")
+        check_profile_name(name, _("{path}: a profile's name").format(path=path))
         if not isinstance(table, dict):
-            raise GkhError(f'{path}: profiles.{name} must be a table of settings', ExitCode.USAGE)
+            raise GkhError(_("{path}: profiles.{name} must be a table of settings").format(path=path, name=name),
+                           ExitCode.USAGE)
     return document
 
 
@@ -216,7 +224,8 @@ def _profile_table(document: dict, profile: str) -> dict | None:
 
 def _check_key(key: str) -> ConfigKey:
     if key not in KEYS:
-        raise GkhError(f"unknown setting {_show(key)}; valid keys: {', '.join(KEYS)}", ExitCode.USAGE)
+        raise GkhError(_("unknown setting {key}; valid keys: {keys}").format(key=_show(key), keys=", ".join(KEYS)),
+                       ExitCode.USAGE)
     return KEYS[key]
 
 
@@ -238,11 +247,12 @@ def _show_url(raw: object) -> str:
 def _parse(key: ConfigKey, raw: object, where: str) -> Value:
     try:
         if isinstance(raw, str) and len(raw) > MAX_TEXT:
-            raise InvalidValue(f"must be at most {MAX_TEXT} characters")
+            raise InvalidValue(_("must be at most {limit} characters").format(limit=MAX_TEXT))
         return key.parse(raw)
     except InvalidValue as error:
         shown = _show_url(raw) if key.name == "url" else _show(raw)
-        raise GkhError(f"{where} {error.reason}; got {shown}", ExitCode.USAGE) from None
+        raise GkhError(_("{where} {reason}; got {got}").format(where=where, reason=error.reason, got=shown),
+                       ExitCode.USAGE) from None
 
 
 # ---- the public API
@@ -266,9 +276,10 @@ def active_profile(flag: str | None, *, new: bool = False) -> str:
         name, source = default, f"{path}: default_profile"
     if new or name == DEFAULT_PROFILE or name in _load(path).get("profiles", {}):
         return name
-    raise GkhError(f'{source}: there is no profile "{name}"; the profiles are {", ".join(list_profiles())}',
-                   ExitCode.USAGE, hint=f"to make it: gkh --profile {name} config set url URL, "
-                   f"or gkh --profile {name} auth login")
+    raise GkhError(_('{source}: there is no profile "{name}"; the profiles are {profiles}').format(
+        source=source, name=name, profiles=", ".join(list_profiles())), ExitCode.USAGE,
+        hint=_("to make it: {set_url}, or {login}").format(set_url=f"gkh --profile {name} config set url URL",
+                                                          login=f"gkh --profile {name} auth login"))
 
 
 def profile_source(flag: str | None) -> str:
@@ -307,7 +318,8 @@ def resolve(profile: str) -> dict[str, Setting]:
         if env := os.environ.get(key.env):
             settings[name] = Setting(name, _parse(key, env, key.env), "env")
         elif name in table:
-            settings[name] = Setting(name, _parse(key, table[name], f'{path}, profile "{profile}": {name}'), "file")
+            where = _('{path}, profile "{profile}": {key}').format(path=path, profile=profile, key=name)
+            settings[name] = Setting(name, _parse(key, table[name], where), "file")
         else:
             settings[name] = Setting(name, key.default, "default")
     return settings
