@@ -61,9 +61,10 @@ FORMATS = ("table", "wide", "json", "csv", "tsv", "excel")
 # text — cut at its end; address — cut at its start (the street and house are at the end); id — never cut,
 # always text in Excel; number — right-aligned, never cut, a decimal comma in Excel; date — never cut, an
 # ISO date left for Excel to read as a date.
-# term — a word of one of the portal's vocabularies (cold_water, resident), shown to people in their language.
-Kind = Literal["text", "address", "id", "number", "date", "term"]
-_CUTTABLE = ("text", "address")
+# term — a word of one of the portal's vocabularies (cold_water, resident), shown to people in their language;
+# phrase — text the catalogue holds (a demo user's description), the same, but cut like text.
+Kind = Literal["text", "address", "id", "number", "date", "term", "phrase"]
+_CUTTABLE = ("text", "address", "phrase")
 _NARROWEST_CUT = 10  # a cut column keeps at least this many characters (its header is cut as well)
 _SEPARATOR = 2  # tabulate's "plain" table puts two spaces between columns
 
@@ -415,6 +416,8 @@ def _people_text(value: object, column: Column) -> str:
     text = _cell_text(value)
     if isinstance(value, bool) or column.kind == "term" and isinstance(value, str):
         return i18n.term(text)
+    if column.kind == "phrase" and isinstance(value, str):
+        return _(text)
     if column.kind == "date" and i18n.current() != i18n.ENGLISH and isinstance(value, (str, date)):
         try:
             moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)

@@ -188,11 +188,15 @@ def ask(question: str, *, unable: str, secret: bool = False) -> str:
     """Ask a person for a value on stderr; when nobody may be asked, a usage error saying `unable`."""
     if not can_prompt():
         raise GkhError(unable, ExitCode.USAGE)
-    if secret:  # getpass writes to the terminal (else stderr), never to stdout; Ctrl-C there is exit 130 too
-        import getpass
+    if secret:  # typed unseen (getpass), the question on stderr, never stdout; Ctrl-C there is exit 130 too
+        from typer._click import termui  # Typer vendors click: its test runner stands in for this function
 
+        from gkh.output import printable
+
+        sys.stderr.write(printable(f"{question}: "))
+        sys.stderr.flush()
         try:
-            return getpass.getpass(f"{question}: ", stream=sys.stderr)
+            return termui.hidden_prompt_func("")
         except EOFError:
             sys.stderr.write("\n")
             raise typer.Abort() from None

@@ -121,7 +121,7 @@ DEMO_USER_COLUMNS = Columns(
     Column("role", "Role", shown=True, kind="term"),
     Column("name", "Name", shown=True),
     Column("organisation", "Organisation"),
-    Column("description", "Who they are"),
+    Column("description", "Who they are", kind="phrase"),
 )
 
 
