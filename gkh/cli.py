@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 from gkh import __version__, i18n
 from gkh.commands.common import PROFILE_IN_USE, GlobalOptions
 from gkh.errors import ExitCode, describe_error
-from gkh.i18n import _
+from gkh.i18n import N_, _
 
 
 class GkhGroup(TyperGroup):
@@ -70,9 +70,39 @@ class GkhGroup(TyperGroup):
                 ctx = getattr(error, "ctx", None)
                 said = _("gkh: {error} (see: {command})") if ctx is not None else "gkh: {error}"
                 command = f"{ctx.command_path} --help" if ctx is not None else ""
-                _error_line(said.format(error=error.format_message(), command=command))  # quotes the argument
+                _error_line(said.format(error=usage_message(error.format_message()), command=command))
             sys.exit(error.exit_code)
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
+
+
+# The command-line parser's (Typer's click's) own usage errors, which it writes in English only: each pattern
+# and its message for people (the parser's words, so a test can run them through it).
+USAGE_ERRORS = (
+    (r"Missing argument (?P<name>.+)\.", N_("missing argument {name}")),
+    (r"Missing option (?P<name>.+)\.", N_("missing option {name}")),
+    (r"No such option: (?P<name>\S+)", N_("no such option: {name}")),
+    (r"No such option: (?P<name>\S+) \(Possible options: (?P<choices>.+)\)",
+     N_("no such option: {name} (possible options: {choices})")),
+    (r"No such command (?P<name>.+)\. Did you mean (?P<guess>.+)\?",
+     N_("no such command {name}; did you mean {guess}?")),
+    (r"No such command (?P<name>.+)\.", N_("no such command {name}")),
+    (r"Got unexpected extra argument\(s\) \((?P<arguments>.*)\)", N_("unexpected extra arguments ({arguments})")),
+    (r"Option (?P<name>.+) requires an argument\.", N_("option {name} needs a value")),
+    (r"Option (?P<name>.+) does not take a value\.", N_("option {name} does not take a value")),
+    (r"Invalid value for (?P<name>.+?): (?P<reason>.*)", N_("invalid value for {name}: {reason}")),
+)
+
+
+def usage_message(text: str) -> str:
+    """A usage error of the parser in the reader's language (as it is, when it is none of the known ones)."""
+    import re
+
+    if i18n.current() == i18n.ENGLISH:
+        return text
+    for pattern, message in USAGE_ERRORS:
+        if found := re.fullmatch(pattern, text, re.DOTALL):
+            return _(message).format(**found.groupdict())
+    return text
 
 
 # The root's options that every verb takes too: name → whether a value follows it.

@@ -217,3 +217,24 @@ def test_a_demo_user_s_description_is_russian_for_people_and_english_for_program
     assert russian.exit_code == machine.exit_code == 0
     assert "жилищный инспектор" in russian.stdout and "житель" in russian.stdout
     assert "housing inspector" in machine.stdout and "resident" in machine.stdout
+
+
+@pytest.mark.parametrize(("args", "english", "russian"), [
+    (["meter", "submit"], "Missing argument 'meter'.", "не указан аргумент 'meter'"),
+    (["meter", "list", "--foo"], "No such option: --foo", "нет такого параметра: --foo"),
+    (["meter", "lst"], "No such command 'lst'.", "нет такой команды 'lst'"),
+    (["meter", "history", "M-000023", "x"], "unexpected extra argument", "лишние аргументы (x)"),
+    (["meter", "list", "--limit"], "requires an argument", "параметру '--limit' нужно значение"),
+])
+def test_the_parser_s_usage_errors_read_in_russian_too(home, args, english, russian):
+    said_en, said_ru = gkh(*args), gkh(*args, env=RU)
+    assert said_en.exit_code == said_ru.exit_code == 2
+    assert english in said_en.stderr
+    assert russian in said_ru.stderr, said_ru.stderr
+
+
+def test_every_usage_error_pattern_has_its_message():
+    from gkh.cli import USAGE_ERRORS
+
+    for pattern, message in USAGE_ERRORS:
+        assert set(re.compile(pattern).groupindex) == catalogue.placeholders(message), pattern
