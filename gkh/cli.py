@@ -48,6 +48,7 @@ class GkhGroup(TyperGroup):
         if not os.environ.get("_GKH_COMPLETE"):  # a shell asking for completions passes no argv
             args = lift_global_options(self, sys.argv[1:] if args is None else list(args))
         language = i18n.use(i18n.language_from_environment())  # GKH_LANG or the locale: messages for people
+        speak_help(self)
         try:
             return self._main(args, prog_name, complete_var, standalone_mode, **extra)
         finally:
@@ -103,6 +104,38 @@ def usage_message(text: str) -> str:
         if found := re.fullmatch(pattern, text, re.DOTALL):
             return _(message).format(**found.groupdict())
     return text
+
+
+# Typer's own words in a help page and its errors, which it looks up through gettext (typer.core._).
+TYPER_WORDS = (N_("Arguments"), N_("Options"), N_("Commands"), N_("required"), N_("default: {default}"),
+               N_("env var: {var}"), N_("(dynamic)"), N_("Aborted!"), N_("Missing command."))
+
+
+def speak_help(command) -> None:
+    """Every help text of the command tree (Typer builds it afresh for each run) in the reader's language: the
+    verbs' descriptions, their options', the epilog, and Typer's own words. tools/i18n.py collects them from
+    the same tree."""
+    import typer.core
+
+    typer.core._ = _  # Typer's words ("Options", "required") through the catalogue
+    if i18n.current() == i18n.ENGLISH:
+        return
+    for each in command_tree(command):
+        for attribute in ("help", "short_help", "epilog"):
+            if text := getattr(each, attribute, None):
+                setattr(each, attribute, _(text))
+        for param in getattr(each, "params", ()):
+            if text := getattr(param, "help", None):
+                param.help = _(text)
+
+
+def command_tree(command) -> list:
+    """The command and every command under it."""
+    found, stack = [], [command]
+    while stack:
+        found.append(each := stack.pop())
+        stack.extend(getattr(each, "commands", {}).values())
+    return found
 
 
 # The root's options that every verb takes too: name → whether a value follows it.

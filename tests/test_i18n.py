@@ -238,3 +238,13 @@ def test_every_usage_error_pattern_has_its_message():
 
     for pattern, message in USAGE_ERRORS:
         assert set(re.compile(pattern).groupindex) == catalogue.placeholders(message), pattern
+
+
+def test_help_reads_in_russian(home):
+    english, russian = gkh("meter", "history", "--help"), gkh("meter", "history", "--help", env=RU)
+    assert english.exit_code == russian.exit_code == 0
+    assert "How many months back." in english.stdout and "Options" in english.stdout
+    assert "На сколько месяцев назад." in russian.stdout and "Параметры" in russian.stdout
+    assert "[по умолчанию: 12]" in russian.stdout
+    root = gkh("--help", env=RU)
+    assert "Счётчики (ИПУ)" in root.stdout and "Команды" in root.stdout

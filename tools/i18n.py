@@ -10,7 +10,7 @@ Russian text, when a translation loses a placeholder, or when a message for peop
 string or f-string instead of through ``_()``.
 
 Marked: ``_("…")``, ``N_("…")``, ``ngettext("…", "…", n)``, ``pgettext("ctx", "…")``, ``T_("…")`` (context
-``term``) and the header of ``Column(name, header)``.
+``term``), the header of ``Column(name, header)``, and every help text of the command tree (gkh.cli.speak_help).
 """
 
 from __future__ import annotations
@@ -131,7 +131,25 @@ def collect(package: Path = PACKAGE) -> dict[tuple[str | None, str], Entry]:
                 header = args[1] if len(args) >= 2 else next((k.value for k in node.keywords if k.arg == "header"),
                                                             None)
                 add(_text(header), where)
+    if package == PACKAGE:
+        for text, where in help_texts():
+            add(text, where)
     return found
+
+
+def help_texts() -> list[tuple[str, str]]:
+    """The help texts of the command line (its verbs', options' and epilog), from the command tree Typer builds
+    — the very strings gkh.cli.speak_help translates — each with the command it belongs to."""
+    import typer.main
+
+    from gkh.cli import app, command_tree
+
+    texts = []
+    for command in command_tree(typer.main.get_command(app)):
+        where = f"gkh --help: {command.name}"
+        texts += [(getattr(command, a), where) for a in ("help", "short_help", "epilog") if getattr(command, a, None)]
+        texts += [(p.help, where) for p in getattr(command, "params", ()) if getattr(p, "help", None)]
+    return texts
 
 
 def bare_messages(package: Path = PACKAGE) -> list[str]:
