@@ -1,0 +1,21 @@
+"""Bills (ЕПД, payment documents): the ones the caller sees, one by its ИПД."""
+
+from __future__ import annotations
+
+from gkh.client.core import ClientCore
+
+
+class Bills(ClientCore):
+    def bills(self, account: str | None = None, unpaid: bool = False, limit: int | None = None) -> list[dict]:
+        """Bills of the accounts I see (or of one of them, by ЕЛС), newest period first, following the pages to
+        the end; `unpaid` keeps those with something still due."""
+        query: dict[str, str] = {}
+        if account:
+            query["account"] = account
+        if unpaid:
+            query["unpaid"] = "true"
+        return list(self.paginate("/bills", query or None, limit=limit))
+
+    def bill(self, bill: str) -> dict:
+        """One bill by its ИПД (77ЕЖ532838-01-2610, hyphens optional)."""
+        return self.request("GET", f"/bills/{self._segment(bill, 'id')}")
