@@ -394,3 +394,42 @@ def complete_ogrn13(first12: str) -> str:
 
 def complete_ogrnip15(first14: str) -> str:
     return _ogrn_expected(_leading(first14, 14, "ОГРНИП", "ogrn") + "0")
+
+
+# --- bank details: БИК and the key digit of a bank account (Bank of Russia, 1997 algorithm) ----------------
+
+_BIK_RE = re.compile(r"^04[0-9]{7}\Z")
+_BANK_ACCOUNT_RE = re.compile(r"^[0-9]{20}\Z")
+_BANK_KEY_WEIGHTS = ((7, 1, 3) * 8)[:23]  # 23 digits: 3 of the БИК, then the 20 of the account
+_BANK_KEY_INDEX = 8  # the account's 9th digit is its key
+
+
+def bik_is_valid(bik: str) -> bool:
+    """A БИК of a Russian bank: 9 digits starting 04."""
+    return isinstance(bik, str) and bool(_BIK_RE.match(bik))
+
+
+def _bank_key_prefix(bik: str, correspondent: bool) -> str:
+    # A settlement account is checked with the БИК's last 3 digits; a correspondent account (at the Bank of
+    # Russia's settlement centre) with "0" and the БИК's 5th and 6th digits.
+    return "0" + bik[4:6] if correspondent else bik[-3:]
+
+
+def _bank_key_sum(digits: str) -> int:
+    return sum(int(d) * w % 10 for d, w in zip(digits, _BANK_KEY_WEIGHTS, strict=True))
+
+
+def bank_account_is_valid(bik: str, account: str, *, correspondent: bool = False) -> bool:
+    """A 20-digit account whose key digit (the 9th) agrees with the БИК of its bank."""
+    if not bik_is_valid(bik) or not isinstance(account, str) or not _BANK_ACCOUNT_RE.match(account):
+        return False
+    return _bank_key_sum(_bank_key_prefix(bik, correspondent) + account) % 10 == 0
+
+
+def complete_bank_account(bik: str, account: str, *, correspondent: bool = False) -> str:
+    """The account with its key digit (the 9th, whatever it holds) set for the БИК: for generated demo data."""
+    if not bik_is_valid(bik) or not isinstance(account, str) or not _BANK_ACCOUNT_RE.match(account):
+        raise ValueError(f"a БИК (9 digits, 04…) and 20 digits are needed, got {bik!r} and {account!r}")
+    blank = account[:_BANK_KEY_INDEX] + "0" + account[_BANK_KEY_INDEX + 1:]
+    key = _bank_key_sum(_bank_key_prefix(bik, correspondent) + blank) % 10 * 3 % 10
+    return blank[:_BANK_KEY_INDEX] + str(key) + blank[_BANK_KEY_INDEX + 1:]

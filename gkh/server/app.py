@@ -22,7 +22,7 @@ from gkh.server.http import (
     request_now,
     serialize_error,
 )
-from gkh.server.routes import accounts, addresses, meters, session
+from gkh.server.routes import accounts, addresses, bills, meters, session
 from gkh.server.services.session import authenticate
 
 API = protocol.API_PREFIX
@@ -85,4 +85,6 @@ def create_app(store: PortalStore) -> falcon.App:
     app.add_route(f"{API}/meters", meters.MeterList(store))
     app.add_route(f"{API}/meters/{{meter}}", meters.MeterItem(store))
     app.add_route(f"{API}/meters/{{meter}}/readings", meters.MeterReadings(store))
+    app.add_route(f"{API}/bills", bills.BillList(store))
+    app.add_route(f"{API}/bills/{{id}}", bills.BillItem(store))
     return app

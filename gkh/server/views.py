@@ -9,6 +9,7 @@ from typing import Any
 from gkh import __version__
 from gkh.domain import readings as rules
 from gkh.domain.dates import house_zone, local_date
+from gkh.domain.money import format_kopecks
 from gkh.server.access import User
 from gkh.server.db import Row
 
@@ -125,3 +126,36 @@ def reading_view(meter_id: str, period: str, taken_on: str, values: dict, used: 
             "consumption": text(used), "status": status, "warnings": warnings,
             # Who stored it: a linked relative or the organisation's staff may submit too (None: imported).
             "submitted_by": submitted_by}
+
+
+def bill_status(total_kopecks: int, paid_kopecks: int) -> str:
+    """paid (nothing due: paid ≥ total, a bill of 0.00 too), unpaid (nothing paid), or partly_paid."""
+    if paid_kopecks >= total_kopecks:
+        return "paid"
+    return "unpaid" if paid_kopecks == 0 else "partly_paid"
+
+
+def bill_view(row: Row, lines: list[Row], now: datetime) -> dict:
+    """A bill (ЕПД): its payee with the bank details to pay to, its sums as text with two decimals, whether it is
+    overdue (something due and its due date passed in the house's zone), and its lines."""
+    total, paid = row["total_kopecks"], row["paid_kopecks"]
+    due = max(total - paid, 0)
+    bank = {"name": row["bank_name"], "bik": row["bik"], "account": row["bank_account"],
+            "correspondent_account": row["correspondent_account"]} if row["bik"] is not None else None
+    return {
+        "id": row["id"],
+        "account": row["els"],
+        "period": row["period"],
+        "payee": {"id": row["org_id"], "kind": row["org_kind"], "name": row["org_name"],
+                  "short_name": row["org_short_name"], "inn": row["org_inn"], "kpp": row["org_kpp"], "bank": bank},
+        "issued_on": row["issued_on"],
+        "due_date": row["due_date"],
+        "total": format_kopecks(total),
+        "paid": format_kopecks(paid),
+        "due": format_kopecks(due),
+        "status": bill_status(total, paid),
+        "overdue": due > 0 and house_today(row, now) > date.fromisoformat(row["due_date"]),
+        "lines": [{"service": line["service"], "zone": line["zone"], "volume": line["volume"], "unit": line["unit"],
+                   "tariff": format_kopecks(line["tariff_kopecks"]), "amount": format_kopecks(line["amount_kopecks"])}
+                  for line in lines],
+    }

@@ -1,7 +1,7 @@
 """The demo world a new embedded portal is seeded with: its public constants, and the store's seed hook.
 
-`world` holds what the README and the tests name (houses, organisations, users, accounts); `houses` and
-`meters` build each schema version's rows. The composition root (gkh.server.local) passes `seed` to
+`world` holds what the README and the tests name (houses, organisations, users, accounts); `houses`,
+`meters` and `bills` build each schema version's rows. The composition root (gkh.server.local) passes `seed` to
 gkh.server.db.open_portal; nothing else of the portal knows the demo.
 """
 
@@ -95,6 +95,10 @@ def seed(conn: Connection, version: int, now: datetime) -> None:
         from gkh.server.demo.meters import seed_v2
 
         seed_v2(conn, now)
+    elif version == 6 and _is_demo(conn):
+        from gkh.server.demo.bills import seed_v6
+
+        seed_v6(conn, now)
 
 
 def _is_demo(conn: Connection) -> bool:
