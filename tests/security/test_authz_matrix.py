@@ -49,6 +49,8 @@ METERS = ("GET", f"{API}/meters")
 METER = ("GET", f"{API}/meters/{{meter}}")
 READINGS = ("GET", f"{API}/meters/{{meter}}/readings")
 SUBMIT = ("POST", f"{API}/meters/{{meter}}/readings")
+BILLS = ("GET", f"{API}/bills")
+BILL = ("GET", f"{API}/bills/{{id}}")
 
 SIGNED_IN = PRINCIPALS[1:]
 STAFF = ("uk-staff", "energo-staff")
@@ -64,6 +66,8 @@ READING_UK = {"values": ["2675.5"]}  # M-000023, October 2671.947
 READING_UK2 = {"values": ["765.001"]}  # M-000024, October 763.779
 READING_ENERGO = {"values": ["2810.4", "3601.2", "2544.9"]}  # M-000452 (T1 T2 T3)
 KEY = {"Idempotency-Key": "authz-matrix-1"}
+# The demo's latest bill (period 2026-10 before GKH_NOW 20.11.2026): an account's ИЖКУ, "-", this.
+BILL_YYMM = "2610"
 
 
 # -- checks of what an allowed request answered -------------------------------------------------------
@@ -144,6 +148,43 @@ def meters_of(who: str, account: str | None = None):
         assert len(got) == len(set(got)), "a meter is listed twice"
         assert set(got) == want, f"{len(set(got) - want)} meters too many (e.g. {sorted(set(got) - want)[:3]}), " \
                                  f"{len(want - set(got))} missing (e.g. {sorted(want - set(got))[:3]})"
+
+    return check
+
+
+def bills_of(who: str, query: str = "", account: str | None = None):
+    """What a principal's bill list (with this query; of one account, or all) must hold, no more and no less
+    (walking every page): the bills of the accounts it sees — with `unpaid=true` those with something due."""
+
+    def truth(world: World) -> set[str]:
+        sql = "SELECT b.id FROM bills b JOIN accounts a ON a.id = b.account_id WHERE 1 = 1"
+        params: list = []
+        if "unpaid=true" in query:
+            sql += " AND b.paid_kopecks < b.total_kopecks"
+        if account:
+            sql, params = sql + " AND a.els = ?", [*params, world.ids[account]]
+        elif who == "ivanov":
+            sql, params = sql + " AND a.els IN (?, ?)", [*params, world.ids["uk_els"], world.ids["energo_els"]]
+        elif who == "petrova":
+            return set()
+        elif who in STAFF:
+            sql, params = sql + " AND a.org_id = ?", [*params, ORG_IDS[{v: k for k, v in STAFF_OF.items()}[who]]]
+        return {r[0] for r in world.conn.execute(sql, params)}
+
+    def check(world: World, answer: Answer) -> None:
+        path = f"{API}/bills?" + "&".join(q for q in (query, f"account={world.ids[account]}" if account else "") if q)
+        got = [b["id"] for b in world.all_pages(who, path.rstrip("?"))]
+        want = truth(world)
+        assert len(got) == len(set(got)), "a bill is listed twice"
+        assert set(got) == want, f"{len(set(got) - want)} bills too many (e.g. {sorted(set(got) - want)[:3]}), " \
+                                 f"{len(want - set(got))} missing (e.g. {sorted(want - set(got))[:3]})"
+
+    return check
+
+
+def is_bill(key: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["id"] == f"{world.ids[key]}-{BILL_YYMM}", f"answered with bill {answer.media['id']}"
 
     return check
 
@@ -410,6 +451,46 @@ def _rows() -> list[Row]:
             why="a relative who linked the account with the bill"))
     add(Row(SUBMIT, "petrova", sub + "{energo_meter}/readings", 404, READING_ENERGO, code="meter_not_found",
             target="energo", guess=("{energo_meter}", "{unknown_meter}"), why="the account she did not link"))
+
+    # Bill lists (all for residents; what is due for staff and admins, a few pages), and of one account.
+    bills = f"{API}/bills"
+    add(Row(BILLS, "anonymous", bills, 401))
+    for who in ("ivanov", "petrova"):
+        add(Row(BILLS, who, bills, 200, check=bills_of(who)))
+    for who in (*STAFF, "admin"):
+        add(Row(BILLS, who, bills + "?unpaid=true", 200, check=bills_of(who, "unpaid=true")))
+    add(Row(BILLS, "inspector", bills, 403))
+    add(Row(BILLS, "ivanov", bills + "?account={uk_els}", 200, target="uk", check=bills_of("ivanov", "", "uk_els")))
+    add(Row(BILLS, "ivanov", bills + "?account={neighbour_els}", 404, code="account_not_found", target="uk",
+            guess=("{neighbour_els}", "{unknown_els}"), why="a neighbour's account"))
+    add(Row(BILLS, "petrova", bills + "?account={uk_els}", 404, code="account_not_found", target="uk",
+            guess=("{uk_els}", "{unknown_els}")))
+    add(Row(BILLS, "uk-staff", bills + "?account={uk_els}", 200, target="uk", check=bills_of("uk-staff", "", "uk_els")))
+    add(Row(BILLS, "uk-staff", bills + "?account={energo_els}", 404, code="account_not_found", target="energo",
+            guess=("{energo_els}", "{unknown_els}")))
+    add(Row(BILLS, "energo-staff", bills + "?account={energo_els}", 200, target="energo",
+            check=bills_of("energo-staff", "", "energo_els")))
+    add(Row(BILLS, "energo-staff", bills + "?account={uk_els}", 404, code="account_not_found", target="uk",
+            guess=("{uk_els}", "{unknown_els}")))
+    add(Row(BILLS, "inspector", bills + "?account={uk_els}", 403, guess=("{uk_els}", "{unknown_els}")))
+
+    # One bill by its ИПД: the same people as its account; 404 for everyone else, like a bill that is not.
+    b = f"{API}/bills/"
+    uk_bill, energo_bill = "{uk_izhku}-" + BILL_YYMM, "{energo_izhku}-" + BILL_YYMM
+    neighbour_bill, unknown_bill = "{neighbour_els}-01-" + BILL_YYMM, "{unknown_izhku}-" + BILL_YYMM
+    add(Row(BILL, "anonymous", b + uk_bill, 401, target="uk"))
+    add(Row(BILL, "ivanov", b + uk_bill, 200, target="uk", check=is_bill("uk_izhku")))
+    add(Row(BILL, "ivanov", b + energo_bill, 200, target="energo", check=is_bill("energo_izhku")))
+    add(Row(BILL, "ivanov", b + neighbour_bill, 404, code="bill_not_found", target="uk",
+            guess=(neighbour_bill, unknown_bill), why="a neighbour's bill"))
+    add(Row(BILL, "petrova", b + uk_bill, 404, code="bill_not_found", target="uk", guess=(uk_bill, unknown_bill)))
+    add(Row(BILL, "uk-staff", b + uk_bill, 200, target="uk", check=is_bill("uk_izhku")))
+    add(Row(BILL, "uk-staff", b + energo_bill, 404, code="bill_not_found", target="energo",
+            guess=(energo_bill, unknown_bill)))
+    add(Row(BILL, "energo-staff", b + energo_bill, 200, target="energo", check=is_bill("energo_izhku")))
+    add(Row(BILL, "energo-staff", b + uk_bill, 404, code="bill_not_found", target="uk", guess=(uk_bill, unknown_bill)))
+    add(Row(BILL, "inspector", b + uk_bill, 403, target="uk", guess=(uk_bill, unknown_bill)))
+    add(Row(BILL, "admin", b + uk_bill, 200, target="uk", check=is_bill("uk_izhku")))
     return rows
 
 ROWS = _rows()
