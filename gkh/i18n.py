@@ -137,10 +137,12 @@ def term(word: str) -> str:
 # and the booleans. A word missing here is shown as it is (tests check the portal's own lists are all here).
 VOCABULARY = (
     T_("cold_water"), T_("hot_water"), T_("electricity"), T_("gas"), T_("heat"),
-    T_("m3"), T_("kWh"), T_("Gcal"),
+    T_("maintenance"), T_("sewerage"), T_("heating"),
+    T_("m3"), T_("kWh"), T_("Gcal"), T_("m2"),
     T_("resident"), T_("staff"), T_("inspector"), T_("admin"),
     T_("managing"), T_("supplier"), T_("inspectorate"), T_("authority"),
     T_("linked"), T_("unchanged"), T_("accepted"), T_("replaced"),
+    T_("unpaid"), T_("partly_paid"), T_("paid"),
     T_("stored"), T_("env"), T_("file"), T_("default"),
     T_("true"), T_("false"),
 )

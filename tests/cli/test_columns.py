@@ -15,6 +15,7 @@ import pytest
 from gkh.commands.account import ACCOUNT_COLUMNS, LINK_COLUMNS
 from gkh.commands.address import HOUSE_FOUND_COLUMNS
 from gkh.commands.auth import STATUS_COLUMNS
+from gkh.commands.bill import BILL_COLUMNS, LINE_COLUMNS
 from gkh.commands.config import SETTING_COLUMNS
 from gkh.commands.doctor import DOCTOR_COLUMNS
 from gkh.commands.house import HOUSE_COLUMNS
@@ -28,6 +29,7 @@ from tests.helpers.demo import COLD, POWER
 pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+DEMO_BILL = f"{DEMO_RESIDENT_ACCOUNTS[0]}-01-2610"  # the demo resident's latest bill, October 2026's
 ACCOUNT = ["els", "izhku", "number", "organisation.id", "organisation.kind", "organisation.name",
            "organisation.short_name", "organisation.inn", "house.guid", "house.address", "flat", "payer", "area",
            "opened_on", "linked_at"]
@@ -52,6 +54,11 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
         "window.from_last_day", "window.to_day", "window.to_last_day", "window.to_next_month"]),
     "reading": (READING_COLUMNS, READING),
     "reading-submitted": (SUBMITTED_COLUMNS, [*READING, "dry_run"]),
+    "bill": (BILL_COLUMNS, [
+        "id", "account", "period", "payee.id", "payee.kind", "payee.name", "payee.short_name", "payee.inn",
+        "payee.kpp", "payee.bank.name", "payee.bank.bik", "payee.bank.account", "payee.bank.correspondent_account",
+        "issued_on", "due_date", "total", "paid", "due", "status", "overdue", "lines"]),
+    "bill-line": (LINE_COLUMNS, ["service", "zone", "volume", "unit", "tariff", "amount"]),
     "auth-status": (STATUS_COLUMNS, ["profile", "portal", "portal_id", "demo", "login", "name", "role",
                                      "organisation", "token_source", "expires_at"]),
     "config": (SETTING_COLUMNS, ["profile", "key", "value", "source"]),
@@ -119,6 +126,8 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "meter list": (["meter", "list"], "meter"),
     "meter submit": (["meter", "submit", COLD, "2700", "--dry-run"], "reading-submitted"),
     "meter history": (["meter", "history", POWER], "reading"),
+    "bill list": (["bill", "list"], "bill"),
+    "bill show": (["bill", "show", DEMO_BILL], "bill"),
     "auth status": (["auth", "status"], "auth-status"),
     "config list": (["config", "list"], "config"),
     "server users": (["server", "users"], "server-users"),
@@ -174,7 +183,7 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 
 # --- on a terminal ------------------------------------------------------------------------------------------------
 
-LISTS = ["account list", "address search", "meter list", "meter history", "config list", "server users"]
+LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "config list", "server users"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
@@ -195,7 +204,7 @@ def test_wide_shows_every_column_of_a_list(home, verb):
     assert run(verb, "-o", "wide").stdout.splitlines()[0] == header
 
 
-@pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit"])
+@pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show"])
 def test_one_record_reads_down_as_header_and_value(home, verb):
     columns = PINNED[VERBS[verb][1]][0]
     lines = run(verb, tty=True).stdout.splitlines()
