@@ -26,6 +26,7 @@ import json
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -87,6 +88,14 @@ def bill_periods(today: date) -> list[str]:
     return [period_of(first - relativedelta(months=n)) for n in range(BILL_MONTHS, 0, -1)]
 
 
+@lru_cache(maxsize=64)
+def issue_dates(period: str) -> tuple[str, str]:
+    """When a period's bill is issued and when it is due: the 1st and the 10th of the next month (ЖК РФ ст. 155
+    п. 1: paid by the 10th of the month after the one billed)."""
+    start = date(int(period[:4]), int(period[5:7]), 1) + relativedelta(months=1)
+    return start.isoformat(), start.replace(day=10).isoformat()
+
+
 def ipd(izhku: str, period: str) -> str:
     """The bill's id: the account's ИЖКУ, "-", and the period as YYMM."""
     return f"{izhku}-{period[2:4]}{period[5:7]}"
@@ -97,6 +106,7 @@ def amount(volume: Decimal, tariff_kopecks: int) -> int:
     return int((volume * Decimal(tariff_kopecks)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+@lru_cache(maxsize=64)
 def _previous(period: str) -> str:
     year, month = int(period[:4]), int(period[5:7])
     return period_of(date(year, month, 1) - relativedelta(months=1))
@@ -169,8 +179,9 @@ def seed_v6(conn: Connection, now: datetime) -> None:
     unpaid_two = {a.els for a in DEMO_RESIDENT_ACCOUNT_DETAILS if a.org_id != ORG_ENERGO}
     bills: list[tuple] = []
     lines: list[tuple] = []
+    periods_in = {zone: bill_periods(local_date(now, house_zone(zone))) for zone in {row[6] for row in accounts}}
     for account_id, els, izhku, org_id, account_area, flat_area, timezone in accounts:
-        periods = bill_periods(local_date(now, house_zone(timezone)))
+        periods = periods_in[timezone]
         area = Decimal(account_area or flat_area or "0")
         # Resource → period → zone → consumption, summed over the account's meters of the resource.
         use: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
@@ -184,7 +195,7 @@ def seed_v6(conn: Connection, now: datetime) -> None:
         unpaid = 2 if els in unpaid_two else 1
         for n, period in enumerate(periods):
             bill_id = ipd(izhku, period)
-            start = date(int(period[:4]), int(period[5:7]), 1) + relativedelta(months=1)
+            issued_on, due_date = issue_dates(period)
             of_period = {resource: by_period[period] for resource, by_period in use.items() if period in by_period}
             total = 0
             for position, (service, line_zone, volume, unit, tariff) in enumerate(
@@ -193,8 +204,7 @@ def seed_v6(conn: Connection, now: datetime) -> None:
                 total += kopecks
                 lines.append((bill_id, position, service, line_zone, canonical(volume), unit, tariff, kopecks))
             paid = 0 if n >= len(periods) - unpaid else total
-            bills.append((bill_id, account_id, period, org_id, start.isoformat(), start.replace(day=10).isoformat(),
-                          total, paid))
+            bills.append((bill_id, account_id, period, org_id, issued_on, due_date, total, paid))
     conn.executemany("INSERT INTO bills (id, account_id, period, payee_org_id, issued_on, due_date, total_kopecks,"
                      " paid_kopecks) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", bills)
     conn.executemany("INSERT INTO bill_lines (bill_id, position, service, zone, volume, unit, tariff_kopecks,"
