@@ -64,13 +64,14 @@ def test_translations_keep_their_placeholders_and_the_compiled_catalogue_reads_b
 
 
 def test_the_vocabulary_covers_the_portal_s_own_lists():
-    """Every resource, role and organisation kind the schema allows is a word the tables can show in Russian."""
+    """Every resource, role, organisation kind, bill service and unit the schema allows is a word the tables can
+    show in Russian."""
     schema = Path(migrations.__file__).read_text(encoding="utf-8")
     allowed = set()
-    for column in ("resource", "role", "kind"):
+    for column in ("resource", "role", "kind", "service", "unit"):
         for found in re.findall(rf"{column} TEXT NOT NULL CHECK \({column} IN \(([^)]*)\)\)", schema):
-            allowed |= set(re.findall(r"'([a-z_]+)'", found))
-    assert {"cold_water", "resident", "managing"} <= allowed
+            allowed |= set(re.findall(r"'([A-Za-z0-9_]+)'", found))
+    assert {"cold_water", "resident", "managing", "sewerage", "Gcal"} <= allowed
     assert allowed <= set(i18n.VOCABULARY)
 
 
