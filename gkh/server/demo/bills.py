@@ -1,7 +1,8 @@
 """The demo world's bills (ЕПД) and the organisations' bank details (schema version 6).
 
-Every demo account gets a bill for each of the twelve full periods before the month of the portal's creation
-(in its house's zone), from its own organisation: the managing organisation's bills carry maintenance (area ×
+Every demo account with meters gets a bill for each of the twelve full periods before the month of the portal's
+creation (in its house's zone), every other account for the last two of them (METERLESS_MONTHS), from its own
+organisation: the managing organisation's bills carry maintenance (area ×
 tariff), cold and hot water (the account's meters' consumption in the period × tariff), sewerage ((cold + hot)
 × tariff) and, from October to April, heating (area × a Gcal/m² norm × tariff); the electricity supplier's
 carry electricity per tariff zone (consumption × the zone's tariff). Each amount is volume × tariff rounded
@@ -37,6 +38,10 @@ from gkh.server.demo import Connection
 from gkh.server.demo.world import DEMO_RESIDENT_ACCOUNT_DETAILS, ORG_ENERGO, ORG_UK_EKB, ORG_UK_MOSCOW, rng
 
 BILL_MONTHS = 12
+# An account without meters (the 2 304 flats at пр-т Мира, д. 12, there to fill staff's lists) has only its last
+# two bills, one paid and one not: a year of theirs would triple the demo database (to 18 MB) and its first
+# creation (to 3 s), and every test's copy of it, for bills nobody reads.
+METERLESS_MONTHS = 2
 KOPECK = Decimal("0.01")
 
 # Tariffs in kopecks per unit (Moscow, 2026: plausible figures, not an official schedule).
@@ -193,6 +198,8 @@ def seed_v6(conn: Connection, now: datetime) -> None:
                 for zone, used in zones.items():
                     use[resource][period][zone] = use[resource][period].get(zone, Decimal(0)) + used
         unpaid = 2 if els in unpaid_two else 1
+        if account_id not in meters:  # a year for the metered; the rest, the filler, its last two (see the docstring)
+            periods = periods[-METERLESS_MONTHS:]
         for n, period in enumerate(periods):
             bill_id = ipd(izhku, period)
             issued_on, due_date = issue_dates(period)
