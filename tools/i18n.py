@@ -102,6 +102,15 @@ def _name(func: ast.AST) -> str | None:
     return None
 
 
+def _calls(package: Path):
+    """Every call in the package's code, with its file's path relative to the package's parent."""
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package.parent).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Call):
+                yield relative, node
+
+
 def collect(package: Path = PACKAGE) -> dict[tuple[str | None, str], Entry]:
     """Every marked message in the package's code, in the order first met."""
     found: dict[tuple[str | None, str], Entry] = {}
@@ -112,25 +121,20 @@ def collect(package: Path = PACKAGE) -> dict[tuple[str | None, str], Entry]:
         entry = found.setdefault((context, msgid), Entry(msgid, context, plural))
         entry.places.append(where)
 
-    for path in sorted(package.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        relative = path.relative_to(package.parent).as_posix()
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            name, args, where = _name(node.func), node.args, f"{relative}:{node.lineno}"
-            if name in ("_", "N_") and args:
-                add(_text(args[0]), where)
-            elif name == "T_" and args:
-                add(_text(args[0]), where, TERM)
-            elif name == "ngettext" and len(args) >= 2:
-                add(_text(args[0]), where, plural=_text(args[1]))
-            elif name == "pgettext" and len(args) >= 2:
-                add(_text(args[1]), where, _text(args[0]))
-            elif name == "Column":
-                header = args[1] if len(args) >= 2 else next((k.value for k in node.keywords if k.arg == "header"),
-                                                            None)
-                add(_text(header), where)
+    for relative, node in _calls(package):
+        name, args, where = _name(node.func), node.args, f"{relative}:{node.lineno}"
+        if name in ("_", "N_") and args:
+            add(_text(args[0]), where)
+        elif name == "T_" and args:
+            add(_text(args[0]), where, TERM)
+        elif name == "ngettext" and len(args) >= 2:
+            add(_text(args[0]), where, plural=_text(args[1]))
+        elif name == "pgettext" and len(args) >= 2:
+            add(_text(args[1]), where, _text(args[0]))
+        elif name == "Column":
+            header = args[1] if len(args) >= 2 else next((k.value for k in node.keywords if k.arg == "header"),
+                                                        None)
+            add(_text(header), where)
     if package == PACKAGE:
         for text, where in help_texts():
             add(text, where)
@@ -155,22 +159,17 @@ def help_texts() -> list[tuple[str, str]]:
 def bare_messages(package: Path = PACKAGE) -> list[str]:
     """The places where a message for people is a bare literal or f-string, not a translation."""
     problems = []
-    for path in sorted(package.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        relative = path.relative_to(package.parent).as_posix()
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            arguments = [k.value for k in node.keywords if k.arg in MESSAGE_KEYWORDS]
-            spec = MESSAGE_CALLS.get(_name(node.func) or "")
-            if spec is not None:
-                position, keyword = spec
-                if position is not None and len(node.args) > position:
-                    arguments.append(node.args[position])
-                arguments += [k.value for k in node.keywords if k.arg == keyword]
-            for argument in arguments:
-                if _is_bare(argument):
-                    problems.append(f"{relative}:{argument.lineno}: {ast.unparse(argument)[:80]}")
+    for relative, node in _calls(package):
+        arguments = [k.value for k in node.keywords if k.arg in MESSAGE_KEYWORDS]
+        spec = MESSAGE_CALLS.get(_name(node.func) or "")
+        if spec is not None:
+            position, keyword = spec
+            if position is not None and len(node.args) > position:
+                arguments.append(node.args[position])
+            arguments += [k.value for k in node.keywords if k.arg == keyword]
+        for argument in arguments:
+            if _is_bare(argument):
+                problems.append(f"{relative}:{argument.lineno}: {ast.unparse(argument)[:80]}")
     return problems
 
 

@@ -18,7 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gkh.server.db import Row
+from gkh.i18n import _
+from gkh.server.db import Connection, Row
+from gkh.server.http import not_found
 
 
 @dataclass(frozen=True)
@@ -34,3 +36,15 @@ def listing_of(rows: Sequence[Row], limit: int, key: Callable[[Row], list],
     """Rows fetched with LIMIT limit+1: the extra row only tells that there is a next page."""
     page = rows[:limit]
     return Listing([render(r) for r in page], key(page[-1]) if len(rows) > limit else None)
+
+
+def of_account(conn: Connection, sql: str, visible: tuple[str, list], els: str | None) -> tuple[str, list]:
+    """A list's query (`sql`, its rows joined to accounts as `a`, with the caller's `visible` account ids and
+    their parameters) narrowed to one account, which must be among the visible ones (else 404
+    `account_not_found`, as GET /accounts/{els}); as it is when `els` is None."""
+    ids, params = visible
+    if els is None:
+        return sql, params
+    if not conn.execute(f"SELECT 1 FROM accounts WHERE els = ? AND id IN ({ids})", (els, *params)).fetchone():
+        raise not_found(_("no account {els} among yours").format(els=els), "account_not_found")
+    return sql + " AND a.els = ?", [*params, els]

@@ -8,7 +8,7 @@ from gkh.i18n import _
 from gkh.server.access import User, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, not_found
-from gkh.server.services import Listing
+from gkh.server.services import Listing, of_account
 from gkh.server.views import bill_view
 
 # Where a list starts: before every period (periods are YYYY-MM), and then by id.
@@ -29,15 +29,9 @@ def list_bills(store: PortalStore, user: User, account: str | None, unpaid: bool
                now: datetime) -> Listing:
     """The caller's bills (of one account: its normalised ЕЛС; only those with something due if `unpaid`), newest
     period first, then by id, after the sort key `after` ([period, id])."""
-    ids, params = visible_account_ids(user)
-    sql = f"{_SELECT} WHERE b.account_id IN ({ids})"
+    visible = visible_account_ids(user)
     with store.read() as conn:
-        if account is not None:
-            if not conn.execute(f"SELECT 1 FROM accounts WHERE els = ? AND id IN ({ids})",
-                                (account, *params)).fetchone():
-                raise not_found(_("no account {els} among yours").format(els=account), "account_not_found")
-            sql += " AND a.els = ?"
-            params = [*params, account]
+        sql, params = of_account(conn, f"{_SELECT} WHERE b.account_id IN ({visible[0]})", visible, account)
         if unpaid:
             sql += " AND b.paid_kopecks < b.total_kopecks"
         period, bill_id = after

@@ -18,7 +18,7 @@ from gkh.server.access import User, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, invalid, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
-from gkh.server.services import Listing, listing_of
+from gkh.server.services import Listing, listing_of, of_account
 from gkh.server.views import (
     house_today,
     meter_spec,
@@ -53,15 +53,9 @@ class Submission:
 
 def list_meters(store: PortalStore, user: User, account: str | None, limit: int, after: str, now: datetime) -> Listing:
     """The caller's meters (of one account: its normalised ЕЛС), by id, after `after`."""
-    ids, params = visible_account_ids(user)
-    sql = f"{_SELECT} WHERE m.account_id IN ({ids})"
+    visible = visible_account_ids(user)
     with store.read() as conn:
-        if account is not None:
-            if not conn.execute(f"SELECT 1 FROM accounts WHERE els = ? AND id IN ({ids})",
-                                (account, *params)).fetchone():
-                raise not_found(_("no account {els} among yours").format(els=account), "account_not_found")
-            sql += " AND a.els = ?"
-            params = [*params, account]
+        sql, params = of_account(conn, f"{_SELECT} WHERE m.account_id IN ({visible[0]})", visible, account)
         rows = conn.execute(sql + " AND m.id > ? ORDER BY m.id LIMIT ?", (*params, after, limit + 1)).fetchall()
     return listing_of(rows, limit, lambda r: [r["id"]], lambda r: meter_view(r, now))
 
