@@ -71,7 +71,8 @@ def show_(
 
 
 # The API's fields of a link as the command line names them.
-LINK_FIELDS = {name: f"--{name}" for name in ("house", "number", "els", "izhku", "payer", "org")}
+LINK_FIELDS = {name: f"--{name}" for name in ("house", "number", "els", "izhku", "payer", "org")} | {
+    "last_bill": "--last-bill"}
 
 
 @app.command()
@@ -82,29 +83,37 @@ def link(
     els: str = typer.Option(None, "--els", help="Or the unified account number (ЕЛС)."),
     izhku: str = typer.Option(None, "--izhku", help="Or the service id (ИЖКУ)."),
     payer: str = typer.Option(None, "--payer", help="The payer's surname as printed on the bill (the proof that "
-                              "it is yours to link); asked for on a terminal when not given."),
+                              "it is yours to link); asked for on a terminal when neither it nor --last-bill is "
+                              "given."),
+    last_bill: str = typer.Option(None, "--last-bill", metavar="AMOUNT",
+                                  help="Or the total of the account's last bill (4312,85), the proof instead of "
+                                       "the surname (or beside it: then both must match)."),
     org: str = typer.Option(None, "--org", help="The organisation's ИНН, when several at the house use the number."),
     dry_run: DryRun = False,
     output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
-    """Link a personal account: the house, its number (or ЕЛС or ИЖКУ) and the payer's surname from the bill."""
+    """Link a personal account: the house, its number (or ЕЛС or ИЖКУ) and, from the bill, the payer's surname or
+    its total."""
     from gkh.commands.common import named_as_typed
     from gkh.commands.house import resolve_house
     from gkh.domain import identifiers
+    from gkh.domain.money import format_amount, parse_amount
     from gkh.domain.payer import parse_payer
 
     # Check the shape here so a typo costs no request; the portal checks it again.
     kind, value = identifiers.one_payer_id(number=number, els=els, izhku=izhku, field_prefix="--")
     if org is not None:
         org = identifiers.normalize_inn(org, field="--org")
-    if payer is None:
+    total = format_amount(parse_amount(last_bill, field="--last-bill")) if last_bill is not None else None
+    if payer is None and total is None:
         payer = ask(_("The payer's surname, as printed on the bill"),
-                    unable=_("--payer is required: the payer's surname as printed on the bill"))
-    payer = parse_payer(payer, field="--payer")
+                    unable=_("--payer is required: the payer's surname as printed on the bill (or --last-bill, "
+                             "the total of the account's last bill)"))
+    payer = parse_payer(payer, field="--payer") if payer is not None else None
     client = runtime().client
     with named_as_typed(LINK_FIELDS):
-        result = client.link_account(resolve_house(client, house, "--house"), payer=payer, org=org,
-                                     dry_run=dry_run, **{kind: value})
+        result = client.link_account(resolve_house(client, house, "--house"), payer=payer, last_bill=total,
+                                     org=org, dry_run=dry_run, **{kind: value})
     account = result["account"]
     if account is None:  # a dry run of a new link: the portal shows nothing of an account before it is linked
         say(_("gkh: dry run: the details match; run it again without --dry-run to link the account"))

@@ -155,6 +155,29 @@ def test_link_without_the_payer_off_a_terminal_is_2(home):
     assert result.exit_code == 2 and "--payer is required" in result.stderr
 
 
+def test_link_by_the_last_bill_s_total_instead_of_the_surname(home):
+    """`--last-bill` as printed on the bill (a decimal comma, a space between thousands) proves the account."""
+    login("petrova", "petrova")
+    row = sqlite3.connect(home / "portal.sqlite3").execute(
+        "SELECT b.total_kopecks FROM bills b JOIN accounts a ON a.id = b.account_id WHERE a.number = ?"
+        " ORDER BY b.period DESC LIMIT 1", (PETROVA,)).fetchone()
+    rubles, kopecks = divmod(row[0], 100)
+    printed = f"{rubles:,}".replace(",", " ") + f",{kopecks:02d}"
+    wrong = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", PETROVA,
+                "--last-bill", "1,00")
+    assert wrong.exit_code == 1 and "last bill's total" in wrong.stderr and petrova_links(home) == []
+    result = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", PETROVA,
+                 "--last-bill", printed)
+    assert result.exit_code == 0, result.stderr
+    assert len(petrova_links(home)) == 1
+
+
+@pytest.mark.parametrize("amount", ["12,345", "-1", "сто"])
+def test_a_malformed_last_bill_is_2_naming_it(home, amount):
+    result = gkh("account", "link", "--house", "ленина 5", "--number", PETROVA, "--last-bill", amount)
+    assert result.exit_code == 2 and "--last-bill" in result.stderr
+
+
 def test_a_wrong_surname_is_the_same_1_as_an_unknown_number(home):
     login("petrova", "petrova")
     wrong = gkh("--profile", "petrova", "account", "link", "--house", "ленина 5", "--number", FIRST.number,

@@ -128,7 +128,8 @@ def test_prompts_are_wholly_on_stderr_and_the_data_alone_on_stdout(home):
     (["auth", "login"], "--user is required without a terminal"),
     (["auth", "login", "--user", "uk-staff"], "no terminal to ask for the password: pipe it in with --password-stdin"),
     (["account", "link", "--house", "ленина 5", "--number", DEMO_PETROVA_ACCOUNT.number],
-     "--payer is required: the payer's surname as printed on the bill"),
+     "--payer is required: the payer's surname as printed on the bill (or --last-bill, the total of the account's"
+     " last bill)"),
     (["account", "unlink", DEMO_RESIDENT_ACCOUNTS[0]],
      "this needs confirmation: add --yes to run it without a terminal"),
     (["server", "reset"], "reset deletes every account, reading and payment: add --yes to confirm"),

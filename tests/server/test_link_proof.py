@@ -125,3 +125,54 @@ def test_fifty_failures_from_one_address_lock_it_for_every_login(http_portal):
         assert sign_in_as(http_portal, f"user-{n}", "wrong").status_code == 401
     error = assert_error(sign_in_as(http_portal, "petrova", "petrova-demo-2026"), 429, "too_many_attempts")
     assert "address" in error["message"]
+
+
+# -- the last bill's total as the proof -------------------------------------------------------------------
+
+
+def last_bill_total(home, account_number: str) -> str:
+    row = db(home).execute(
+        "SELECT b.total_kopecks FROM bills b JOIN accounts a ON a.id = b.account_id WHERE a.number = ? AND"
+        " a.house_guid = ? ORDER BY b.period DESC LIMIT 1", (account_number, H1_GUID)).fetchone()
+    return f"{row[0] // 100},{row[0] % 100:02d}"  # as printed on the bill, a decimal comma
+
+
+def link_by_bill(api, number: str, total: str, payer: str | None = None, **params):
+    body = {"house": H1_GUID, "number": number, "last_bill": total, **({"payer": payer} if payer else {})}
+    return api.post("/accounts/links", params=params, json=body)
+
+
+def test_the_last_bill_s_total_proves_the_account_instead_of_the_surname(petrova, home):
+    total = last_bill_total(home, IVANOV_UK.number)
+    resp = link_by_bill(petrova, IVANOV_UK.number, total)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["account"]["els"] == IVANOV_UK.els
+    assert links(home, "petrova") == [IVANOV_UK.els]
+
+
+def test_an_older_bill_s_total_or_a_wrong_one_proves_nothing(petrova, home):
+    older = db(home).execute(
+        "SELECT b.total_kopecks FROM bills b JOIN accounts a ON a.id = b.account_id WHERE a.number = ? AND"
+        " a.house_guid = ? ORDER BY b.period DESC LIMIT 1 OFFSET 1", (IVANOV_UK.number, H1_GUID)).fetchone()[0]
+    latest = last_bill_total(home, IVANOV_UK.number)
+    for total in (f"{older // 100}.{older % 100:02d}", "1,00"):
+        assert total != latest.replace(",", ".")
+        assert_error(link_by_bill(petrova, IVANOV_UK.number, total), 404, "account_not_found")
+    assert links(home, "petrova") == []
+
+
+def test_with_both_proofs_both_must_match(petrova, home):
+    total = last_bill_total(home, IVANOV_UK.number)
+    assert_error(link_by_bill(petrova, IVANOV_UK.number, total, payer="Сидоров"), 404, "account_not_found")
+    assert_error(link_by_bill(petrova, IVANOV_UK.number, "1.00", payer="Иванов"), 404, "account_not_found")
+    assert link_by_bill(petrova, IVANOV_UK.number, total, payer="Иванов").status_code == 201
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"number": "40187299"}, "payer"),  # neither proof
+    ({"number": "40187299", "last_bill": "12,345"}, "last_bill"),
+    ({"number": "40187299", "last_bill": "-5"}, "last_bill"),
+    ({"number": "40187299", "last_bill": 4312.85}, "last_bill"),  # a JSON number: money is text
+])
+def test_a_malformed_proof_names_its_field(petrova, body, field):
+    assert_error(petrova.post("/accounts/links", json={"house": H1_GUID, **body}), 400, "invalid", field)

@@ -18,16 +18,19 @@ class Accounts(ClientCore):
         self,
         house: str,
         *,
-        payer: str,
+        payer: str | None = None,
+        last_bill: str | None = None,
         number: str | None = None,
         els: str | None = None,
         izhku: str | None = None,
         org: str | None = None,
         dry_run: bool = False,
     ) -> dict:
-        """Link the account at `house` named by number, ЕЛС or ИЖКУ (and org's ИНН if several), proved by the
-        payer's surname from the bill: {status, account} (a dry run's account is None: nothing is shown before)."""
-        body = {"house": house, "number": number, "els": els, "izhku": izhku, "payer": payer, "org": org}
+        """Link the account at `house` named by number, ЕЛС or ИЖКУ (and org's ИНН if several), proved by what its
+        bill shows — the payer's surname, the total of its last bill (`last_bill`, "4312.85"), or both: {status,
+        account} (a dry run's account is None: nothing is shown before)."""
+        body = {"house": house, "number": number, "els": els, "izhku": izhku, "payer": payer, "org": org,
+                "last_bill": last_bill}
         return self.request(
             "POST", "/accounts/links", json={k: v for k, v in body.items() if v is not None}, dry_run=dry_run
         )

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from gkh.domain.dates import format_instant
+from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import normalize_els, normalize_fias_guid, normalize_inn, one_payer_id
+from gkh.domain.money import parse_amount, to_kopecks
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.i18n import _
 from gkh.server import throttle
@@ -42,13 +44,15 @@ LEFT JOIN account_links l ON l.account_id = a.id AND l.user_id = ?
 @dataclass(frozen=True)
 class LinkProof:
     """What a resident must know of an account to link it: the house, one identifier of the account there
-    (`kind` number, els or izhku, normalised), the payer's surname, and the organisation's ИНН if several."""
+    (`kind` number, els or izhku, normalised), what is printed on its bill — the payer's surname, or the total of
+    its last bill in kopecks, or both (each given must match) — and the organisation's ИНН if several."""
 
     house: str
     kind: str
     value: str
-    payer: str
+    payer: str | None
     org_inn: str | None = None
+    last_bill: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("number", "els", "izhku"):  # it names a column of the query
@@ -70,12 +74,18 @@ def get_account(store: PortalStore, user: User, els: str) -> dict:
 
 
 def parse_link_proof(details: Mapping[str, Any]) -> LinkProof:
-    """The proof from what a client sent: house, exactly one of number / els / izhku, payer, and org (ИНН)."""
+    """The proof from what a client sent: house, exactly one of number / els / izhku, payer or last_bill (or
+    both), and org (ИНН)."""
     house = normalize_fias_guid(text_field(details, "house"), field="house")
     kind, value = one_payer_id(number=details.get("number"), els=details.get("els"), izhku=details.get("izhku"))
-    payer = parse_payer(text_field(details, "payer"), field="payer")
+    payer, last_bill = optional_text_field(details, "payer"), optional_text_field(details, "last_bill")
+    if payer is None and last_bill is None:
+        raise InvalidInput(_("payer is required: the payer's surname, or last_bill, the total of the account's "
+                             "last bill, as printed on the bill"), "payer")
     org = optional_text_field(details, "org")
-    return LinkProof(house, kind, value, payer, normalize_inn(org, field="org") if org is not None else None)
+    return LinkProof(house, kind, value, parse_payer(payer, field="payer") if payer is not None else None,
+                     normalize_inn(org, field="org") if org is not None else None,
+                     to_kopecks(parse_amount(last_bill, field="last_bill")) if last_bill is not None else None)
 
 
 def link_account(store: PortalStore, user: User, details: Mapping[str, Any], now: datetime,
@@ -139,7 +149,8 @@ def _find_visible(conn: Connection, user: User, els: str) -> Row:
 def _no_match(address: str) -> ApiError:
     # One answer for an unknown number and a wrong surname alike: it must not confirm that an account exists.
     return not_found(_("no account at {address} matches these details: check the account number and the "
-                       "payer's surname on your bill").format(address=address), "account_not_found")
+                       "payer's surname (or the last bill's total) on your bill").format(address=address),
+                     "account_not_found")
 
 
 def _account_to_link(conn: Connection, proof: LinkProof) -> Row:
@@ -153,7 +164,7 @@ def _account_to_link(conn: Connection, proof: LinkProof) -> Row:
     if proof.org_inn is not None:
         sql += " AND o.inn = ?"
         params.append(proof.org_inn)
-    matches = [row for row in conn.execute(sql, params) if payer_matches(row["payer"], proof.payer)]
+    matches = [row for row in conn.execute(sql, params) if _proven(conn, row, proof)]
     if not matches:
         raise _no_match(house_row["address"])
     if len(matches) > 1:  # the caller has proved both facts for each of them, so naming them is safe
@@ -162,6 +173,18 @@ def _account_to_link(conn: Connection, proof: LinkProof) -> Row:
                                               "give the organisation's ИНН: {choices}").format(
                            account=proof.value, choices=choices), "org")
     return matches[0]
+
+
+def _proven(conn: Connection, account: Row, proof: LinkProof) -> bool:
+    """Whether what the proof says is printed on the bill is the account's: the payer's surname, the total of its
+    latest bill (by period), each that is given."""
+    if proof.payer is not None and not payer_matches(account["payer"], proof.payer):
+        return False
+    if proof.last_bill is None:
+        return True
+    latest = conn.execute("SELECT total_kopecks FROM bills WHERE account_id = ? ORDER BY period DESC LIMIT 1",
+                          (account["id"],)).fetchone()
+    return latest is not None and latest["total_kopecks"] == proof.last_bill
 
 
 def _linked_account(conn: Connection, user: User, account_id: int) -> dict:
