@@ -512,7 +512,8 @@ def _items_table(items: list | tuple, column: Column) -> str:
     body = [[_table_cell(flatten(item).get(c.name) if isinstance(item, Mapping) else item, c) for c in spec]
             for item in items]
     headers = [cell(_(c.header), "table") for c in spec]
-    return tabulate(body, headers=headers, tablefmt="plain", disable_numparse=True)
+    align = ["right" if c.kind == "number" else "left" for c in spec]
+    return tabulate(body, headers=headers, tablefmt="plain", disable_numparse=True, colalign=align)
 
 
 def write_lines(lines: Iterable[str], *, stream: TextIO | None = None) -> None:

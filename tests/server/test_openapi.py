@@ -161,6 +161,8 @@ INPUT_PATTERNS = [  # (schema, parser, typed spellings it accepts, text it refus
      ["{83804ac7-87c6-472e-a474-d02c6f740e9c}", "83804ac7-87c6-472e-a474-d02c6f740e9"]),
     ("LinkRequest/properties/izhku", "normalize_izhku", ["77да488933-01", "77ДА488933-01 "],
      ["77ДА488933", "77ДА488933-1"]),
+    ("IpdInput", "normalize_ipd", ["77ЕЖ532838-01-2610", " 77еж532838012610", "77EX532838\u201301\u20132610"],
+     ["77ЕЖ532838-01-261", "77ЕЖ532838-012610", "77ЕЖ532838 01 2610"]),
 ]
 
 
