@@ -73,10 +73,11 @@ SUGGESTIONS_SHOWN = 5
 
 
 def not_found_hint(code: str, details: object, gkh: str = "gkh") -> str | None:
-    """What to try after a 404 the portal names (`gkh` is how the hint's commands begin): the meters there are,
+    """What to try after a 404 the portal names (`gkh` is how the hint's commands begin): the meters or bills there are,
     or the nearest houses an address search found instead (its error's details.suggestions)."""
-    if code == "meter_not_found":
-        return _("run: {command}").format(command=f"{gkh} meter list")
+    listed = {"meter_not_found": "meter list", "bill_not_found": "bill list"}  # where the caller's are listed
+    if code in listed:
+        return _("run: {command}").format(command=f"{gkh} {listed[code]}")
     if code != "house_not_found":
         return None
     suggestions = details.get("suggestions") if isinstance(details, dict) else None

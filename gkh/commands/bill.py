@@ -96,16 +96,9 @@ def show_(
     output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
     """One bill in full: the payee with its ИНН, КПП and bank details, the amounts, and its lines per service."""
-    from gkh.client.errors import NotFound
     from gkh.domain.identifiers import normalize_ipd
-    from gkh.errors import ExitCode, GkhError
 
     ipd = normalize_ipd(bill, field="bill")  # a typo costs no request; the portal checks it again
-    try:
-        with named_as_typed({"id": "bill"}):
-            found = runtime().client.bill(ipd)
-    except NotFound as error:
-        if error.code != "bill_not_found":
-            raise
-        raise GkhError(error.message, ExitCode.ERROR, hint=_hint("bill list")) from None
+    with named_as_typed({"id": "bill"}):  # a bill not among yours: gkh.errors' hint names `bill list`
+        found = runtime().client.bill(ipd)
     show(found, BILL_COLUMNS, output)
