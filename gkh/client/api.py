@@ -21,6 +21,7 @@ from gkh.client.resources.accounts import Accounts
 from gkh.client.resources.addresses import Addresses
 from gkh.client.resources.bills import Bills
 from gkh.client.resources.meters import Meters
+from gkh.client.resources.payments import Payments
 from gkh.client.resources.portal import PortalSession
 from gkh.protocol import API_PREFIX, MAX_PAGE, MAX_URL
 
@@ -30,5 +31,5 @@ __all__ = [
 ]
 
 
-class Client(PortalSession, Addresses, Accounts, Meters, Bills):
+class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments):
     """The portal's API: thin methods returning the JSON the portal sends, typed errors for everything else."""
