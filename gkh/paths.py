@@ -30,6 +30,15 @@ def config_home() -> Path:
     return Path(xdg).expanduser() / "gkh"
 
 
+def state_home() -> Path:
+    """The client's state folder (what must outlive a run: a payment's idempotency key): $GKH_STATE_DIR, else the
+    XDG state dir's gkh/."""
+    if state := os.environ.get("GKH_STATE_DIR"):
+        return Path(state).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg).expanduser() / "gkh"
+
+
 def portal_db(home: Path) -> Path:
     return home / "portal.sqlite3"
 

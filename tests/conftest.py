@@ -29,6 +29,9 @@ os.environ["GKH_PASSWORD_COST"] = "4"
 # The suite reads English whatever the machine's locale (LANG=ru_RU.UTF-8 would turn messages Russian);
 # tests of the Russian side set GKH_LANG=ru themselves.
 os.environ["GKH_LANG"] = "en"
+# No test writes the user's own state folder (a payment's kept key): a folder under a file cannot be made, so a
+# test that forgot `home` (which gives each test a state folder of its own) fails instead.
+os.environ["GKH_STATE_DIR"] = os.path.join(os.devnull, "gkh-state")
 
 ENGINES = ("sqlite", "postgres")
 
@@ -108,6 +111,7 @@ def home(tmp_path, seeded_db, monkeypatch) -> Path:
     dest.close()
     monkeypatch.setenv("GKH_HOME", str(home))
     monkeypatch.setenv("GKH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("GKH_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("GKH_NOW", "2026-11-20T12:00:00+03:00")
     return home
 
