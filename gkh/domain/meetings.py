@@ -24,7 +24,7 @@ from typing import Any
 from gkh.domain.dates import format_person_date, parse_person_date
 from gkh.domain.errors import InvalidInput, Refused
 from gkh.domain.workdays import add_working_days
-from gkh.i18n import N_, _, ngettext
+from gkh.i18n import N_, _, ngettext, term
 
 KINDS = ("annual", "extraordinary")
 FORMS = ("electronic_vote",)
@@ -265,7 +265,7 @@ def status_on(stored: str, voting_start: date, voting_end: date, today: date) ->
 def check_vote(status: str, choices: Mapping[int, str], agenda: Iterable[Question]) -> None:
     """A vote is cast while the meeting is voting, on questions of its agenda, each for, against or abstain."""
     if status != "voting":
-        raise Refused("not_voting", _("the meeting is not voting now (it is {status})").format(status=status),
+        raise Refused("not_voting", _("the meeting is not voting now (it is {status})").format(status=term(status)),
                       "status", details={"status": status})
     numbers = {q.number for q in agenda}
     if not choices:
