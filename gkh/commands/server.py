@@ -39,17 +39,23 @@ def run(
     pool_size: int | None = typer.Option(None, "--pool-size", min=1, help="Database connections per process "
                                          "on PostgreSQL (default: as many as threads)."),
     db: Db = None,
+    outbox: Path | None = typer.Option(None, "--outbox", metavar="DIR", help="Where the receipts SMTP did not "
+                                       "take are written as .eml files (default: the data folder's outbox/); "
+                                       "SMTP is set by the portal's smtp.* settings or GKH_SMTP_*."),
 ) -> None:
     """Serve the portal's API over HTTP (prints the URL it really listens on, then what it runs and the database
     it serves)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     connections = pool_size or threads
+    outbox = outbox.expanduser() if outbox is not None else data_home() / "outbox"
     if workers:
-        _run_workers(host, port, workers, threads, connections, db)
+        _run_workers(host, port, workers, threads, connections, db, outbox)
         return
     from gkh.server.serve import create_http_server
 
     portal = runtime().server_portal(db, pool_size=connections)
+    portal.outbox = outbox
+    postman = portal.postman  # settings that cannot be right: one line, exit 2, before listening
     try:
         server = create_http_server(portal.app, host=host, port=port, threads=threads)
     except OSError as error:
@@ -59,6 +65,8 @@ def run(
     print(f"http://{host}:{server.effective_port}", flush=True)
     say(_("gkh: portal {portal} from {source}: one process, {threads} threads (waitress); Ctrl-C stops it")
         .format(portal=portal.portal_id, source=portal.source, threads=threads))
+    say(_receipts_line(postman))
+    portal.retry_receipts()
     try:
         server.run()
     except KeyboardInterrupt:
@@ -67,8 +75,16 @@ def run(
         server.close()
 
 
-def _run_workers(host: str, port: int, workers: int, threads: int, connections: int, db: str | None) -> None:
-    """gunicorn: the database opened (migrated, seeded) once here, then by each worker after the fork."""
+def _receipts_line(postman) -> str:
+    """Where receipts go, for the start-up lines: SMTP host:port (the outbox retried every minute), or the
+    outbox folder."""
+    return _("gkh: {where}").format(where=postman.where)
+
+
+def _run_workers(host: str, port: int, workers: int, threads: int, connections: int, db: str | None,
+                 outbox: Path) -> None:
+    """gunicorn: the database opened (migrated, seeded) once here, then by each worker after the fork; each
+    worker retries the receipts' outbox (every try is claimed on its row, so a receipt goes out once)."""
     if sys.platform == "win32":
         raise GkhError(_("--workers needs Unix (gunicorn forks its workers): run without it"), ExitCode.USAGE)
     try:
@@ -77,17 +93,30 @@ def _run_workers(host: str, port: int, workers: int, threads: int, connections: 
         raise GkhError(_("--workers needs gunicorn: pip install 'gkh[postgres]'"), ExitCode.USAGE) from None
     rt = runtime()
     portal = rt.server_portal(db, pool_size=1)
-    source, portal_id, database = portal.source, portal.portal_id, str(portal.db)
-    portal.close()  # nothing may cross the fork: every worker opens its own
+    portal.outbox = outbox
+    try:
+        source, portal_id, database = portal.source, portal.portal_id, str(portal.db)
+        receipts = _receipts_line(portal.postman)  # settings that cannot be right: one line, exit 2, before forking
+    finally:
+        portal.close()  # nothing may cross the fork: every worker opens its own
 
     def open_app():
         opened = rt.server_portal(database, pool_size=connections)
-        return opened.app, opened.close
+        opened.outbox = outbox
+        app = opened.app
+        stop_retries = opened.retry_receipts()
+
+        def close() -> None:
+            stop_retries()
+            opened.close()
+
+        return app, close
 
     def ready(bound_host: str, bound_port: int) -> None:
         print(f"http://{host}:{bound_port}", flush=True)
         say(_("gkh: portal {portal} from {source}: {workers} processes × {threads} threads (gunicorn); Ctrl-C "
               "stops it").format(portal=portal_id, source=source, workers=workers, threads=threads))
+        say(receipts)
 
     PortalServer(open_app, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
 

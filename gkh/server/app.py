@@ -22,6 +22,7 @@ from gkh.server.http import (
     request_now,
     serialize_error,
 )
+from gkh.server.receipts import Postman
 from gkh.server.routes import accounts, addresses, bills, meters, session
 from gkh.server.services.session import authenticate
 
@@ -61,7 +62,10 @@ class RequestContext:
             i18n.reset(language)  # the thread's next request starts from the default again
 
 
-def create_app(store: PortalStore) -> falcon.App:
+def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App:
+    """The portal's app on `store`; `postman` delivers the receipts its payments record (the payment and acquirer
+    routes are given it; None: kept in the database only, no SMTP, no outbox folder)."""
+    postman = postman if postman is not None else Postman(None, None)
     app = falcon.App(middleware=[RequestContext(store)])
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(

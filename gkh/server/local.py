@@ -8,9 +8,11 @@ import secrets
 import shlex
 import sqlite3
 import stat
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gkh.i18n import _
 from gkh.paths import portal_db, portal_files
@@ -26,6 +28,9 @@ from gkh.server.db import (
     private_folder,
 )
 from gkh.server.db.store import is_postgres_url as is_postgres_url  # the door commands use
+
+if TYPE_CHECKING:
+    from gkh.server.receipts import Postman
 
 _USERINFO_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/?#]*):[^@/?#]*@")
 _QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)[^&#\s]*", re.IGNORECASE)
@@ -73,11 +78,15 @@ class Portal:
     """An opened portal: its store (the data folder's portal.sqlite3, or the database `db` names: a SQLite
     file's path or a `postgresql://` URL) and its WSGI app."""
 
-    def __init__(self, home: Path, now: datetime, db: str | Path | None = None, *, pool_size: int = 4):
+    def __init__(self, home: Path, now: datetime, db: str | Path | None = None, *, pool_size: int = 4,
+                 outbox: Path | None = None):
         self.home = home
         self.db: str | Path = db if db is not None else portal_db(home)
         self.store: PortalStore = open_portal(self.db, now, seed=_seed_demo, pool_size=pool_size)
+        # Where receipts that SMTP did not take are written for a person to open (until the app is built).
+        self.outbox: Path = outbox if outbox is not None else home / "outbox"
         self._app = None
+        self._postman: Postman | None = None
 
     @property
     def source(self) -> str:
@@ -85,11 +94,29 @@ class Portal:
         return mask_url(self.db) if isinstance(self.db, str) else str(self.db)
 
     @property
+    def postman(self) -> Postman:
+        """What delivers the receipts: SMTP as the portal's settings and GKH_SMTP_* say, else the outbox folder.
+        Settings that cannot be right raise InvalidInput naming the setting."""
+        if self._postman is None:
+            from gkh.server.receipts import MailSettings, Postman
+
+            self._postman = Postman(MailSettings.load(self.store, os.environ), self.outbox)
+        return self._postman
+
+    def retry_receipts(self) -> Callable[[], None]:
+        """While the portal serves: a daemon thread retrying the receipts' outbox every minute, when SMTP is set.
+        Returns what stops it."""
+        from gkh.server.receipts import start_retries
+
+        stop = start_retries(self.postman, self.store)
+        return stop.set if stop is not None else (lambda: None)
+
+    @property
     def app(self):
         if self._app is None:
             from gkh.server.app import create_app
 
-            self._app = create_app(self.store)
+            self._app = create_app(self.store, self.postman)
         return self._app
 
     @property
