@@ -36,3 +36,21 @@ def require_resident(user: User) -> None:
     """Linking is a resident's act: an organisation's staff see their accounts without links."""
     if user.role != "resident":
         raise ApiError(403, "forbidden", _("only residents link personal accounts to themselves"))
+
+
+def require_payer(user: User) -> None:
+    """Paying (and a wallet) is a resident's act: staff, inspectors and admins pay nothing through the portal."""
+    if user.role != "resident":
+        raise ApiError(403, "forbidden", _("only residents pay bills and hold a wallet on the portal"))
+
+
+def visible_payments(user: User) -> tuple[str, list]:
+    """A condition on payments `p` a user may see: residents those they made, staff those to their organisation
+    (never a top-up, which has no payee), admins all; any other role none (403)."""
+    if user.role == "resident":
+        return "p.user_id = ?", [user.id]
+    if user.role == "staff":
+        return "p.payee_org_id = ?", [user.org_id]
+    if user.role == "admin":
+        return "1 = 1", []
+    raise ApiError(403, "forbidden", _("the {role} role has no payments to see").format(role=term(user.role)))

@@ -23,7 +23,7 @@ from gkh.server.http import (
     serialize_error,
 )
 from gkh.server.receipts import Postman
-from gkh.server.routes import accounts, addresses, bills, meters, session
+from gkh.server.routes import accounts, acquirer, addresses, bills, meters, payments, session
 from gkh.server.services.session import authenticate
 
 API = protocol.API_PREFIX
@@ -91,4 +91,10 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/meters/{{meter}}/readings", meters.MeterReadings(store))
     app.add_route(f"{API}/bills", bills.BillList(store))
     app.add_route(f"{API}/bills/{{id}}", bills.BillItem(store))
+    app.add_route(f"{API}/payments", payments.PaymentList(store, postman))
+    app.add_route(f"{API}/payments/{{id}}", payments.PaymentItem(store))
+    app.add_route(f"{API}/payments/{{id}}/receipt", payments.PaymentReceipt(store))
+    app.add_route(f"{API}/wallet", payments.Wallet(store))
+    app.add_route(f"{API}/wallet/top-ups", payments.WalletTopUps(store, postman))
+    app.add_route("/acquirer/{token}", acquirer.Acquirer(store, postman))
     return app

@@ -8,7 +8,7 @@ from typing import Any
 
 from gkh import __version__
 from gkh.domain import readings as rules
-from gkh.domain.dates import house_zone, local_date
+from gkh.domain.dates import house_zone, local_date, parse_instant
 from gkh.domain.money import format_kopecks
 from gkh.server.access import User
 from gkh.server.db import Row
@@ -158,4 +158,51 @@ def bill_view(row: Row, lines: list[Row], now: datetime) -> dict:
         "lines": [{"service": line["service"], "zone": line["zone"], "volume": line["volume"], "unit": line["unit"],
                    "tariff": format_kopecks(line["tariff_kopecks"]), "amount": format_kopecks(line["amount_kopecks"])}
                   for line in lines],
+    }
+
+
+def payment_status(row: Row, now: datetime) -> tuple[str, str | None]:
+    """A payment's status and decline reason as of `now`: a card payment still pending past its `expires_at`
+    reads as declined ('expired'), whether or not that has been stored yet."""
+    if row["status"] == "pending" and row["expires_at"] is not None \
+            and parse_instant(row["expires_at"], "expires_at") <= now:
+        return "declined", "expired"
+    return row["status"], row["decline_reason"]
+
+
+def payment_view(row: Row, bills: list[Row], now: datetime, base_url: str, warnings: list[str]) -> dict:
+    """A payment (or, with status "quote", what one would be): the bills its amount goes to (ИПД, period, part) oldest
+    first, its payee, its sums as text, its receipt. `base_url` is the scheme and host the caller reached the portal
+    at: a pending payment's confirmation_url points at its acquirer page there while it can still be confirmed."""
+    status, reason = payment_status(row, now)
+    completed_at = row["completed_at"]
+    if reason == "expired" and completed_at is None:
+        completed_at = row["expires_at"]
+    amount, commission = row["amount_kopecks"], row["commission_kopecks"]
+    receipt = {"number": row["receipt_number"], "emailed_to": row["receipt_emailed_to"],
+               "sent_at": row["receipt_sent_at"], "delivery": row["receipt_delivery"]} \
+        if row["receipt_number"] is not None else None
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "account": row["els"],
+        "bills": [{"id": b["bill_id"], "period": b["period"], "amount": format_kopecks(b["amount_kopecks"])}
+                  for b in bills],
+        "advance": format_kopecks(row["advance_kopecks"]),
+        "payee": {"id": row["payee_org_id"], "name": row["payee_name"], "inn": row["payee_inn"]}
+        if row["payee_org_id"] is not None else None,
+        "amount": format_kopecks(amount),
+        "commission": format_kopecks(commission),
+        "total": format_kopecks(amount + commission),
+        "method": row["method"],
+        "status": status,
+        "decline_reason": reason,
+        "created_at": row["created_at"],
+        "completed_at": completed_at,
+        "expires_at": row["expires_at"],
+        "confirmation_url": f"{base_url}/acquirer/{row['confirm_token']}"
+        if status == "pending" and row["confirm_token"] else None,
+        "email": row["email"],
+        "receipt": receipt,
+        "warnings": warnings,
     }

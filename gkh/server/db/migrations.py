@@ -364,6 +364,61 @@ CREATE TABLE IF NOT EXISTS bill_lines (
 """)
 
 
+@migration
+def m007_payments(conn: Connection, dialect: Dialect) -> None:
+    """Payments (a resident's, of an account's bills or a top-up of the wallet), the part of each applied to each
+    bill, the residents' «Виртуальный мир» wallets (never below zero) and the receipts (the RFC 5322 message as
+    stored bytes, its delivery: in the outbox until an SMTP server accepted it). IF NOT EXISTS: a portal whose
+    version was set back keeps the payments it has."""
+    _execute(conn, dialect, """
+CREATE TABLE IF NOT EXISTS wallets (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id),
+    balance_kopecks INTEGER NOT NULL DEFAULT 0 CHECK (balance_kopecks >= 0),
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payments (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    kind TEXT NOT NULL CHECK (kind IN ('bill', 'top_up')),
+    account_id INTEGER REFERENCES accounts(id),
+    payee_org_id TEXT REFERENCES organisations(id),
+    bill_id TEXT REFERENCES bills(id),
+    method TEXT NOT NULL CHECK (method IN ('wallet', 'card')),
+    amount_kopecks INTEGER NOT NULL CHECK (amount_kopecks > 0),
+    commission_kopecks INTEGER NOT NULL CHECK (commission_kopecks >= 0),
+    advance_kopecks INTEGER NOT NULL DEFAULT 0 CHECK (advance_kopecks >= 0),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'declined')),
+    decline_reason TEXT CHECK (decline_reason IN ('cancelled', 'declined_by_bank', 'expired')),
+    email TEXT,
+    confirm_token TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    completed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS payments_user ON payments(user_id, seq);
+CREATE INDEX IF NOT EXISTS payments_payee ON payments(payee_org_id, seq);
+CREATE INDEX IF NOT EXISTS payments_account ON payments(account_id, seq);
+CREATE TABLE IF NOT EXISTS payment_bills (
+    payment_id TEXT NOT NULL REFERENCES payments(id),
+    bill_id TEXT NOT NULL REFERENCES bills(id),
+    amount_kopecks INTEGER NOT NULL CHECK (amount_kopecks > 0),
+    PRIMARY KEY (payment_id, bill_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS receipts (
+    payment_id TEXT PRIMARY KEY REFERENCES payments(id),
+    number TEXT NOT NULL UNIQUE,
+    emailed_to TEXT,
+    message BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    delivery TEXT NOT NULL CHECK (delivery IN ('smtp', 'outbox')),
+    sent_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+)
+""")
+
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

@@ -99,6 +99,10 @@ def seed(conn: Connection, version: int, now: datetime) -> None:
         from gkh.server.demo.bills import seed_v6
 
         seed_v6(conn, now)
+    elif version == 7 and _is_demo(conn):
+        from gkh.server.demo.payments import seed_v7
+
+        seed_v7(conn, now)
 
 
 def _is_demo(conn: Connection) -> bool:
