@@ -248,7 +248,21 @@ def root(
 
 def _mount() -> None:
     # Each noun's module imports only typer at the top: the heavy parts load when a verb runs.
-    from gkh.commands import account, address, auth, bill, completion, config, doctor, house, meter, server
+    from gkh.commands import (
+        account,
+        address,
+        auth,
+        bill,
+        completion,
+        config,
+        doctor,
+        house,
+        meter,
+        pay,
+        payment,
+        server,
+        wallet,
+    )
 
     app.add_typer(auth.app, name="auth")
     app.add_typer(config.app, name="config")
@@ -257,6 +271,9 @@ def _mount() -> None:
     app.add_typer(account.app, name="account")
     app.add_typer(meter.app, name="meter")
     app.add_typer(bill.app, name="bill")
+    app.command("pay")(pay.pay)
+    app.add_typer(payment.app, name="payment")
+    app.add_typer(wallet.app, name="wallet")
     app.add_typer(server.app, name="server")
     app.command("doctor")(doctor.doctor)
     app.command("completion", help="Print the shell completion script for bash, zsh or fish "

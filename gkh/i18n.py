@@ -143,6 +143,8 @@ VOCABULARY = (
     T_("managing"), T_("supplier"), T_("inspectorate"), T_("authority"),
     T_("linked"), T_("unchanged"), T_("accepted"), T_("replaced"),
     T_("unpaid"), T_("partly_paid"), T_("paid"),
+    T_("bill"), T_("top_up"), T_("wallet"), T_("card"), T_("quote"), T_("pending"), T_("succeeded"), T_("declined"),
+    T_("cancelled"), T_("declined_by_bank"), T_("expired"), T_("smtp"), T_("outbox"),
     T_("stored"), T_("env"), T_("file"), T_("default"),
     T_("true"), T_("false"),
 )

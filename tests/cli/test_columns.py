@@ -20,7 +20,9 @@ from gkh.commands.config import SETTING_COLUMNS
 from gkh.commands.doctor import DOCTOR_COLUMNS
 from gkh.commands.house import HOUSE_COLUMNS
 from gkh.commands.meter import METER_COLUMNS, READING_COLUMNS, SUBMITTED_COLUMNS
+from gkh.commands.payment import PAID_BILL_COLUMNS, PAID_COLUMNS, PAYMENT_COLUMNS
 from gkh.commands.server import COPY_COLUMNS, DEMO_USER_COLUMNS
+from gkh.commands.wallet import WALLET_COLUMNS
 from gkh.output import Columns, flatten
 from gkh.server.demo import DEMO_PETROVA_ACCOUNT, DEMO_RESIDENT_ACCOUNTS
 from tests.helpers.cli import gkh, login
@@ -33,6 +35,10 @@ DEMO_BILL = f"{DEMO_RESIDENT_ACCOUNTS[0]}-01-2610"  # the demo resident's latest
 ACCOUNT = ["els", "izhku", "number", "organisation.id", "organisation.kind", "organisation.name",
            "organisation.short_name", "organisation.inn", "house.guid", "house.address", "flat", "payer", "area",
            "opened_on", "linked_at"]
+PAYMENT = ["id", "kind", "account", "bills", "advance", "payee.id", "payee.name", "payee.inn", "amount", "commission",
+           "total", "method", "status", "decline_reason", "created_at", "completed_at", "expires_at",
+           "confirmation_url", "email", "receipt.number", "receipt.emailed_to", "receipt.sent_at", "receipt.delivery",
+           "warnings"]
 READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
            "consumption.T3", "status", "warnings", "submitted_by"]
 
@@ -59,6 +65,10 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
         "payee.kpp", "payee.bank.name", "payee.bank.bik", "payee.bank.account", "payee.bank.correspondent_account",
         "issued_on", "due_date", "total", "paid", "due", "status", "overdue", "lines"]),
     "bill-line": (LINE_COLUMNS, ["service", "zone", "volume", "unit", "tariff", "amount"]),
+    "payment": (PAYMENT_COLUMNS, PAYMENT),
+    "payment-paid": (PAID_COLUMNS, [*PAYMENT, "dry_run"]),
+    "payment-bill": (PAID_BILL_COLUMNS, ["id", "period", "amount"]),
+    "wallet": (WALLET_COLUMNS, ["balance", "operator", "updated_at"]),
     "auth-status": (STATUS_COLUMNS, ["profile", "portal", "portal_id", "demo", "login", "name", "role",
                                      "organisation", "token_source", "expires_at"]),
     "config": (SETTING_COLUMNS, ["profile", "key", "value", "source"]),
@@ -109,7 +119,8 @@ def readme_columns(noun: str) -> list[tuple[str, str, bool]]:
 @pytest.mark.parametrize("noun", PINNED)
 def test_the_readme_documents_each_nouns_columns_their_headers_and_which_a_terminal_shows(noun):
     columns, _ = PINNED[noun]
-    documented = readme_columns("reading-submitted")[:-1] if noun == "reading" else readme_columns(noun)
+    shared = {"reading": "reading-submitted", "payment": "payment-paid"}  # documented with the dry_run column after
+    documented = readme_columns(shared[noun])[:-1] if noun in shared else readme_columns(noun)
     assert documented == [(c.name, c.header, c.shown) for c in columns]
 
 
@@ -128,6 +139,12 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "meter history": (["meter", "history", POWER], "reading"),
     "bill list": (["bill", "list"], "bill"),
     "bill show": (["bill", "show", DEMO_BILL], "bill"),
+    "pay": (["pay", DEMO_RESIDENT_ACCOUNTS[0], "--dry-run"], "payment-paid"),
+    "payment list": (["payment", "list"], "payment"),
+    "payment show": (["payment", "show", "P-000001"], "payment"),
+    "payment wait": (["payment", "wait", "P-000001"], "payment"),
+    "wallet show": (["wallet", "show"], "wallet"),
+    "wallet top-up": (["wallet", "top-up", "--amount", "500", "--dry-run"], "payment-paid"),
     "auth status": (["auth", "status"], "auth-status"),
     "config list": (["config", "list"], "config"),
     "server users": (["server", "users"], "server-users"),
@@ -138,6 +155,9 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
 def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
     if verb == "account link":
         login("petrova", "petrova")
+    if verb.startswith("payment ") and gkh("payment", "list").stdout == "":  # one payment to list and show
+        paid = gkh("pay", DEMO_RESIDENT_ACCOUNTS[0], "--bill", f"{DEMO_RESIDENT_ACCOUNTS[0]}-01-2609", "--yes")
+        assert paid.exit_code == 0, paid.stderr
     result = gkh(*VERBS[verb][0], *options, tty=tty, env=env)
     assert result.exit_code == 0, result.stderr
     return result
@@ -158,7 +178,8 @@ def test_csv_tsv_and_excel_carry_the_pinned_columns_and_json_no_field_they_miss(
     pinned = PINNED[VERBS[verb][1]][1]
     data = json.loads(run(verb, "--json").stdout)
     records = data if isinstance(data, list) else [data]
-    fields = {name for record in records for name in flatten(record)}
+    fields = {name for record in records for name, value in flatten(record).items()
+              if not (value is None and any(p.startswith(f"{name}.") for p in pinned))}  # a null object: its columns
     assert fields <= set(pinned), f"{verb}: fields its columns do not have: {sorted(fields - set(pinned))}"
     if verb in ("account link", "account unlink"):  # it happened above: again, it is "unchanged"
         return
@@ -183,7 +204,8 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 
 # --- on a terminal ------------------------------------------------------------------------------------------------
 
-LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "config list", "server users"]
+LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
+         "server users"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
@@ -204,7 +226,8 @@ def test_wide_shows_every_column_of_a_list(home, verb):
     assert run(verb, "-o", "wide").stdout.splitlines()[0] == header
 
 
-@pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show"])
+@pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show",
+                                  "payment show", "wallet show"])
 def test_one_record_reads_down_as_header_and_value(home, verb):
     columns = PINNED[VERBS[verb][1]][0]
     lines = run(verb, tty=True).stdout.splitlines()
