@@ -4,10 +4,12 @@ folder's copy when SMTP is not set or does not answer."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import ssl
 import stat
 import subprocess
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email import policy
@@ -16,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -398,3 +401,124 @@ def test_server_run_refuses_smtp_settings_that_cannot_be_right(home):
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "GKH_SMTP_PORT" in result.stderr and "65535" in result.stderr
     assert "s3cret-pw" not in result.stderr and result.stdout == ""
+
+
+# --- through the API ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def serve(portal):
+    """Serve the portal's store through an app with the given postman (waitress in a thread); yields a function
+    that signs a demo user in and returns an Api."""
+    from gkh.server.app import create_app
+    from gkh.server.serve import create_http_server
+    from tests.helpers.api import Api
+    from tests.helpers.demo import password_of
+    from tests.helpers.serving import stop_waitress
+
+    servers = []
+
+    def start(postman: Postman, login: str = "ivanov") -> Api:
+        server = create_http_server(create_app(portal.store, postman), host="127.0.0.1", port=0, threads=4,
+                                    asyncore_loop_timeout=0.05)
+        servers.append((server, threading.Thread(target=server.run, daemon=True)))
+        servers[-1][1].start()
+        base = f"http://127.0.0.1:{server.effective_port}"
+        resp = requests.post(f"{base}/api/v1/auth/token", json={"login": login, "password": password_of(login)},
+                             timeout=10)
+        assert resp.status_code == 201, resp.text
+        return Api(base, resp.json()["token"])
+
+    yield start
+    for server, thread in servers:
+        stop_waitress(server)
+        thread.join(timeout=5)
+
+
+LATEST = "77ЕЖ532838-01-2610"  # ivanov's newer unpaid bill, 8238.80; his wallet holds 8300.00
+
+
+def test_a_wallet_payment_mails_its_receipt_through_smtp(portal, serve, smtp_server, tmp_path, monkeypatch):
+    controller, handler = smtp_server()
+    monkeypatch.setenv("GKH_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GKH_SMTP_PORT", str(controller.port))
+    postman = Postman(MailSettings.load(portal.store, os.environ), tmp_path / "outbox")
+    ivanov = serve(postman)
+    body = {"account": "77ЕЖ532838", "method": "wallet", "bill": LATEST}
+    resp = ivanov.post("/payments", json=body, headers={"Idempotency-Key": "receipt-smtp-1"})
+    assert resp.status_code == 201, resp.text
+    payment = resp.json()
+    assert payment["receipt"]["delivery"] == "smtp" and payment["receipt"]["sent_at"] is not None
+    assert payment["receipt"]["emailed_to"] == "ivanov@example.com"
+    again = ivanov.post("/payments", json=body, headers={"Idempotency-Key": "receipt-smtp-1"})
+    assert again.status_code == 201 and again.json()["id"] == payment["id"]  # replayed: nothing mailed again
+    assert len(handler.envelopes) == 1
+    envelope = handler.envelopes[0]
+    assert envelope.rcpt_tos == ["ivanov@example.com"] and envelope.mail_from == "receipts@gkh.invalid"
+    mail = parsed(envelope.original_content)
+    assert mail["Subject"] == f"Чек об оплате ЖКУ № {payment['receipt']['number']}"
+    text = mail.get_content()
+    for line in ["Получатель: ООО «УК Ленинский квартал»", "Лицевой счёт (ЕЛС): 77ЕЖ532838",
+                 f"  {LATEST} за 10.2026: {money('8 238,80')}", f"Сумма: {money('8 238,80')}",
+                 f"Комиссия: {money('0,00')}", f"Итого: {money('8 238,80')}",
+                 "Способ оплаты: кошелёк „Виртуальный мир“", f"Платёж: {payment['id']}"]:
+        assert line in text.splitlines(), line
+    receipt = ivanov.get(f"/payments/{payment['id']}/receipt")
+    assert receipt.status_code == 200 and receipt.content == envelope.original_content
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_a_card_payment_mails_its_receipt_once_confirmed(portal, serve, smtp_server, tmp_path):
+    controller, handler = smtp_server()
+    ivanov = serve(Postman(settings(controller.port), tmp_path / "outbox"))
+    pending = ivanov.post("/payments", json={"account": "77ЕЖ532838", "method": "card", "bill": LATEST}).json()
+    assert pending["status"] == "pending" and pending["receipt"] is None and handler.envelopes == []
+    page = requests.post(pending["confirmation_url"], data={"action": "pay"}, timeout=10)
+    assert page.status_code == 200, page.text
+    done = ivanov.get(f"/payments/{pending['id']}").json()
+    assert done["status"] == "succeeded" and done["receipt"]["delivery"] == "smtp"
+    assert len(handler.envelopes) == 1
+    text = parsed(handler.envelopes[0].original_content).get_content()
+    assert f"Комиссия: {money('65,91')}" in text and f"Итого: {money('8 304,71')}" in text
+    assert "Способ оплаты: банковская карта" in text
+
+
+def test_without_smtp_the_payment_says_outbox_and_the_folder_holds_it(portal, serve, tmp_path, monkeypatch):
+    monkeypatch.delenv("GKH_SMTP_HOST", raising=False)
+    outbox = tmp_path / "outbox"
+    ivanov = serve(Postman(MailSettings.load(portal.store, {}), outbox))
+    resp = ivanov.post("/payments", json={"account": "77ЕЖ532838", "method": "wallet", "bill": LATEST})
+    assert resp.status_code == 201, resp.text
+    payment = resp.json()
+    number = payment["receipt"]["number"]
+    assert (payment["receipt"]["delivery"], payment["receipt"]["sent_at"]) == ("outbox", None)
+    receipt = ivanov.get(f"/payments/{payment['id']}/receipt")
+    assert receipt.status_code == 200
+    assert (outbox / f"{number}.eml").read_bytes() == receipt.content
+    assert stat.S_IMODE((outbox / f"{number}.eml").stat().st_mode) == 0o600
+
+
+@pytest.mark.sqlite_only  # the embedded portal
+def test_the_embedded_portal_writes_receipts_to_its_data_folders_outbox(home, monkeypatch):
+    from falcon import testing
+
+    from gkh.server.local import Portal
+    from tests.helpers.demo import SEED_NOW, password_of
+
+    monkeypatch.delenv("GKH_SMTP_HOST", raising=False)
+    portal = Portal(home, SEED_NOW)
+    try:
+        client = testing.TestClient(portal.app)
+        token = client.simulate_post("/api/v1/auth/token", json={"login": "ivanov",
+                                                                 "password": password_of("ivanov")}).json["token"]
+        resp = client.simulate_post("/api/v1/payments", json={"account": "77ЕЖ532838", "method": "wallet"},
+                                    headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 422, resp.text  # both bills (12181.79) are more than the wallet holds
+        resp = client.simulate_post("/api/v1/payments", json={"account": "77ЕЖ532838", "method": "wallet",
+                                                              "amount": "100"},
+                                    headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 201, resp.text
+        number = resp.json["receipt"]["number"]
+        assert resp.json["receipt"]["delivery"] == "outbox"
+        assert parsed((home / "outbox" / f"{number}.eml").read_bytes())["To"] == "ivanov@example.com"
+    finally:
+        portal.close()
