@@ -143,7 +143,8 @@ def test_only_public_resources_are_public_in_the_spec(portal, spec):
     """`security: []` in the spec only where the app lets an anonymous caller in."""
     routes = app_routes(portal.app)
     public = {(method, path) for method, path, _, op in spec_operations(spec) if op.get("security") == []}
-    assert public == {("GET", "/api/v1/portal"), ("POST", "/api/v1/auth/token")}
+    assert public == {("GET", "/api/v1/portal"), ("POST", "/api/v1/auth/token"),
+                      ("GET", "/acquirer/{token}"), ("POST", "/acquirer/{token}")}
     for key in public:
         assert getattr(routes[key], "public", False), f"{key} is public in the spec but not in the app"
     for (method, path), resource in routes.items():
