@@ -42,6 +42,7 @@ log = logging.getLogger("gkh.server.receipts")
 
 DEFAULT_SENDER = "gkh <receipts@gkh.invalid>"
 SMTP_TIMEOUT_S = 10
+NO_SMTP = "no SMTP server is set"  # a receipt's last_error, as log lines are: in English whatever the request's
 RETRY_EVERY_S = 60  # how often a serving process retries the outbox when SMTP is set
 # The retry loop leaves a fresh receipt to the request that recorded it (which tries it right after its commit):
 # it picks up a row only once that try has failed, or when this long has passed (the process may have died).
@@ -151,8 +152,10 @@ def _body(facts: ReceiptFacts, number: str) -> str:
 
 def compose(facts: ReceiptFacts, number: str, sender: str) -> bytes:
     """The receipt's RFC 5322 bytes (CRLF line ends, UTF-8 body in quoted-printable, the subject as encoded
-    words). An address that only SMTPUTF8 can carry is written with that policy instead."""
-    message = EmailMessage(policy=SMTP)
+    words). An address that only SMTPUTF8 can carry (a non-ASCII mailbox or domain: encoded words are not
+    allowed in one) makes the headers raw UTF-8 instead (RFC 6532), and its delivery asks for SMTPUTF8."""
+    addresses = [parseaddr(sender)[1], parseaddr(facts.email_to)[1] if facts.email_to else ""]
+    message = EmailMessage(policy=SMTP if all(a.isascii() for a in addresses) else SMTPUTF8)
     message["From"] = sender
     if facts.email_to:
         message["To"] = facts.email_to
@@ -164,10 +167,7 @@ def compose(facts: ReceiptFacts, number: str, sender: str) -> bytes:
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_body(facts, number), charset="utf-8", cte="quoted-printable")
     message["Content-Language"] = "ru"  # after set_content, which replaces every Content-* header
-    try:
-        return message.as_bytes()
-    except (UnicodeError, ValueError):  # a non-ASCII address: only an SMTPUTF8 message can hold it
-        return message.as_bytes(policy=SMTPUTF8)
+    return message.as_bytes()
 
 
 def _next_number(tx: Connection) -> str:
@@ -327,7 +327,7 @@ class Postman:
         if claimed != 1:
             return "skipped"
         if self.settings is None:
-            outcome, error = "failed", _("no SMTP server is set")
+            outcome, error = "failed", NO_SMTP
         else:
             outcome, error = self._send(self.settings, to, message)
         if outcome == "sent":

@@ -9,12 +9,14 @@ import shutil
 import ssl
 import stat
 import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -522,3 +524,44 @@ def test_the_embedded_portal_writes_receipts_to_its_data_folders_outbox(home, mo
         assert parsed((home / "outbox" / f"{number}.eml").read_bytes())["To"] == "ivanov@example.com"
     finally:
         portal.close()
+
+
+def test_an_address_beyond_ascii_goes_as_smtputf8(portal, smtp_server, tmp_path):
+    controller, handler = smtp_server(enable_SMTPUTF8=True)
+    recorded(portal.store, email_to="иван@пример.рф")
+    message = parsed(bytes(row(portal.store)["message"]))
+    assert message["To"] == "иван@пример.рф"  # raw UTF-8 (RFC 6532), never an encoded word inside an address
+    Postman(settings(controller.port), tmp_path / "outbox").deliver(portal.store, "P-000001", NOW)
+    assert row(portal.store)["delivery"] == "smtp", row(portal.store)["last_error"]
+    assert handler.envelopes[0].rcpt_tos == ["иван@пример.рф"]
+
+
+@pytest.mark.sqlite_only
+def test_server_run_sends_receipts_through_the_smtp_server_it_names(home, smtp_server, tmp_path):
+    """`gkh server run` with GKH_SMTP_HOST/PORT: its start-up line says where receipts go, and a wallet payment's
+    receipt arrives at that server."""
+    from tests.helpers.api import Api
+    from tests.helpers.demo import password_of
+
+    controller, handler = smtp_server()
+    log = tmp_path / "server.log"
+    env = {**os.environ, "GKH_SMTP_HOST": "127.0.0.1", "GKH_SMTP_PORT": str(controller.port),
+           "GKH_SMTP_PASSWORD": "s3cret-pw"}
+    with open(log, "w") as errors:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("gkh")), "server", "run", "--port", "0",
+                                 "--outbox", str(tmp_path / "mail")], stdout=subprocess.PIPE, stderr=errors,
+                                text=True, env=env)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), log.read_text()
+        token = requests.post(f"{url}/api/v1/auth/token", json={"login": "ivanov", "password": password_of("ivanov")},
+                              timeout=10).json()["token"]
+        resp = Api(url, token).post("/payments", json={"account": "77ЕЖ532838", "method": "wallet", "bill": LATEST})
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["receipt"]["delivery"] == "smtp" and len(handler.envelopes) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    started = log.read_text()
+    assert f"receipts: SMTP 127.0.0.1:{controller.port}" in started and "s3cret-pw" not in started
+    assert not (tmp_path / "mail").exists()
