@@ -57,7 +57,7 @@ def test_the_workers_serve_one_portal_and_say_what_runs(workers, home):
     time.sleep(0.5)
     said = [line for line in log.read_text().splitlines() if line.startswith("gkh: ")]
     assert said == [f"gkh: portal {ids.pop()} from {home / 'portal.sqlite3'}: 2 processes × 2 threads (gunicorn); "
-                    "Ctrl-C stops it"]
+                    "Ctrl-C stops it", f"gkh: receipts: outbox {home / 'outbox'}"]
     proc.terminate()
     assert proc.wait(timeout=30) == 0
     assert "Traceback" not in log.read_text()

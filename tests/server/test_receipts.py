@@ -537,9 +537,10 @@ def test_an_address_beyond_ascii_goes_as_smtputf8(portal, smtp_server, tmp_path)
 
 
 @pytest.mark.sqlite_only
-def test_server_run_sends_receipts_through_the_smtp_server_it_names(home, smtp_server, tmp_path):
-    """`gkh server run` with GKH_SMTP_HOST/PORT: its start-up line says where receipts go, and a wallet payment's
-    receipt arrives at that server."""
+@pytest.mark.parametrize("processes", [[], ["--workers", "2"]], ids=["waitress", "gunicorn"])
+def test_server_run_sends_receipts_through_the_smtp_server_it_names(home, smtp_server, tmp_path, processes):
+    """`gkh server run` (one process, or gunicorn's workers) with GKH_SMTP_HOST/PORT: its start-up line says where
+    receipts go, and a wallet payment's receipt arrives at that server."""
     from tests.helpers.api import Api
     from tests.helpers.demo import password_of
 
@@ -549,7 +550,7 @@ def test_server_run_sends_receipts_through_the_smtp_server_it_names(home, smtp_s
            "GKH_SMTP_PASSWORD": "s3cret-pw"}
     with open(log, "w") as errors:
         proc = subprocess.Popen([str(Path(sys.executable).with_name("gkh")), "server", "run", "--port", "0",
-                                 "--outbox", str(tmp_path / "mail")], stdout=subprocess.PIPE, stderr=errors,
+                                 "--outbox", str(tmp_path / "mail"), *processes], stdout=subprocess.PIPE, stderr=errors,
                                 text=True, env=env)
     try:
         url = proc.stdout.readline().strip()
