@@ -297,7 +297,7 @@ def finish(payment: dict, output: OutputChoice, *, quiet_off_terminal: bool) -> 
         command = f"gkh{f' --profile {profile}' if profile else ''} payment wait {payment['id']}"
         raise GkhError(_("payment {payment} is still pending").format(payment=payment["id"]), ExitCode.PENDING,
                        hint=_("run: {command}").format(command=command))
-    if status == "succeeded":
+    if status == "succeeded" and quiet_off_terminal:  # pay and top-up say what they did; wait shows the payment
         say(_("gkh: paid {total}: {payment}").format(total=payment.get("total"), payment=payment["id"]))
 
 
