@@ -64,6 +64,7 @@ class Row:
     guess: tuple[str, str] | None = None  # (real id, id of nothing): that request must answer alike
     leak_check: bool | None = None  # check the body for others' details; default: on refusals
     token: str = "main"  # "main": the principal's one sign-in; "fresh": a new one just for this row
+    expects_json: bool = True  # False: the answer is a page or a file (the acquirer's HTML, a receipt)
     headers: dict[str, str] = field(default_factory=dict)
     setup: Callable[[World], None] | None = None
     check: Callable[[World, Answer], None] | None = None
@@ -207,13 +208,20 @@ class World:
         return set().union(*(self.account_details(self.ids[k]) for k in ("uk_els", "energo_els", "neighbour_els")))
 
     def state(self) -> tuple:
-        """What the routes can change: links, readings, tokens (throttle counters and idempotency keys aside)."""
+        """What the routes can change: links, readings, tokens, payments (throttle counters and idempotency keys
+        aside)."""
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
             q("SELECT count(*), max(id), coalesce(sum(length(reading_values)), 0) FROM readings").fetchone(),
             q("SELECT * FROM readings WHERE period >= '2026-11' OR submitted_by IS NOT NULL ORDER BY id").fetchall(),
             q("SELECT token_hash, user_id, expires_at FROM tokens ORDER BY 1").fetchall(),
+            # Payments: what they are, where their money went, receipts, wallets, what the bills have been paid.
+            q("SELECT id, status, decline_reason, advance_kopecks FROM payments ORDER BY id").fetchall(),
+            q("SELECT payment_id, bill_id, amount_kopecks FROM payment_bills ORDER BY 1, 2").fetchall(),
+            q("SELECT payment_id, number FROM receipts ORDER BY 1").fetchall(),
+            q("SELECT user_id, balance_kopecks FROM wallets ORDER BY 1").fetchall(),
+            q("SELECT coalesce(sum(paid_kopecks), 0) FROM bills").fetchone(),
         )
 
     def links_of(self, login: str) -> set[str]:
@@ -237,7 +245,8 @@ class World:
              headers: dict[str, str] | None = None) -> Answer:
         path, _, query = path.partition("?")
         headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
-        kwargs = {"json": body} if body is not None else {}
+        # A string body is sent as it is (a form, with its Content-Type in `headers`); anything else as JSON.
+        kwargs = {"body": body} if isinstance(body, str) else {"json": body} if body is not None else {}
         result = self.client.simulate_request(method, path, query_string=query or None, headers=headers, **kwargs)
         try:
             media = json.loads(result.text) if result.text else None
@@ -285,7 +294,7 @@ def run_row(world: World, row: Row) -> list[str]:
     if answer.status not in row.statuses:
         problems.append(f"{where}expected {'/'.join(map(str, row.statuses))}, got {answer.status} {answer.text[:300]}")
         return problems  # the rest would only repeat it
-    if not isinstance(answer.media, dict):
+    if row.expects_json and not isinstance(answer.media, dict):
         problems.append(f"{where}the answer is not a JSON object: {answer.text[:200]}")
         return problems
     refused = answer.status >= 400

@@ -30,6 +30,7 @@ from tests.helpers.authz import (
     Answer,
     Row,
     World,
+    _fill,
     org_owned,
     run_row,
 )
@@ -51,6 +52,14 @@ READINGS = ("GET", f"{API}/meters/{{meter}}/readings")
 SUBMIT = ("POST", f"{API}/meters/{{meter}}/readings")
 BILLS = ("GET", f"{API}/bills")
 BILL = ("GET", f"{API}/bills/{{id}}")
+PAYMENTS = ("GET", f"{API}/payments")
+PAY = ("POST", f"{API}/payments")
+PAYMENT = ("GET", f"{API}/payments/{{id}}")
+RECEIPT = ("GET", f"{API}/payments/{{id}}/receipt")
+WALLET = ("GET", f"{API}/wallet")
+TOP_UP = ("POST", f"{API}/wallet/top-ups")
+ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
+ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
 SIGNED_IN = PRINCIPALS[1:]
 STAFF = ("uk-staff", "energo-staff")
@@ -266,6 +275,119 @@ def petrova_links_uk_account(world: World) -> None:
     """A relative who knows the bill links ivanov's managing-organisation account (issue 7)."""
     answer = world.as_("petrova", "POST", f"{API}/accounts/links", PROOF_UK)
     assert answer.status in (200, 201), f"petrova could not link with the right proof: {answer.status} {answer.text}"
+
+
+# -- payments ------------------------------------------------------------------------------------------------------
+
+UNKNOWN_PAYMENT = "P-999999"
+UNKNOWN_TOKEN = "A" * 43  # the shape of a confirmation token, of no payment
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+PAY_KEY = {"Idempotency-Key": "authz-matrix-pay-1"}
+
+
+def payments_made(world: World) -> None:
+    """ivanov's payments the rows refer to (made once per portal): uk_payment, by wallet, of the managing
+    organisation's latest bill (succeeded, with a receipt); energo_payment, by card to the supplier (pending, its
+    page's token energo_token); and a card payment of the managing organisation's older bill (token uk_token)."""
+    if "uk_payment" in world.ids:
+        return
+    world.ids.update(unknown_payment=UNKNOWN_PAYMENT, unknown_token=UNKNOWN_TOKEN)
+    made = world.as_("ivanov", "POST", f"{API}/payments",
+                     {"account": "{uk_els}", "method": "wallet", "bill": "{uk_izhku}-" + BILL_YYMM})
+    assert made.status == 201, f"ivanov could not pay by wallet: {made.status} {made.text[:300]}"
+    world.ids["uk_payment"] = made.media["id"]
+    for key, body in (("energo", {"account": "{energo_els}", "method": "card"}),
+                      ("uk", {"account": "{uk_els}", "method": "card", "bill": "{uk_izhku}-2609"})):
+        card = world.as_("ivanov", "POST", f"{API}/payments", body)
+        assert card.status == 202, f"ivanov could not pay by card: {card.status} {card.text[:300]}"
+        world.ids[f"{key}_token"] = card.media["confirmation_url"].rsplit("/", 1)[1]
+        world.ids[f"{key}_card_payment"] = card.media["id"]
+    world.ids["energo_payment"] = world.ids["energo_card_payment"]
+
+
+def payments_of(who: str, query: str = ""):
+    """What a principal's payment list must hold, no more and no less: residents theirs, staff those to their
+    organisation, admins all."""
+
+    def check(world: World, answer: Answer) -> None:
+        sql, params = "SELECT id FROM payments WHERE 1 = 1", []
+        if who in ("ivanov", "petrova"):
+            sql, params = sql + " AND user_id = ?", [world.user_ids[who]]
+        elif who in STAFF:
+            sql, params = sql + " AND payee_org_id = ?", [ORG_IDS[{v: k for k, v in STAFF_OF.items()}[who]]]
+        if "account=" in query:
+            sql, params = sql + " AND account_id = (SELECT id FROM accounts WHERE els = ?)", [
+                *params, world.ids[query.split("{")[1].rstrip("}")]]
+        want = {r[0] for r in world.conn.execute(sql, params)}
+        got = [p["id"] for p in world.all_pages(who, f"{API}/payments" + (f"?{_fill(query, world.ids)}"
+                                                                            if query else ""))]
+        assert len(got) == len(set(got)), "a payment is listed twice"
+        assert set(got) == want, f"listed {sorted(got)}, expected {sorted(want)}"
+
+    return check
+
+
+def is_payment(key: str, status: str | None = None):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["id"] == world.ids[key], f"answered with payment {answer.media['id']}"
+        if status:
+            assert answer.media["status"] == status, answer.media["status"]
+
+    return check
+
+
+def is_receipt_of(key: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.headers.get("content-type", "").startswith("message/rfc822"), answer.headers
+        assert world.ids[key] in answer.text, "the receipt does not name its payment"
+
+    return check
+
+
+def wallet_holds(balance: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["balance"] == balance, answer.media
+
+    return check
+
+
+def paid_by_wallet(world: World, answer: Answer) -> None:
+    """The supplier's latest bill paid by ivanov's wallet: the bill paid, the wallet debited by as much, a receipt."""
+    assert answer.media["status"] == "succeeded", answer.media
+    bill = f"{world.ids['energo_izhku']}-{BILL_YYMM}"
+    total, paid = world.conn.execute("SELECT total_kopecks, paid_kopecks FROM bills WHERE id = ?", (bill,)).fetchone()
+    assert paid == total, f"the bill is paid {paid} of {total}"
+    balance = world.conn.execute("SELECT balance_kopecks FROM wallets WHERE user_id = ?",
+                                 (world.user_ids["ivanov"],)).fetchone()[0]
+    assert balance == 830000 - total, f"the wallet holds {balance}"
+    assert world.conn.execute("SELECT 1 FROM receipts WHERE payment_id = ?", (answer.media["id"],)).fetchone()
+
+
+def pending_top_up(login: str):
+    def check(world: World, answer: Answer) -> None:
+        assert (answer.media["kind"], answer.media["status"]) == ("top_up", "pending"), answer.media
+        row = world.conn.execute("SELECT user_id FROM payments WHERE id = ?", (answer.media["id"],)).fetchone()
+        assert row[0] == world.user_ids[login], "the top-up is someone else's"
+
+    return check
+
+
+def shows_the_page(world: World, answer: Answer) -> None:
+    assert answer.headers.get("content-type", "").startswith("text/html"), answer.headers
+    assert 'id="pay"' in answer.text and 'id="cancel"' in answer.text, answer.text[:300]
+    assert answer.headers.get("cache-control") == "no-store"
+
+
+def outcome(key: str, status: str, reason: str | None):
+    """The page says the outcome, and the payment is stored so."""
+
+    def check(world: World, answer: Answer) -> None:
+        assert f'data-status="{status}"' in answer.text, answer.text[:300]
+        row = world.conn.execute("SELECT status, decline_reason FROM payments WHERE id = ?",
+                                 (world.ids[key],)).fetchone()
+        assert (row[0], row[1]) == (status, reason), f"stored {row[0]} {row[1]}"
+
+    return check
 
 
 # -- the table --------------------------------------------------------------------------------------------
@@ -491,6 +613,113 @@ def _rows() -> list[Row]:
     add(Row(BILL, "energo-staff", b + uk_bill, 404, code="bill_not_found", target="uk", guess=(uk_bill, unknown_bill)))
     add(Row(BILL, "inspector", b + uk_bill, 403, target="uk", guess=(uk_bill, unknown_bill)))
     add(Row(BILL, "admin", b + uk_bill, 200, target="uk", check=is_bill("uk_izhku")))
+
+    # Payment lists: residents the payments they made, staff those to their organisation, admins all.
+    pays = f"{API}/payments"
+    add(Row(PAYMENTS, "anonymous", pays, 401, setup=payments_made))
+    for who in ("ivanov", "petrova", *STAFF, "admin"):
+        add(Row(PAYMENTS, who, pays, 200, check=payments_of(who)))
+    add(Row(PAYMENTS, "inspector", pays, 403))
+    add(Row(PAYMENTS, "ivanov", pays + "?account={energo_els}", 200, target="energo",
+            check=payments_of("ivanov", "account={energo_els}")))
+    add(Row(PAYMENTS, "ivanov", pays + "?account={neighbour_els}", 404, code="account_not_found", target="uk",
+            guess=("{neighbour_els}", "{unknown_els}"), why="a neighbour's account"))
+    add(Row(PAYMENTS, "petrova", pays + "?account={uk_els}", 404, code="account_not_found", target="uk",
+            guess=("{uk_els}", "{unknown_els}")))
+    add(Row(PAYMENTS, "uk-staff", pays + "?account={energo_els}", 404, code="account_not_found", target="energo",
+            guess=("{energo_els}", "{unknown_els}")))
+    add(Row(PAYMENTS, "energo-staff", pays + "?account={uk_els}", 404, code="account_not_found", target="uk",
+            guess=("{uk_els}", "{unknown_els}")))
+
+    # Paying: residents only, one of their own accounts; refusals and dry runs store nothing.
+    wallet_uk = {"account": "{uk_els}", "method": "wallet"}
+    card_uk = {"account": "{uk_els}", "method": "card"}
+    add(Row(PAY, "anonymous", pays, 401, card_uk, target="uk"))
+    add(Row(PAY, "ivanov", pays + DRY, 200, card_uk, target="uk"))
+    add(Row(PAY, "ivanov", pays, 404, {"account": "{neighbour_els}", "method": "card"}, code="account_not_found",
+            target="uk", guess=("{neighbour_els}", "{unknown_els}"), why="a neighbour's account"))
+    add(Row(PAY, "ivanov", pays, 422, wallet_uk, code="insufficient_funds", target="uk", leak_check=False,
+            why="both bills, more than the wallet holds: his own account's figures"))
+    add(Row(PAY, "petrova", pays, 404, card_uk, code="account_not_found", target="uk",
+            guess=("{uk_els}", "{unknown_els}")))
+    add(Row(PAY, "petrova", pays + DRY, 404, card_uk, code="account_not_found", target="uk"))
+    for who in (*STAFF, "inspector", "admin"):
+        add(Row(PAY, who, pays, 403, card_uk, target="uk", guess=("{uk_els}", "{unknown_els}")))
+    add(Row(PAY, "ivanov", pays, 201, {"account": "{energo_els}", "method": "wallet"}, target="energo",
+            headers=PAY_KEY, check=paid_by_wallet))
+    add(Row(PAY, "ivanov", pays, 201, {"account": "{energo_els}", "method": "wallet"}, target="energo",
+            headers=PAY_KEY, check=paid_by_wallet, why="the same key again: the same payment, charged once"))
+    add(Row(PAY, "petrova", pays, 404, {"account": "{energo_els}", "method": "wallet"}, code="account_not_found",
+            target="energo", headers=PAY_KEY, why="ivanov's Idempotency-Key: his stored answer is not hers to replay"))
+
+    # One payment, and its receipt: the one who made it, the payee's staff and admins; 404 for everyone else.
+    one = f"{API}/payments/"
+    for route, suffix in ((PAYMENT, ""), (RECEIPT, "/receipt")):
+        receipt = route == RECEIPT
+        shown = (lambda key: is_receipt_of(key)) if receipt else (lambda key: is_payment(key))
+        add(Row(route, "anonymous", one + UNKNOWN_PAYMENT + suffix, 401, setup=payments_made))
+        add(Row(route, "ivanov", one + "{uk_payment}" + suffix, 200, target="uk", check=shown("uk_payment"),
+                expects_json=not receipt))
+        if receipt:
+            add(Row(route, "ivanov", one + "{energo_payment}" + suffix, 404, code="receipt_not_found",
+                    target="energo", why="a pending card payment has no receipt yet"))
+            add(Row(route, "energo-staff", one + "{energo_payment}" + suffix, 404, code="receipt_not_found",
+                    target="energo", why="a pending card payment has no receipt yet"))
+        else:
+            add(Row(route, "ivanov", one + "{energo_payment}" + suffix, 200, target="energo",
+                    check=is_payment("energo_payment", "pending")))
+            add(Row(route, "energo-staff", one + "{energo_payment}" + suffix, 200, target="energo",
+                    check=is_payment("energo_payment")))
+        add(Row(route, "petrova", one + "{uk_payment}" + suffix, 404, code="payment_not_found", target="uk",
+                guess=("{uk_payment}", "{unknown_payment}")))
+        add(Row(route, "uk-staff", one + "{uk_payment}" + suffix, 200, target="uk", check=shown("uk_payment"),
+                expects_json=not receipt))
+        add(Row(route, "uk-staff", one + "{energo_payment}" + suffix, 404, code="payment_not_found",
+                target="energo", guess=("{energo_payment}", "{unknown_payment}")))
+        add(Row(route, "energo-staff", one + "{uk_payment}" + suffix, 404, code="payment_not_found", target="uk",
+                guess=("{uk_payment}", "{unknown_payment}")))
+        add(Row(route, "inspector", one + "{uk_payment}" + suffix, 403, target="uk",
+                guess=("{uk_payment}", "{unknown_payment}")))
+        add(Row(route, "admin", one + "{uk_payment}" + suffix, 200, target="uk", check=shown("uk_payment"),
+                expects_json=not receipt))
+
+    # The wallet and its top-ups: residents only.
+    add(Row(WALLET, "anonymous", f"{API}/wallet", 401))
+    add(Row(WALLET, "ivanov", f"{API}/wallet", 200, check=wallet_holds("8300.00")))
+    add(Row(WALLET, "petrova", f"{API}/wallet", 200, check=wallet_holds("0.00")))
+    for who in (*STAFF, "inspector", "admin"):
+        add(Row(WALLET, who, f"{API}/wallet", 403))
+    top = f"{API}/wallet/top-ups"
+    add(Row(TOP_UP, "anonymous", top, 401, {"amount": "500"}))
+    add(Row(TOP_UP, "ivanov", top + DRY, 200, {"amount": "500"}))
+    add(Row(TOP_UP, "ivanov", top, 202, {"amount": "500"}, check=pending_top_up("ivanov")))
+    add(Row(TOP_UP, "petrova", top, 202, {"amount": "500"}, check=pending_top_up("petrova")))
+    for who in (*STAFF, "inspector", "admin"):
+        add(Row(TOP_UP, who, top, 403, {"amount": "500"}))
+
+    # The acquirer's page: public, the unguessable token in its URL is the key (whoever holds it may answer, as with
+    # a real bank's page); its answers show that token's payment only, so the leak check does not apply. Answered
+    # once: every later answer is 410 and changes nothing.
+    acq = "/acquirer/"
+    page = {"expects_json": False, "leak_check": False}
+    add(Row(ACQUIRER_PAGE, "anonymous", acq + UNKNOWN_TOKEN, 404, setup=payments_made, **page))
+    for who in PRINCIPALS:
+        add(Row(ACQUIRER_PAGE, who, acq + "{uk_token}", 200, target="uk", check=shows_the_page, **page))
+    for who in STAFF:
+        add(Row(ACQUIRER_PAGE, who, acq + "{energo_token}", 200, target="energo", check=shows_the_page, **page))
+    add(Row(ACQUIRER_ANSWER, "anonymous", acq + UNKNOWN_TOKEN, 404, "action=pay", headers=FORM,
+            setup=payments_made, **page))
+    add(Row(ACQUIRER_ANSWER, "ivanov", acq + "{uk_token}", 200, "action=pay", headers=FORM, target="uk",
+            check=outcome("uk_card_payment", "succeeded", None), **page))
+    add(Row(ACQUIRER_ANSWER, "uk-staff", acq + "{energo_token}", 200, "action=cancel", headers=FORM,
+            target="energo", check=outcome("energo_card_payment", "declined", "cancelled"),
+            why="the token's holder may cancel", **page))
+    for who in PRINCIPALS:
+        add(Row(ACQUIRER_ANSWER, who, acq + "{uk_token}", 410, "action=cancel", headers=FORM, target="uk",
+                why="answered already", **page))
+    for who in STAFF:
+        add(Row(ACQUIRER_ANSWER, who, acq + "{energo_token}", 410, "action=pay", headers=FORM, target="energo",
+                why="answered already", **page))
     return rows
 
 ROWS = _rows()
