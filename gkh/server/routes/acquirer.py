@@ -153,7 +153,9 @@ class Acquirer(Resource):
         """The card holder's answer: action=pay or action=cancel, taken once."""
         def answer(token: str) -> None:
             if req.content_length is not None and req.content_length > MAX_FORM:
-                raise falcon.HTTPPayloadTooLarge()
+                raise falcon.HTTPContentTooLarge()
+            if req.content_length and not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED):
+                raise falcon.HTTPUnsupportedMediaType()  # a form, as the page's buttons send it; nothing else
             form = req.get_media() if req.content_length else {}
             action = form.get("action") if isinstance(form, dict) else None
             if action not in ("pay", "cancel"):
