@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from gkh.client.api import Client
     from gkh.commands.common import Runtime
 
-POLL_SECONDS = 1.0  # how often a pending card payment is asked about (tests make it 0)
+POLL_SECONDS = 1.0  # how often a pending card payment is asked about (tests make it shorter)
+sleep = time.sleep  # the wait between two questions (tests replace it)
 KEPT_FOR = timedelta(hours=24)  # as long as the portal keeps an idempotency key
 KEPT_FILE = "payments.json"
 SPINNER = "|/-\\"
@@ -262,26 +263,37 @@ def wait_for_outcome(client: Client, payment: dict, timeout: int) -> dict:
     spinner = is_terminal(sys.stderr)
     deadline = time.monotonic() + timeout
     turn = 0
-    while payment.get("status") == "pending":
-        if time.monotonic() >= deadline:
-            break
-        if spinner:
-            sys.stderr.write("\r" + _("waiting for the card payment's outcome {spin}").format(
-                spin=SPINNER[turn % len(SPINNER)]))
+    try:
+        while payment.get("status") == "pending":
+            if time.monotonic() >= deadline:
+                break
+            if spinner:
+                sys.stderr.write("\r" + _("waiting for the card payment's outcome {spin}").format(
+                    spin=SPINNER[turn % len(SPINNER)]))
+                sys.stderr.flush()
+                turn += 1
+            sleep(POLL_SECONDS)
+            payment = client.payment(payment["id"])
+    except KeyboardInterrupt:  # the payment goes on without us: say how to pick it up
+        raise GkhError(_("stopped waiting: payment {payment} may still be pending").format(payment=payment["id"]),
+                       ExitCode.INTERRUPTED, hint=_wait_hint(payment["id"])) from None
+    finally:
+        if spinner and turn:
+            sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
-            turn += 1
-        time.sleep(POLL_SECONDS)
-        payment = client.payment(payment["id"])
-    if spinner and turn:
-        sys.stderr.write("\r\x1b[K")
-        sys.stderr.flush()
     return payment
+
+
+def _wait_hint(payment: str) -> str:
+    from gkh.commands.common import profile_in_use
+
+    profile = profile_in_use()
+    return _("run: {command}").format(command=f"gkh{f' --profile {profile}' if profile else ''} payment wait {payment}")
 
 
 def finish(payment: dict, output: OutputChoice, *, quiet_off_terminal: bool) -> None:
     """Show the payment (at a terminal or when asked; `quiet_off_terminal` False: always) and leave with its
     outcome: succeeded 0, declined 5, still pending 7."""
-    from gkh.commands.common import profile_in_use
     from gkh.output import is_terminal
 
     if output.asked or is_terminal(sys.stdout) or not quiet_off_terminal:
@@ -293,11 +305,9 @@ def finish(payment: dict, output: OutputChoice, *, quiet_off_terminal: bool) -> 
             payment=payment["id"], reason=_(DECLINED[reason]) if reason in DECLINED else reason or "?"),
             ExitCode.REFUSED)
     if status == "pending":
-        profile = profile_in_use()
-        command = f"gkh{f' --profile {profile}' if profile else ''} payment wait {payment['id']}"
         raise GkhError(_("payment {payment} is still pending").format(payment=payment["id"]), ExitCode.PENDING,
-                       hint=_("run: {command}").format(command=command))
-    if status == "succeeded" and quiet_off_terminal:  # pay and top-up say what they did; wait shows the payment
+                       hint=_wait_hint(payment["id"]))
+    if status == "succeeded" and quiet_off_terminal and is_terminal(sys.stderr):  # wait shows the payment instead
         say(_("gkh: paid {total}: {payment}").format(total=payment.get("total"), payment=payment["id"]))
 
 

@@ -92,7 +92,7 @@ def test_more_than_owed_is_an_advance_with_a_warning_on_stderr_even_off_a_termin
     owed = due(SUPPLIED)
     paid = gkh("pay", SUPPLIED, "--amount", "3000,00", "--method", "wallet", "--yes")
     assert paid.exit_code == 0, paid.stderr
-    assert paid.stdout == ""  # off a terminal, quiet unless -o
+    assert paid.stdout == "" and "gkh: paid" not in paid.stderr  # off a terminal, quiet unless -o
     advance = Decimal("3000.00") - sum(owed.values())
     assert f"warning: {advance} more than owed: an advance on account {SUPPLIED}" in paid.stderr
     [payment] = payments()
@@ -386,6 +386,15 @@ def test_over_http_pay_is_pending_at_its_timeout_with_the_url_and_wait_picks_up_
     assert "\r" not in pending.stderr  # no spinner off a terminal
     [payment] = gkh_json("--profile", "remote", "payment", "list")
     assert payment["status"] == "pending" and payment["confirmation_url"] == url
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as ctrl_c:
+        ctrl_c.setattr(pay_command, "sleep", interrupted)
+        stopped = gkh("--profile", "remote", "payment", "wait", "P-000001")
+    assert stopped.exit_code == 130
+    assert "may still be pending (run: gkh --profile remote payment wait P-000001)" in stopped.stderr
 
     page = requests.post(url, data={"action": "pay"}, timeout=10)
     assert page.status_code == 200
