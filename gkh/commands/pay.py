@@ -225,6 +225,7 @@ def _show_quote(quote: dict) -> None:
     if shown.get("kind") == "top_up":
         shown["payee"] = {"name": _("top-up of the wallet «Виртуальный мир»")}
     render(shown, fmt="table", columns=QUOTE_COLUMNS, stream=sys.stderr)
+    _warn_all(quote)  # an advance, before it is confirmed
 
 
 # --- the card flow and the outcome ---------------------------------------------------------------------------

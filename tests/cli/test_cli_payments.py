@@ -185,6 +185,14 @@ def test_at_a_terminal_the_quote_is_shown_and_no_charges_nothing(home, state):
 
 
 @pytest.mark.sqlite_only
+def test_at_a_terminal_an_advance_is_warned_of_before_the_question(home):
+    result = gkh("pay", SUPPLIED, "--amount", "3000", "--method", "wallet", tty=True, input="n\n")
+    assert result.exit_code == 1
+    assert result.stderr.index("more than owed: an advance") < result.stderr.index("Pay 3000.00 by wallet?")
+    assert payments() == []
+
+
+@pytest.mark.sqlite_only
 def test_at_a_terminal_yes_charges_once_and_shows_the_payment(home):
     result = gkh("pay", MANAGED, "--bill", OLDER, "--method", "wallet", tty=True, input="y\n")
     assert result.exit_code == 0, result.stderr
