@@ -167,8 +167,6 @@ def charge(run: Runtime, client: Client, kind: str, what: dict[str, Any], typed:
     if resumed is not None:
         key, body = resumed["key"], resumed["body"]
         if planned != body:  # the bills changed since (or the quote failed): the kept request is asked about
-            if quote is not None:
-                _show_quote(quote)
             confirm(_("Send the payment attempt of {time} again ({amount} by {method})?").format(
                 time=datetime.fromisoformat(resumed["saved_at"]).strftime("%H:%M"), amount=body.get("amount"),
                 method=_term(body.get("method", "card"))), yes, unable=_(YES_NEEDED))

@@ -344,6 +344,16 @@ def test_an_unknown_outcome_of_what_is_due_resumes_though_nothing_is_due_any_mor
 
 
 @pytest.mark.sqlite_only
+def test_at_a_terminal_a_kept_attempt_that_no_longer_matches_the_quote_is_asked_about(home, state, answers_lost):
+    assert gkh("pay", MANAGED, "--method", "wallet", "--bill", NEWER, "--yes").exit_code == 6
+    answers_lost.undo()
+    again = gkh("pay", MANAGED, "--method", "wallet", "--bill", NEWER, tty=True, input="y\n")
+    assert again.exit_code == 0, again.stderr
+    assert "Send the payment attempt of 12:00 again (8238.80 by wallet)? [y/N]" in again.stderr
+    assert len(payments()) == 1 and balance() == WALLET - NEWER_DUE
+
+
+@pytest.mark.sqlite_only
 def test_a_kept_attempt_is_another_commands_only_if_everything_matches_and_lives_24_hours(home, state,
                                                                                           answers_lost):
     assert gkh("pay", MANAGED, "--amount", "100", "--method", "wallet", "--yes").exit_code == 6
