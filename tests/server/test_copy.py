@@ -36,7 +36,8 @@ TOKEN_HASH = "f" * 64
 @pytest.fixture
 def source(home):
     """The demo portal of `home`, with a row in each of the tables the demo world leaves empty (a token, an
-    idempotency key, a throttle row) and awkward values: NULLs, an empty string, quotes, a backslash."""
+    idempotency key, a throttle row, a payment with its bill and receipt) and awkward values: NULLs, an empty
+    string, quotes, a backslash, bytes that are no text."""
     with sqlite3.connect(home / "portal.sqlite3") as conn:
         conn.execute("INSERT INTO tokens (token_hash, user_id, created_at, expires_at, renewed_at)"
                      " VALUES (?, 1, '2026-11-01T00:00:00+00:00', '2027-02-01T00:00:00+00:00',"
@@ -46,6 +47,17 @@ def source(home):
                      ('{"ok": "ёлка \\"x\\" \\\\ 100%"}',))
         conn.execute("INSERT INTO throttle (scope, key, failures, window_start)"
                      " VALUES ('sign_in', '', 3, '2026-11-20T09:00:00+00:00')")
+        # A payment with its bill and receipt: the message is bytes (a BLOB, bytea), NUL and non-UTF-8 included.
+        conn.execute("INSERT INTO payments (id, seq, user_id, kind, account_id, payee_org_id, bill_id, method,"
+                     " amount_kopecks, commission_kopecks, status, email, created_at, completed_at)"
+                     " SELECT 'P-000001', 1, 1, 'bill', b.account_id, b.payee_org_id, b.id, 'wallet', 100, 0,"
+                     " 'succeeded', NULL, '2026-11-20T09:00:00+00:00', '2026-11-20T09:00:00+00:00'"
+                     " FROM bills b ORDER BY b.id LIMIT 1")
+        conn.execute("INSERT INTO payment_bills (payment_id, bill_id, amount_kopecks)"
+                     " SELECT id, bill_id, 100 FROM payments WHERE id = 'P-000001'")
+        conn.execute("INSERT INTO receipts (payment_id, number, emailed_to, message, created_at, delivery)"
+                     " VALUES ('P-000001', 'R-000001', NULL, ?, '2026-11-20T09:00:00+00:00', 'outbox')",
+                     (b"Subject: =?utf-8?b?0KfQtdC6?=\r\n\r\n\x00\xff\xfe \xd0\xa7\xd0\xb5\xd0\xba",))
     conn.close()
     store = open_portal(home / "portal.sqlite3", SEED_NOW)
     yield store
