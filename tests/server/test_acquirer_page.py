@@ -182,6 +182,8 @@ def test_a_page_not_answered_in_15_minutes_expires(ivanov, home, monkeypatch):
     assert state(home) == before  # a GET stores nothing, the expiry neither
     assert_page(post(p["confirmation_url"], "pay"), 410)
     assert stored(home, p["id"]) == ("declined", "expired")
+    with db(home) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM payment_bills WHERE payment_id = ?", (p["id"],)).fetchone()[0] == 0
     assert (paid(home, OLDER), paid(home, LATEST)) == (0, 0)
 
 

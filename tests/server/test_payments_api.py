@@ -410,3 +410,35 @@ def test_commission_is_rounded_half_up(ivanov):
                     json={"account": ENERGO_ELS, "method": "card", "amount": "0.50"}).json()
     assert (q["commission"], q["total"]) == ("0.01", "0.51")  # 1 % of 0.50 = 0.005 → 0.01
     assert Decimal(q["amount"]) == Decimal("0.50")
+
+
+# -- the receipt's delivery after the commit -------------------------------------------------------------------
+
+
+def test_the_receipt_lands_in_the_portals_outbox_after_the_payment(portal, tmp_path):
+    """With no SMTP host, a payment's receipt is written to the portal's outbox folder as soon as it is paid: by
+    wallet at once, by card when the page is answered."""
+    from falcon.testing import TestClient
+
+    from gkh.server.app import create_app
+    from gkh.server.receipts import Postman
+    from tests.helpers.demo import password_of
+
+    outbox = tmp_path / "outbox"
+    client = TestClient(create_app(portal.store, Postman(None, outbox)))
+    token = client.simulate_post("/api/v1/auth/token",
+                                 json={"login": "ivanov", "password": password_of("ivanov")}).json["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    paid_now = client.simulate_post("/api/v1/payments", headers=auth,
+                                    json={"account": UK_ELS, "method": "wallet", "bill": LATEST}).json
+    number = paid_now["receipt"]["number"]
+    assert (outbox / f"{number}.eml").read_bytes() == client.simulate_get(
+        f"/api/v1/payments/{paid_now['id']}/receipt", headers=auth).content
+    card = client.simulate_post("/api/v1/payments", headers=auth, json={"account": ENERGO_ELS, "method": "card"}).json
+    assert sorted(p.name for p in outbox.iterdir()) == [f"{number}.eml"]
+    token_path = card["confirmation_url"].split("://", 1)[1].split("/", 1)[1]
+    answered = client.simulate_post(f"/{token_path}", body="action=pay",
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answered.status_code == 200, answered.text
+    second = client.simulate_get(f"/api/v1/payments/{card['id']}", headers=auth).json["receipt"]["number"]
+    assert sorted(p.name for p in outbox.iterdir()) == sorted([f"{number}.eml", f"{second}.eml"])

@@ -382,8 +382,10 @@ def acquirer_answer(store: PortalStore, token: str, action: str, now: datetime,
             raise UnknownToken(token)
         stamp = format_instant(now)
         if payment_status(row, now) == ("declined", "expired"):
-            tx.execute("UPDATE payments SET status = 'declined', decline_reason = 'expired', completed_at = ?"
-                       " WHERE id = ? AND status = 'pending'", (row["expires_at"], row["id"]))
+            if tx.execute("UPDATE payments SET status = 'declined', decline_reason = 'expired', completed_at = ?"
+                          " WHERE id = ? AND status = 'pending' RETURNING id", (row["expires_at"], row["id"])
+                          ).fetchone() is not None:
+                tx.execute("DELETE FROM payment_bills WHERE payment_id = ?", (row["id"],))  # the plan, never applied
             return False, _page(row, now)
         if action == "cancel" or from_kopecks(row["amount_kopecks"]) in declined:
             reason = "cancelled" if action == "cancel" else "declined_by_bank"
