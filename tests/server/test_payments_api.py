@@ -80,6 +80,15 @@ def test_the_demo_wallet_covers_one_bill_not_two(ivanov):
     assert LATEST_DUE <= WALLET < OLDER_DUE + LATEST_DUE
 
 
+def test_the_demo_wallet_rule():
+    """The larger unpaid bill rounded up to whole hundreds of roubles, while that stays below both; else that bill."""
+    from gkh.server.demo.payments import wallet_kopecks
+
+    assert wallet_kopecks([OLDER_DUE, LATEST_DUE]) == 830000
+    assert wallet_kopecks([1, 99999]) == 99999  # 1000.00 would pay both
+    assert wallet_kopecks([100000, 50]) == 100000  # a whole hundred already
+
+
 def test_a_wallet_payment_across_two_unpaid_bills(ivanov, home):
     set_balance(home, 2_000_000)
     resp = ivanov.post("/payments", json={"account": UK_ELS, "method": "wallet"})
