@@ -566,4 +566,4 @@ def message(text: str, *, err: TextIO | None = None) -> None:
 
 def warn(text: str, *, err: TextIO | None = None) -> None:
     """A ``warning: …`` line on stderr, always — even off a terminal, since cron mails stderr."""
-    message(f"warning: {text}", err=err)
+    message(_("warning: {text}").format(text=text), err=err)

@@ -193,7 +193,8 @@ def charge(run: Runtime, client: Client, kind: str, what: dict[str, Any], typed:
             kept.forget(slot)
         raise
     kept.forget(slot)
-    _warn_all(paid)
+    if quote is None or paid.get("warnings") != quote.get("warnings") or not is_terminal(sys.stderr):
+        _warn_all(paid)  # not already said with the quote just above
     if paid.get("status") == "pending":
         paid = finish_card(run, client, paid, timeout)
     finish(paid, output, quiet_off_terminal=True)
