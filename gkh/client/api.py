@@ -20,6 +20,7 @@ from gkh.client.core import (
 from gkh.client.resources.accounts import Accounts
 from gkh.client.resources.addresses import Addresses
 from gkh.client.resources.bills import Bills
+from gkh.client.resources.meetings import Meetings
 from gkh.client.resources.meters import Meters
 from gkh.client.resources.payments import Payments
 from gkh.client.resources.portal import PortalSession
@@ -31,5 +32,5 @@ __all__ = [
 ]
 
 
-class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments):
+class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments, Meetings):
     """The portal's API: thin methods returning the JSON the portal sends, typed errors for everything else."""
