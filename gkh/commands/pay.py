@@ -138,7 +138,22 @@ def charge(run: Runtime, client: Client, kind: str, what: dict[str, Any], typed:
     """The quote, the confirmation and the one charge, its key kept across runs; then the card flow if pending.
 
     `what` is the request but its amount, `typed` the amount as given (None: what is due), `send(body,
-    dry_run=, idempotency_key=)` the client's call."""
+    dry_run=, idempotency_key=)` the client's call. Payments of one profile on one portal run one at a time
+    (a file lock in the state folder): a second `gkh pay` started meanwhile (two cron jobs overlapping) waits,
+    then quotes what is still due, instead of paying the same bills again under a key of its own."""
+    if dry_run:
+        _charge(run, client, kind, what, typed, dry_run=dry_run, yes=yes, timeout=timeout, output=output, send=send)
+        return
+    from gkh.config._files import locked
+    from gkh.paths import state_home
+
+    owner = hashlib.sha256(json.dumps([run.profile, client.portal_key]).encode("utf-8")).hexdigest()[:16]
+    with locked(state_home() / f"paying-{owner}"):
+        _charge(run, client, kind, what, typed, dry_run=dry_run, yes=yes, timeout=timeout, output=output, send=send)
+
+
+def _charge(run: Runtime, client: Client, kind: str, what: dict[str, Any], typed: str | None, *, dry_run: bool,
+            yes: bool, timeout: int, output: OutputChoice, send: Callable[..., dict]) -> None:
     from gkh.client.errors import PortalError, Refused, ServerError, Unreachable
     from gkh.output import is_terminal
 

@@ -440,3 +440,26 @@ def test_over_http_at_a_terminal_the_page_is_offered_to_the_browser(remote, monk
     assert "Open it in the browser? [y/N]" in result.stderr
     assert len(opened) == 1 and "/acquirer/" in opened[0]
     assert "waiting for the card payment's outcome" in result.stderr  # the spinner, on a terminal
+
+
+
+def test_payments_of_one_profile_take_turns(home, state):
+    """A `gkh pay` started while another of the same profile is paying (two overlapping cron jobs) waits for it
+    to finish before it asks what is due, instead of paying the same bills again under a key of its own."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    assert gkh("pay", SUPPLIED, "--amount", "1", "--method", "wallet", "--yes").exit_code == 0
+    (lock,) = state.glob("paying-*.lock")  # the turn this profile's payments on this portal take
+    command = [str(Path(sys.executable).with_name("gkh")), "pay", SUPPLIED, "--method", "wallet", "--yes"]
+    with open(lock, "r+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another payment of this profile is under way
+        waiting = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        assert waiting.poll() is None, waiting.communicate()
+        assert len(payments()) == 1  # nothing asked of the portal, let alone charged
+    assert waiting.wait(timeout=60) == 0, waiting.communicate()
+    assert len(payments()) == 2 and due(SUPPLIED) == {}
