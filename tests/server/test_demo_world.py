@@ -232,8 +232,18 @@ def test_the_demo_residents(world):
     assert [tuple(o) for o in owners] == [("Петрова Анна Сергеевна", petrova["id"], 1, 1)]
     assert world.execute("SELECT count(*) FROM account_links WHERE user_id = ?", (petrova["id"],)).fetchone()[0] == 0
     assert world.execute("SELECT count(*) FROM account_links").fetchone()[0] == 2
-    # Only the two demo residents are tied to owner rows.
-    assert world.execute("SELECT count(*) FROM owners WHERE user_id IS NOT NULL").fetchone()[0] == 2
+    # petrova also owns flat 35 outright (schema v8: she owns two flats and votes with both); its accounts' payer
+    # is hers. Only the two demo residents are tied to owner rows.
+    flat35 = world.execute("SELECT id FROM flats WHERE house_guid = ? AND number = '35'",
+                           (house_guid("H1"),)).fetchone()[0]
+    owners = world.execute("SELECT name, user_id, share_num, share_den FROM owners WHERE flat_id = ?",
+                           (flat35,)).fetchall()
+    assert [tuple(o) for o in owners] == [("Петрова Анна Сергеевна", petrova["id"], 1, 1)]
+    assert {r[0] for r in world.execute("SELECT payer FROM accounts WHERE flat_id = ?", (flat35,))} \
+        == {"Петрова Анна Сергеевна"}
+    assert world.execute("SELECT count(*) FROM owners WHERE user_id IS NOT NULL").fetchone()[0] == 3
+    assert {r[0] for r in world.execute("SELECT user_id FROM owners WHERE user_id IS NOT NULL")} \
+        == {ivanov["id"], petrova["id"]}
 
 
 def test_users_match_the_published_list(world):

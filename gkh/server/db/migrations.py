@@ -419,6 +419,71 @@ CREATE TABLE IF NOT EXISTS receipts (
 """)
 
 
+
+@migration
+def m008_meetings(conn: Connection, dialect: Dialect) -> None:
+    """Owners' general meetings by electronic vote: houses gain the region's housing inspectorate (who reviews their
+    meetings); files uploaded before they are used (a meeting's notice), the meetings with their stored decision
+    (voting, closed and expired are read from the dates), their agenda and the owners' votes, one per owner row and
+    question (the latest replaces). IF NOT EXISTS: a portal whose version was set back keeps the meetings it has."""
+    if dialect.name == "postgres":
+        conn.execute(dialect.ddl("ALTER TABLE houses ADD COLUMN IF NOT EXISTS inspectorate_org_id TEXT"
+                                 " REFERENCES organisations(id)"))
+    elif "inspectorate_org_id" not in {row[1] for row in conn.execute("PRAGMA table_info(houses)")}:
+        conn.execute("ALTER TABLE houses ADD COLUMN inspectorate_org_id TEXT REFERENCES organisations(id)")
+    _execute(conn, dialect, """
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL CHECK (size > 0),
+    data BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    used_by TEXT
+);
+CREATE INDEX IF NOT EXISTS uploads_free ON uploads(used_by, created_at);
+CREATE TABLE IF NOT EXISTS meetings (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    kind TEXT NOT NULL CHECK (kind IN ('annual', 'extraordinary')),
+    form TEXT NOT NULL DEFAULT 'electronic_vote',
+    status TEXT NOT NULL CHECK (status IN ('under_review', 'published', 'rejected')),
+    filed_by INTEGER NOT NULL REFERENCES users(id),
+    filed_at TEXT NOT NULL,
+    filed_on TEXT NOT NULL,
+    review_due TEXT NOT NULL,
+    earliest_start TEXT NOT NULL,
+    voting_start TEXT NOT NULL,
+    voting_end TEXT NOT NULL,
+    materials TEXT NOT NULL,
+    administrator TEXT NOT NULL,
+    initiators TEXT NOT NULL,
+    notice_upload TEXT NOT NULL REFERENCES uploads(id),
+    reviewed_by INTEGER REFERENCES users(id),
+    reviewed_at TEXT,
+    rejection_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS meetings_house ON meetings(house_guid, seq);
+CREATE TABLE IF NOT EXISTS meeting_questions (
+    meeting_id TEXT NOT NULL REFERENCES meetings(id),
+    number INTEGER NOT NULL CHECK (number >= 1),
+    text TEXT NOT NULL,
+    two_thirds INTEGER NOT NULL,
+    PRIMARY KEY (meeting_id, number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meeting_votes (
+    meeting_id TEXT NOT NULL REFERENCES meetings(id),
+    owner_id INTEGER NOT NULL REFERENCES owners(id),
+    number INTEGER NOT NULL,
+    choice TEXT NOT NULL CHECK (choice IN ('for', 'against', 'abstain')),
+    voted_by INTEGER REFERENCES users(id),
+    voted_at TEXT NOT NULL,
+    PRIMARY KEY (meeting_id, owner_id, number)
+) WITHOUT ROWID
+""")
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

@@ -103,6 +103,10 @@ def seed(conn: Connection, version: int, now: datetime) -> None:
         from gkh.server.demo.payments import seed_v7
 
         seed_v7(conn, now)
+    elif version == 8 and _is_demo(conn):
+        from gkh.server.demo.meetings import seed_v8
+
+        seed_v8(conn, now)
 
 
 def _is_demo(conn: Connection) -> bool:
