@@ -257,6 +257,7 @@ def _mount() -> None:
         config,
         doctor,
         house,
+        meeting,
         meter,
         pay,
         payment,
@@ -274,6 +275,7 @@ def _mount() -> None:
     app.command("pay")(pay.pay)
     app.add_typer(payment.app, name="payment")
     app.add_typer(wallet.app, name="wallet")
+    app.add_typer(meeting.app, name="meeting")
     app.add_typer(server.app, name="server")
     app.command("doctor")(doctor.doctor)
     app.command("completion", help="Print the shell completion script for bash, zsh or fish "

@@ -146,6 +146,9 @@ VOCABULARY = (
     T_("bill"), T_("top_up"), T_("wallet"), T_("card"), T_("quote"), T_("pending"), T_("succeeded"), T_("declined"),
     T_("cancelled"), T_("declined_by_bank"), T_("expired"), T_("smtp"), T_("outbox"),
     T_("stored"), T_("env"), T_("file"), T_("default"),
+    T_("under_review"), T_("published"), T_("voting"), T_("closed"), T_("rejected"),
+    T_("annual"), T_("extraordinary"), T_("electronic_vote"), T_("person"), T_("organisation"),
+    T_("for"), T_("against"), T_("abstain"), T_("all"), T_("voted"),
     T_("true"), T_("false"),
 )
 

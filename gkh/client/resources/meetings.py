@@ -49,7 +49,7 @@ class Meetings(ClientCore):
         return self.request("POST", f"/meetings/{self._segment(meeting, 'id')}/review",
                             json={k: v for k, v in body.items() if v is not None})
 
-    def vote(self, meeting: str, votes: Mapping[int | str, str], *, dry_run: bool = False,
+    def vote(self, meeting: str, votes: Mapping[int, str] | Mapping[str, str], *, dry_run: bool = False,
              idempotency_key: str | None = None) -> dict:
         """Vote on a meeting's questions ({1: "for", 2: "against"}): {"meeting", "votes" (all my current answers),
         "area", "voted_at"}. A later vote on a question replaces the earlier one."""
