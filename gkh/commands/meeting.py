@@ -146,16 +146,16 @@ def template_text(today) -> str:
     def line(setting: str, comment: str | None = None) -> str:
         return f"{setting:<{_COMMENT_AT - 1}} # {comment}" if comment else setting
 
-    def note(text: str) -> str:
+    def comment(text: str) -> str:
         return f"# {text}"
 
     lines = [
-        note(_("An owners' general meeting by electronic vote: its notice. Fill in every empty value, then run:")),
-        note("  gkh meeting file meeting.toml --notice notice.pdf"),
-        note(_("Dates: TOML dates (2026-12-14) or text (\"14.12.2026\").")),
-        note(_("The housing inspectorate reviews a notice within {days} working days; the vote may start the day "
+        comment(_("An owners' general meeting by electronic vote: its notice. Fill in every empty value, then run:")),
+        comment("  gkh meeting file meeting.toml --notice notice.pdf"),
+        comment(_("Dates: TOML dates (2026-12-14) or text (\"14.12.2026\").")),
+        comment(_("The housing inspectorate reviews a notice within {days} working days; the vote may start the day "
                "after,").format(days=REVIEW_WORKING_DAYS)),
-        note(_("and no sooner than 10 days after filing: for a notice filed today, on {earliest}.").format(
+        comment(_("and no sooner than 10 days after filing: for a notice filed today, on {earliest}.").format(
             earliest=format_person_date(start))),
         "",
         line("[meeting]", _("general information")),
@@ -477,8 +477,16 @@ def results(
     if output.format == "json":
         show(found, RESULT_COLUMNS, output)
         return
-    show(found.get("questions") or [], RESULT_COLUMNS, output)
+    questions = found.get("questions") or []
+    show(questions, RESULT_COLUMNS, output)
     say(quorum_line(found))
+    if whole := [str(q.get("number")) for q in questions if q.get("of") == "all"]:
+        from gkh.i18n import ngettext
+
+        say(ngettext("gkh: question {numbers} needs two thirds of all owners' area: its shares are of the whole "
+                     "area, the others' of the area that voted",
+                     "gkh: questions {numbers} need two thirds of all owners' area: their shares are of the whole "
+                     "area, the others' of the area that voted", len(whole)).format(numbers=", ".join(whole)))
 
 
 def quorum_line(found: dict) -> str:

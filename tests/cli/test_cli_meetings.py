@@ -299,7 +299,7 @@ def test_on_a_terminal_filing_says_when_the_review_is_due(home, toml, notice):
 @pytest.mark.sqlite_only
 def test_not_an_owner_in_the_house_is_exit_4(home, toml, notice):
     relogin("ivanov")  # an owner at ул. Ленина, д. 5 only
-    result = file_as("ivanov", toml({**FILLED, "meeting.house": "мира 12"}), notice)
+    result = file_as("ivanov", toml({**FILLED, "meeting.house": "мира 12 корп. 1"}), notice)
     assert (result.exit_code, result.stdout) == (4, "")
     assert "owner" in result.stderr
 
@@ -340,7 +340,8 @@ def test_a_rejection_reaches_the_filer_and_an_unknown_meeting_hints_the_list(hom
     assert again.exit_code == 5 and "rejected" in again.stderr
     missing = gkh("meeting", "show", "MT-999999")
     assert (missing.exit_code, missing.stdout) == (1, "")
-    assert missing.stderr.rstrip().endswith("(run: gkh meeting list)")
+    assert missing.stderr.splitlines()[-1] == \
+        "gkh: no meeting MT-999999 among those you may see (run: gkh --profile local meeting list)"
 
 
 @pytest.mark.sqlite_only
