@@ -54,3 +54,26 @@ def visible_payments(user: User) -> tuple[str, list]:
     if user.role == "admin":
         return "1 = 1", []
     raise ApiError(403, "forbidden", _("the {role} role has no payments to see").format(role=term(user.role)))
+
+
+def visible_meetings(user: User) -> tuple[str, list]:
+    """A condition on meetings `m` of houses `h` a user may see: residents those of the houses where they own a
+    flat (in the owner register) or have a linked account; staff those of the houses their organisation manages;
+    inspectors those of their inspectorate's houses; admins all."""
+    if user.role == "resident":
+        return ("(m.house_guid IN (SELECT f.house_guid FROM owners o JOIN flats f ON f.id = o.flat_id"
+                " WHERE o.user_id = ?) OR m.house_guid IN (SELECT a.house_guid FROM account_links l"
+                " JOIN accounts a ON a.id = l.account_id WHERE l.user_id = ?))", [user.id, user.id])
+    if user.role == "staff":
+        return "h.managing_org_id = ?", [user.org_id]
+    if user.role == "inspector":
+        return "h.inspectorate_org_id = ?", [user.org_id]
+    if user.role == "admin":
+        return "1 = 1", []
+    return "1 = 0", []
+
+
+def require_reviewer(user: User, inspectorate_org_id: str | None) -> None:
+    """Reviewing a meeting's notice is the act of an inspector of the house's inspectorate, nobody else's."""
+    if user.role != "inspector" or inspectorate_org_id is None or user.org_id != inspectorate_org_id:
+        raise ApiError(403, "forbidden", _("only the house's housing inspectorate reviews its meetings"))

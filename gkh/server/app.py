@@ -23,7 +23,7 @@ from gkh.server.http import (
     serialize_error,
 )
 from gkh.server.receipts import Postman
-from gkh.server.routes import accounts, acquirer, addresses, bills, meters, payments, session
+from gkh.server.routes import accounts, acquirer, addresses, bills, meetings, meters, payments, session, uploads
 from gkh.server.services.session import authenticate
 
 API = protocol.API_PREFIX
@@ -96,5 +96,12 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/payments/{{id}}/receipt", payments.PaymentReceipt(store))
     app.add_route(f"{API}/wallet", payments.Wallet(store))
     app.add_route(f"{API}/wallet/top-ups", payments.WalletTopUps(store, postman))
+    app.add_route(f"{API}/uploads", uploads.Uploads(store))
+    app.add_route(f"{API}/meetings", meetings.MeetingList(store))
+    app.add_route(f"{API}/meetings/{{id}}", meetings.MeetingItem(store))
+    app.add_route(f"{API}/meetings/{{id}}/notice", meetings.MeetingNotice(store))
+    app.add_route(f"{API}/meetings/{{id}}/review", meetings.MeetingReview(store))
+    app.add_route(f"{API}/meetings/{{id}}/votes", meetings.MeetingVotes(store))
+    app.add_route(f"{API}/meetings/{{id}}/results", meetings.MeetingResults(store))
     app.add_route("/acquirer/{token}", acquirer.Acquirer(store, postman))
     return app

@@ -9,6 +9,7 @@ from typing import Any
 from gkh import __version__
 from gkh.domain import readings as rules
 from gkh.domain.dates import house_zone, local_date, parse_instant
+from gkh.domain.meetings import status_on
 from gkh.domain.money import format_kopecks
 from gkh.server.access import User
 from gkh.server.db import Row
@@ -205,4 +206,35 @@ def payment_view(row: Row, bills: list[Row], now: datetime, base_url: str, warni
         "email": row["email"],
         "receipt": receipt,
         "warnings": warnings,
+    }
+
+
+def meeting_status(row: Any, now: datetime) -> str:
+    """A meeting's status as read at `now` in its house's zone: the stored decision walked by the calendar."""
+    return status_on(row["status"], date.fromisoformat(row["voting_start"]), date.fromisoformat(row["voting_end"]),
+                     house_today(row, now))
+
+
+def meeting_view(row: Any, agenda: list[Any], now: datetime) -> dict:
+    """An owners' meeting (or, with id None, what one would be): `row` holds the meeting's columns with its house's
+    `address` and `timezone`, the filer's name `filer_name` and the notice's `notice_name` and `notice_size`;
+    `agenda` its questions (number, text, two_thirds) in order. Its status is read at `now` (meeting_status)."""
+    return {
+        "id": row["id"],
+        "house": {"guid": row["house_guid"], "address": row["address"]},
+        "kind": row["kind"],
+        "form": row["form"],
+        "status": meeting_status(row, now),
+        "filed_by": row["filer_name"],
+        "filed_at": row["filed_at"],
+        "review_due": row["review_due"],
+        "earliest_start": row["earliest_start"],
+        "voting_start": row["voting_start"],
+        "voting_end": row["voting_end"],
+        "materials": row["materials"],
+        "administrator": json.loads(row["administrator"]),
+        "initiators": json.loads(row["initiators"]),
+        "agenda": [{"number": q["number"], "text": q["text"], "two_thirds": bool(q["two_thirds"])} for q in agenda],
+        "notice": {"name": row["notice_name"], "size": row["notice_size"]},
+        "rejection_reason": row["rejection_reason"],
     }
