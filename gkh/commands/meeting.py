@@ -36,13 +36,13 @@ ANSWERS = {"for": "for", "against": "against", "abstain": "abstain",
            "за": "for", "против": "against", "воздержался": "abstain", "воздержалась": "abstain"}
 
 INITIATOR_COLUMNS = Columns(
-    Column("name", "Name"),
-    Column("flat", "Flat", kind="id"),
+    Column("name", "Name", shown=True),
+    Column("flat", "Flat", shown=True, kind="id"),
 )
 QUESTION_COLUMNS = Columns(
-    Column("number", "No.", kind="number"),
-    Column("text", "Question"),
-    Column("two_thirds", "Two thirds"),
+    Column("number", "No.", shown=True, kind="number"),
+    Column("text", "Question", shown=True),
+    Column("two_thirds", "Two thirds", shown=True),
 )
 # A meeting (the README's "Columns" table): csv/tsv/excel write them all, in this order. A terminal's table shows
 # the id, the address, the kind, the status and the voting dates.
@@ -71,9 +71,11 @@ MEETING_COLUMNS = Columns(
     Column("notice.size", "Notice size", kind="number"),
     Column("rejection_reason", "Rejection reason"),
 )
+# What filing answers: the meeting, and whether it was a dry run (the meeting as it would be, its id empty).
+FILED_COLUMNS = Columns(MEETING_COLUMNS, Column("dry_run", "Dry run"))
 ANSWER_COLUMNS = Columns(
-    Column("number", "Question", kind="number"),
-    Column("choice", "Answer", kind="term"),
+    Column("number", "Question", shown=True, kind="number"),
+    Column("choice", "Answer", shown=True, kind="term"),
 )
 # What a vote answers: all my current answers (a list here; the JSON keeps the API's object by question number),
 # the area they weigh, when. dry_run says whether it was one.
@@ -137,8 +139,8 @@ def template_text(today) -> str:
     check_notice."""
     from datetime import timedelta
 
-    from gkh.domain.dates import format_person_date
     from gkh.domain.meetings import MAX_QUESTION_CHARS, REVIEW_WORKING_DAYS, earliest_start
+    from gkh.i18n import human_date
 
     start = earliest_start(today)
     end = start + timedelta(days=13)
@@ -156,7 +158,7 @@ def template_text(today) -> str:
         comment(_("The housing inspectorate reviews a notice within {days} working days; the vote may start the day "
                "after,").format(days=REVIEW_WORKING_DAYS)),
         comment(_("and no sooner than 10 days after filing: for a notice filed today, on {earliest}.").format(
-            earliest=format_person_date(start))),
+            earliest=human_date(start))),
         "",
         line("[meeting]", _("general information")),
         line('house = ""', _("the house: its FIAS GUID, or an address of one house (\"ленина 5\")")),
@@ -304,16 +306,18 @@ def file_(
             if refused.code == "incomplete_notice" and isinstance(refused.details, dict) and refused.details:
                 list_problems(notice_file, refused.details)
             raise
-    show(meeting, MEETING_COLUMNS, output)
+    show(meeting, FILED_COLUMNS, output)
     if dry_run:
         say(_("gkh: dry run: the portal checked the notice and stored no meeting (it needed the PDF uploaded: "
               "unused, the upload is deleted within 24 hours)"))
     elif is_terminal(sys.stderr):
-        from gkh.domain.dates import format_person_date, parse_person_date
+        from datetime import date
+
+        from gkh.i18n import human_date
 
         say(_("gkh: filed {meeting}: the inspectorate reviews it by {due}; the vote may start from {earliest}").format(
-            meeting=meeting.get("id"), due=format_person_date(parse_person_date(meeting["review_due"])),
-            earliest=format_person_date(parse_person_date(meeting["earliest_start"]))))
+            meeting=meeting.get("id"), due=human_date(date.fromisoformat(meeting["review_due"])),
+            earliest=human_date(date.fromisoformat(meeting["earliest_start"]))))
 
 
 # --- reading --------------------------------------------------------------------------------------------------------
@@ -455,7 +459,7 @@ def vote(
         votes = answered.get("votes") or {}
         listed = [{"number": int(n) if str(n).isdigit() else n, "choice": c}
                   for n, c in sorted(votes.items(), key=lambda item: int(item[0]) if str(item[0]).isdigit() else 0)]
-        show({**answered, "votes": listed, "dry_run": dry_run}, VOTE_COLUMNS, output)
+        show({**answered, "votes": listed, "dry_run": True if dry_run else None}, VOTE_COLUMNS, output)
     if dry_run:
         say(_("gkh: dry run: the portal checked the vote and stored nothing"))
 

@@ -123,7 +123,7 @@ def test_the_template_parses_and_only_its_empty_values_are_missing(home):
     assert set(data) == {"meeting", "administrator", "initiators", "agenda"}
     assert (data["meeting"]["voting_start"].isoformat(), data["meeting"]["voting_end"].isoformat()) == (
         EARLIEST, "2026-12-18")  # the earliest a notice filed today may start, 14 days long
-    assert EARLIEST.split("-")[::-1] == template.stdout.split("today, on ")[1][:10].split(".")
+    assert f"for a notice filed today, on {EARLIEST}." in template.stdout
     filled = tomllib.loads(fill(template.stdout, FILLED))
     assert check_notice(filled).agenda[0].text == FILLED["agenda.text"]
 
@@ -289,8 +289,17 @@ def test_on_a_terminal_filing_says_when_the_review_is_due(home, toml, notice):
     relogin("petrova")
     filed = gkh("--profile", "petrova", "meeting", "file", str(toml()), "--notice", str(notice), tty=True)
     assert filed.exit_code == 0, filed.stderr
-    assert "04.12.2026" in filed.stderr and "05.12.2026" in filed.stderr
+    assert filed.stderr.splitlines()[-1] == f"gkh: filed {mid_of(filed.stdout)}: the inspectorate reviews it by " \
+        f"{REVIEW_DUE}; the vote may start from {EARLIEST}"
     assert re.search(r"^ID:\s+MT-\d{6}$", filed.stdout, re.M)
+    russian = gkh("--profile", "petrova", "meeting", "file", str(toml()), "--notice", str(notice), tty=True,
+                  env={"GKH_LANG": "ru"})
+    assert russian.exit_code == 0, russian.stderr
+    assert "04.12.2026" in russian.stderr.splitlines()[-1] and "05.12.2026" in russian.stderr.splitlines()[-1]
+
+
+def mid_of(shown: str) -> str:
+    return re.search(r"^ID:\s+(MT-\d{6})$", shown, re.M).group(1)
 
 
 # --- refusals by the portal -------------------------------------------------------------------------------------

@@ -19,6 +19,15 @@ from gkh.commands.bill import BILL_COLUMNS, LINE_COLUMNS
 from gkh.commands.config import SETTING_COLUMNS
 from gkh.commands.doctor import DOCTOR_COLUMNS
 from gkh.commands.house import HOUSE_COLUMNS
+from gkh.commands.meeting import (
+    ANSWER_COLUMNS,
+    FILED_COLUMNS,
+    INITIATOR_COLUMNS,
+    MEETING_COLUMNS,
+    QUESTION_COLUMNS,
+    RESULT_COLUMNS,
+    VOTE_COLUMNS,
+)
 from gkh.commands.meter import METER_COLUMNS, READING_COLUMNS, SUBMITTED_COLUMNS
 from gkh.commands.payment import PAID_BILL_COLUMNS, PAID_COLUMNS, PAYMENT_COLUMNS
 from gkh.commands.server import COPY_COLUMNS, DEMO_USER_COLUMNS
@@ -39,6 +48,10 @@ PAYMENT = ["id", "kind", "account", "bills", "advance", "payee.id", "payee.name"
            "total", "method", "status", "decline_reason", "created_at", "completed_at", "expires_at",
            "confirmation_url", "email", "receipt.number", "receipt.emailed_to", "receipt.sent_at", "receipt.delivery",
            "warnings"]
+MEETING = ["id", "house.guid", "house.address", "kind", "form", "status", "filed_by", "filed_at", "review_due",
+           "earliest_start", "voting_start", "voting_end", "materials", "administrator.kind", "administrator.name",
+           "administrator.address", "administrator.phone", "administrator.email", "initiators", "agenda",
+           "notice.name", "notice.size", "rejection_reason"]
 READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
            "consumption.T3", "status", "warnings", "submitted_by"]
 
@@ -69,6 +82,15 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
     "payment-paid": (PAID_COLUMNS, [*PAYMENT, "dry_run"]),
     "payment-bill": (PAID_BILL_COLUMNS, ["id", "period", "amount"]),
     "wallet": (WALLET_COLUMNS, ["balance", "operator", "updated_at"]),
+    "meeting": (MEETING_COLUMNS, MEETING),
+    "meeting-filed": (FILED_COLUMNS, [*MEETING, "dry_run"]),
+    "meeting-initiator": (INITIATOR_COLUMNS, ["name", "flat"]),
+    "meeting-question": (QUESTION_COLUMNS, ["number", "text", "two_thirds"]),
+    "meeting-vote": (VOTE_COLUMNS, ["meeting", "votes", "area", "voted_at", "dry_run"]),
+    "meeting-answer": (ANSWER_COLUMNS, ["number", "choice"]),
+    "meeting-result": (RESULT_COLUMNS, [
+        "number", "text", "two_thirds", "of", "for.area", "for.share", "against.area", "against.share",
+        "abstain.area", "abstain.share", "adopted"]),
     "auth-status": (STATUS_COLUMNS, ["profile", "portal", "portal_id", "demo", "login", "name", "role",
                                      "organisation", "token_source", "expires_at"]),
     "config": (SETTING_COLUMNS, ["profile", "key", "value", "source"]),
@@ -119,7 +141,8 @@ def readme_columns(noun: str) -> list[tuple[str, str, bool]]:
 @pytest.mark.parametrize("noun", PINNED)
 def test_the_readme_documents_each_nouns_columns_their_headers_and_which_a_terminal_shows(noun):
     columns, _ = PINNED[noun]
-    shared = {"reading": "reading-submitted", "payment": "payment-paid"}  # documented with the dry_run column after
+    shared = {"reading": "reading-submitted", "payment": "payment-paid",  # documented with the dry_run column after
+              "meeting": "meeting-filed"}
     documented = readme_columns(shared[noun])[:-1] if noun in shared else readme_columns(noun)
     assert documented == [(c.name, c.header, c.shown) for c in columns]
 
@@ -145,6 +168,13 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "payment wait": (["payment", "wait", "P-000001"], "payment"),
     "wallet show": (["wallet", "show"], "wallet"),
     "wallet top-up": (["wallet", "top-up", "--amount", "500", "--dry-run"], "payment-paid"),
+    "meeting file": (["--profile", "petrova", "meeting", "file", "<meeting.toml>", "--notice", "<notice.pdf>",
+                      "--dry-run"], "meeting-filed"),
+    "meeting list": (["meeting", "list"], "meeting"),
+    "meeting show": (["meeting", "show", "MT-000001"], "meeting"),
+    "meeting review": (["--profile", "inspector", "meeting", "review", "<filed>", "--approve"], "meeting"),
+    "meeting vote": (["meeting", "vote", "MT-000001", "1=for", "2=против", "--dry-run"], "meeting-vote"),
+    "meeting results": (["meeting", "results", "MT-000002"], "meeting-result"),
     "auth status": (["auth", "status"], "auth-status"),
     "config list": (["config", "list"], "config"),
     "server users": (["server", "users"], "server-users"),
@@ -158,9 +188,33 @@ def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
     if verb.startswith("payment ") and gkh("payment", "list").stdout == "":  # one payment to list and show
         paid = gkh("pay", DEMO_RESIDENT_ACCOUNTS[0], "--bill", f"{DEMO_RESIDENT_ACCOUNTS[0]}-01-2609", "--yes")
         assert paid.exit_code == 0, paid.stderr
-    result = gkh(*VERBS[verb][0], *options, tty=tty, env=env)
+    args = VERBS[verb][0]
+    if verb in ("meeting file", "meeting review"):
+        args = meeting_arguments(args)
+    result = gkh(*args, *options, tty=tty, env=env)
     assert result.exit_code == 0, result.stderr
     return result
+
+
+def meeting_arguments(args: list[str]) -> list[str]:
+    """A meeting's notice to file (petrova's, signed in), or a meeting just filed for the inspector to review."""
+    import os
+
+    from tests.cli.test_cli_meetings import FILLED, fill, pdf_bytes
+
+    folder = Path(os.environ["GKH_HOME"]).parent
+    toml, pdf = folder / "meeting.toml", folder / "notice.pdf"
+    if not toml.exists():
+        login("petrova", "petrova")
+        login("inspector", "inspector")
+        toml.write_text(fill(gkh("meeting", "template").stdout, FILLED), encoding="utf-8")
+        pdf.write_bytes(pdf_bytes())
+    files = {"<meeting.toml>": str(toml), "<notice.pdf>": str(pdf)}
+    if "<filed>" in args:
+        filed = gkh("--profile", "petrova", "meeting", "file", str(toml), "--notice", str(pdf), "--json")
+        assert filed.exit_code == 0, filed.stderr
+        files["<filed>"] = json.loads(filed.stdout)["id"]
+    return [files.get(arg, arg) for arg in args]
 
 
 def test_every_verb_that_prints_data_is_here_with_the_same_output_options():
@@ -178,6 +232,10 @@ def test_csv_tsv_and_excel_carry_the_pinned_columns_and_json_no_field_they_miss(
     pinned = PINNED[VERBS[verb][1]][1]
     data = json.loads(run(verb, "--json").stdout)
     records = data if isinstance(data, list) else [data]
+    if verb == "meeting results":  # the JSON is the results as a whole; the other formats a row per question
+        records = data["questions"]
+    if verb == "meeting vote":  # the JSON keeps the answers as an object by question number: the votes column
+        records = [{**data, "votes": list(data["votes"].items())}]
     fields = {name for record in records for name, value in flatten(record).items()
               if not (value is None and any(p.startswith(f"{name}.") for p in pinned))}  # a null object: its columns
     assert fields <= set(pinned), f"{verb}: fields its columns do not have: {sorted(fields - set(pinned))}"
@@ -205,7 +263,7 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 # --- on a terminal ------------------------------------------------------------------------------------------------
 
 LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
-         "server users"]
+         "server users", "meeting list", "meeting results"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
@@ -227,7 +285,7 @@ def test_wide_shows_every_column_of_a_list(home, verb):
 
 
 @pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show",
-                                  "payment show", "wallet show"])
+                                  "payment show", "wallet show", "meeting show", "meeting vote"])
 def test_one_record_reads_down_as_header_and_value(home, verb):
     columns = PINNED[VERBS[verb][1]][0]
     lines = run(verb, tty=True).stdout.splitlines()
