@@ -318,7 +318,24 @@ def test_too_early_a_start_is_exit_5_naming_the_earliest_date(home, toml, notice
     relogin("petrova")
     result = file_as("petrova", toml(voting_start="2026-12-04", voting_end="2026-12-20"), notice)
     assert (result.exit_code, result.stdout) == (5, "")
-    assert "05.12.2026" in result.stderr or EARLIEST in result.stderr
+    assert result.stderr == ("gkh: meeting.voting_start: the vote cannot start before 05.12.2026: the inspectorate "
+                             "reviews a notice within 10 working days (until 04.12.2026); got 04.12.2026\n")
+
+
+@pytest.mark.sqlite_only
+def test_a_notice_not_reviewed_by_its_start_expires_and_can_no_longer_be_approved(home, toml, notice, monkeypatch):
+    relogin("petrova", "inspector")
+    filed = gkh_json("--profile", "petrova", "meeting", "file", str(toml()), "--notice", str(notice))
+    monkeypatch.setenv("GKH_NOW", VOTING_NOW)
+    relogin("petrova", "inspector")
+    assert meeting_of("petrova", filed["id"])["status"] == "expired"
+    assert [m["id"] for m in gkh_json("--profile", "inspector", "meeting", "list", "--status", "expired")] == [
+        filed["id"]]
+    late = gkh("--profile", "inspector", "meeting", "review", filed["id"], "--approve")
+    assert (late.exit_code, late.stdout) == (5, "")
+    assert "expired" in late.stderr
+    vote = gkh("--profile", "petrova", "meeting", "vote", filed["id"], "1=for")
+    assert vote.exit_code == 5 and "expired" in vote.stderr
 
 
 @pytest.mark.sqlite_only
@@ -351,6 +368,17 @@ def test_a_rejection_reaches_the_filer_and_an_unknown_meeting_hints_the_list(hom
     assert (missing.exit_code, missing.stdout) == (1, "")
     assert missing.stderr.splitlines()[-1] == \
         "gkh: no meeting MT-999999 among those you may see (run: gkh --profile local meeting list)"
+
+
+@pytest.mark.sqlite_only
+def test_the_demos_meetings_listed_by_house_and_status(home):
+    assert [m["id"] for m in gkh_json("meeting", "list", "--house", "ленина 5")] == ["MT-000002", "MT-000001"]
+    voting = gkh_json("meeting", "list", "--house", "83804ac7-87c6-472e-a474-d02c6f740e9c", "--status", "voting")
+    assert [(m["id"], m["status"], m["kind"]) for m in voting] == [("MT-000001", "voting", "annual")]
+    assert gkh_json("meeting", "list", "--house", "мира 12 корп. 1") == []
+    assert gkh_json("meeting", "list", "--limit", "1")[0]["id"] == "MT-000002"
+    table = gkh("meeting", "list", tty=True, env={"GKH_LANG": "ru", "COLUMNS": "80"})
+    assert table.exit_code == 0 and max(len(line) for line in table.stdout.splitlines()) <= 80
 
 
 @pytest.mark.sqlite_only
