@@ -156,6 +156,10 @@ class World:
             "unknown_serial": "ХВ-00-000000",
             "unknown_number": "99999999",
             "unknown_guid": "00000000-0000-4000-8000-000000000000",
+            "voting_meeting": "MT-000001",  # the demo's meeting at ул. Ленина, д. 5 that is voting now
+            "closed_meeting": "MT-000002",  # and the closed one
+            "unknown_meeting": "MT-999999",
+            "unknown_upload": "F-0000000000000000",
         }
         for key in ("uk", "energo"):
             els = ids[f"{key}_els"]
@@ -208,8 +212,8 @@ class World:
         return set().union(*(self.account_details(self.ids[k]) for k in ("uk_els", "energo_els", "neighbour_els")))
 
     def state(self) -> tuple:
-        """What the routes can change: links, readings, tokens, payments (throttle counters and idempotency keys
-        aside)."""
+        """What the routes can change: links, readings, tokens, payments, uploads and meetings (throttle counters
+        and idempotency keys aside)."""
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
@@ -222,6 +226,11 @@ class World:
             q("SELECT payment_id, number FROM receipts ORDER BY 1").fetchall(),
             q("SELECT user_id, balance_kopecks FROM wallets ORDER BY 1").fetchall(),
             q("SELECT coalesce(sum(paid_kopecks), 0) FROM bills").fetchone(),
+            # Owners' meetings: uploads and whether they are taken, meetings and their decisions, questions, votes.
+            q("SELECT id, user_id, size, used_by FROM uploads ORDER BY id").fetchall(),
+            q("SELECT id, status, reviewed_by, rejection_reason FROM meetings ORDER BY id").fetchall(),
+            q("SELECT count(*) FROM meeting_questions").fetchone(),
+            q("SELECT meeting_id, owner_id, number, choice, voted_at FROM meeting_votes ORDER BY 1, 2, 3").fetchall(),
         )
 
     def links_of(self, login: str) -> set[str]:

@@ -58,6 +58,14 @@ PAYMENT = ("GET", f"{API}/payments/{{id}}")
 RECEIPT = ("GET", f"{API}/payments/{{id}}/receipt")
 WALLET = ("GET", f"{API}/wallet")
 TOP_UP = ("POST", f"{API}/wallet/top-ups")
+UPLOAD = ("POST", f"{API}/uploads")
+MEETINGS = ("GET", f"{API}/meetings")
+FILE_MEETING = ("POST", f"{API}/meetings")
+MEETING = ("GET", f"{API}/meetings/{{id}}")
+NOTICE = ("GET", f"{API}/meetings/{{id}}/notice")
+REVIEW = ("POST", f"{API}/meetings/{{id}}/review")
+VOTE = ("POST", f"{API}/meetings/{{id}}/votes")
+RESULTS = ("GET", f"{API}/meetings/{{id}}/results")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -393,6 +401,191 @@ def outcome(key: str, status: str, reason: str | None):
 # -- the table --------------------------------------------------------------------------------------------
 
 
+# -- owners' meetings ----------------------------------------------------------------------------------------------
+
+PDF_BODY = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+UPLOAD_HEADERS = {"X-File-Name": "notice.pdf", "Content-Type": "application/octet-stream"}
+FILE_KEY = {"Idempotency-Key": "authz-matrix-meeting-1"}
+# Who sees a meeting at ул. Ленина, д. 5: its owners and linked residents, its managing organisation's staff,
+# its inspectorate's inspectors, admins; not the electricity supplier's staff.
+SEES_H1 = ("ivanov", "petrova", "uk-staff", "inspector", "admin")
+
+
+def notice_body(upload: str) -> dict:
+    """A complete notice for ул. Ленина, д. 5, its vote starting when a notice filed on 20.11.2026 allows."""
+    return {"meeting": {"house": "{h1}", "kind": "annual", "voting_start": "2026-12-07", "voting_end": "2026-12-20",
+                        "materials": "ул. Ленина, д. 5, пом. 1"},
+            "administrator": {"kind": "person", "name": "Петрова Анна Сергеевна", "address": "г. Москва",
+                              "phone": "+7 916 123-45-67", "email": "petrova@example.com"},
+            "initiators": [{"name": "Петрова Анна Сергеевна", "flat": "34"}],
+            "agenda": [{"text": "Избрать председателя собрания."}], "notice": upload}
+
+
+def uploads_made(world: World) -> None:
+    """A free PDF upload of each signed-in principal (`upload_<login>`), made once per portal through the API."""
+    if "upload_petrova" in world.ids:
+        return
+    for who in SIGNED_IN:
+        made = world.call(world.tokens[who], "POST", f"{API}/uploads", PDF_BODY, UPLOAD_HEADERS)
+        assert made.status == 201, f"{who} could not upload: {made.status} {made.text[:300]}"
+        world.ids[f"upload_{who}"] = made.media["id"]
+
+
+def meeting_filed(world: World) -> None:
+    """A meeting petrova filed at ул. Ленина, д. 5 (`filed_meeting`, under review), once per portal."""
+    if "filed_meeting" in world.ids:
+        return
+    uploads_made(world)
+    made = world.as_("petrova", "POST", f"{API}/meetings", notice_body("{upload_petrova}"))
+    assert made.status == 201, f"petrova could not file a meeting: {made.status} {made.text[:300]}"
+    world.ids["filed_meeting"] = made.media["id"]
+
+
+def meetings_seen(*expected: str):
+    def check(world: World, answer: Answer) -> None:
+        got = [m["id"] for m in answer.media["items"]]
+        want = [world.ids.get(key, key) for key in expected]
+        assert got == want, f"lists {got}, expected {want}"
+
+    return check
+
+
+def is_meeting(key: str, status: str | None = None):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["id"] == world.ids[key], f"answered with meeting {answer.media['id']}"
+        if status:
+            assert answer.media["status"] == status, answer.media["status"]
+
+    return check
+
+
+def is_pdf(world: World, answer: Answer) -> None:
+    assert answer.headers.get("content-type") == "application/pdf", answer.headers.get("content-type")
+    assert answer.text.startswith("%PDF-"), answer.text[:20]
+
+
+def results_of(key: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["meeting"] == world.ids[key] and answer.media["quorum"] is False, answer.media
+
+    return check
+
+
+def final_results(world: World, answer: Answer) -> None:
+    assert answer.media["final"] is True and answer.media["quorum"] is True, answer.media
+
+
+def uploaded_by(login: str):
+    def check(world: World, answer: Answer) -> None:
+        row = world.conn.execute("SELECT user_id, used_by FROM uploads WHERE id = ?", (answer.media["id"],)).fetchone()
+        assert row is not None and row["user_id"] == world.user_ids[login] and row["used_by"] is None, row
+
+    return check
+
+
+def filed_by_petrova(world: World, answer: Answer) -> None:
+    row = world.conn.execute("SELECT filed_by, status, notice_upload FROM meetings WHERE id = ?",
+                             (answer.media["id"],)).fetchone()
+    assert row["filed_by"] == world.user_ids["petrova"] and row["status"] == "under_review", row
+    assert row["notice_upload"] == world.ids["upload_petrova"], row
+
+
+def votes_of(login: str, count: int):
+    """The voter's answers stored for each of their owner rows at ул. Ленина, д. 5 (petrova: two flats)."""
+    def check(world: World, answer: Answer) -> None:
+        rows = world.conn.execute(
+            "SELECT count(*) FROM meeting_votes v JOIN owners o ON o.id = v.owner_id WHERE v.meeting_id = ?"
+            " AND o.user_id = ?", (world.ids["voting_meeting"], world.user_ids[login])).fetchone()[0]
+        assert rows == count, f"{rows} votes stored for {login}, expected {count}"
+
+    return check
+
+
+def rejected(world: World, answer: Answer) -> None:
+    row = world.conn.execute("SELECT status, reviewed_by, rejection_reason FROM meetings WHERE id = ?",
+                             (world.ids["filed_meeting"],)).fetchone()
+    assert row["status"] == "rejected" and row["reviewed_by"] == world.user_ids["inspector"], row
+    assert answer.media["rejection_reason"] == row["rejection_reason"] == "Нет вопроса о счётной комиссии."
+
+
+def _meeting_rows(add) -> None:
+    """Uploads and owners' meetings: any signed-in user uploads; an owner in the register files and votes; the
+    house's inspectorate reviews; who sees a house's meetings reads them; everyone else is told there is none."""
+    ups = f"{API}/uploads"
+    add(Row(UPLOAD, "anonymous", ups, 401, PDF_BODY, headers=UPLOAD_HEADERS))
+    add(Row(UPLOAD, "ivanov", ups + DRY, 200, PDF_BODY, headers=UPLOAD_HEADERS))
+    for who in SIGNED_IN:
+        add(Row(UPLOAD, who, ups, 201, PDF_BODY, headers=UPLOAD_HEADERS, check=uploaded_by(who)))
+
+    listing = f"{API}/meetings"
+    add(Row(MEETINGS, "anonymous", listing, 401))
+    for who in SEES_H1:
+        add(Row(MEETINGS, who, listing, 200, check=meetings_seen("closed_meeting", "voting_meeting")))
+    add(Row(MEETINGS, "energo-staff", listing, 200, check=meetings_seen(), why="a supplier manages no house"))
+    add(Row(MEETINGS, "energo-staff", listing + "?house={h1}", 200, check=meetings_seen()))
+
+    add(Row(FILE_MEETING, "anonymous", listing, 401, notice_body("{unknown_upload}"), setup=uploads_made))
+    add(Row(FILE_MEETING, "petrova", listing + DRY, 200, notice_body("{upload_petrova}")))
+    add(Row(FILE_MEETING, "ivanov", listing, 400, notice_body("{upload_petrova}"), code="invalid",
+            guess=("{upload_petrova}", "{unknown_upload}"), why="another's upload is no notice of his"))
+    for who in ("uk-staff", "energo-staff", "inspector", "admin"):
+        add(Row(FILE_MEETING, who, listing, 403, notice_body(f"{{upload_{who}}}"), code="not_an_owner",
+                why="not an owner in the register"))
+    add(Row(FILE_MEETING, "petrova", listing, 201, notice_body("{upload_petrova}"), headers=FILE_KEY,
+            check=filed_by_petrova))
+    add(Row(FILE_MEETING, "petrova", listing, 201, notice_body("{upload_petrova}"), headers=FILE_KEY,
+            check=filed_by_petrova, why="the same key again: filed once"))
+    add(Row(FILE_MEETING, "ivanov", listing, 400, notice_body("{upload_petrova}"), code="invalid", headers=FILE_KEY,
+            why="petrova's Idempotency-Key: her stored answer is not his to replay"))
+
+    one = f"{API}/meetings/"
+    for route, suffix in ((MEETING, ""), (NOTICE, "/notice"), (RESULTS, "/results")):
+        notice = route == NOTICE
+        shown = is_pdf if notice else results_of("voting_meeting") if route == RESULTS else is_meeting("voting_meeting")
+        add(Row(route, "anonymous", one + "{unknown_meeting}" + suffix, 401))
+        for who in SEES_H1:
+            add(Row(route, who, one + "{voting_meeting}" + suffix, 200, target="uk", check=shown,
+                    expects_json=not notice))
+        add(Row(route, "energo-staff", one + "{voting_meeting}" + suffix, 404, code="meeting_not_found", target="uk",
+                guess=("{voting_meeting}", "{unknown_meeting}")))
+        for staff in STAFF:
+            add(Row(route, staff, one + "{unknown_meeting}" + suffix, 404, code="meeting_not_found", target="energo",
+                    why="a supplier manages no house: no meeting is its organisation's"))
+    add(Row(RESULTS, "ivanov", one + "{closed_meeting}/results", 200, target="uk", check=final_results))
+
+    review = one + "{filed_meeting}/review"
+    approve, reject = {"decision": "approve"}, {"decision": "reject", "reason": "Нет вопроса о счётной комиссии."}
+    add(Row(REVIEW, "anonymous", one + "{unknown_meeting}/review", 401, approve, setup=meeting_filed))
+    for who in ("ivanov", "petrova", "uk-staff", "admin"):
+        add(Row(REVIEW, who, review, 403, approve, target="uk", why="sees it, reviews nothing"))
+    add(Row(REVIEW, "energo-staff", review, 404, approve, code="meeting_not_found", target="uk",
+            guess=("{filed_meeting}", "{unknown_meeting}")))
+    for staff in STAFF:
+        add(Row(REVIEW, staff, one + "{unknown_meeting}/review", 404, approve, code="meeting_not_found",
+                target="energo", why="a supplier manages no house"))
+    add(Row(REVIEW, "inspector", one + "{voting_meeting}/review", 422, approve, code="not_under_review",
+            target="uk", why="published already"))
+    add(Row(REVIEW, "inspector", review, 200, reject, target="uk", check=rejected))
+    add(Row(REVIEW, "inspector", review, 422, approve, code="not_under_review", target="uk",
+            why="rejected already"))
+
+    votes = one + "{voting_meeting}/votes"
+    ballot = {"votes": {"1": "for", "2": "against", "3": "abstain"}}
+    add(Row(VOTE, "anonymous", votes, 401, ballot))
+    add(Row(VOTE, "ivanov", votes + DRY, 200, ballot, target="uk"))
+    add(Row(VOTE, "ivanov", votes, 200, ballot, target="uk", check=votes_of("ivanov", 3)))
+    add(Row(VOTE, "petrova", votes, 200, ballot, target="uk", check=votes_of("petrova", 6),
+            why="two flats, both vote"))
+    add(Row(VOTE, "ivanov", one + "{closed_meeting}/votes", 422, ballot, code="not_voting", target="uk"))
+    for who in ("uk-staff", "inspector", "admin"):
+        add(Row(VOTE, who, votes, 403, ballot, code="not_an_owner", target="uk"))
+    add(Row(VOTE, "energo-staff", votes, 404, ballot, code="meeting_not_found", target="uk",
+            guess=("{voting_meeting}", "{unknown_meeting}")))
+    for staff in STAFF:
+        add(Row(VOTE, staff, one + "{unknown_meeting}/votes", 404, ballot, code="meeting_not_found", target="energo",
+                why="a supplier manages no house"))
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
     add = rows.append
@@ -720,6 +913,7 @@ def _rows() -> list[Row]:
     for who in STAFF:
         add(Row(ACQUIRER_ANSWER, who, acq + "{energo_token}", 410, "action=pay", headers=FORM, target="energo",
                 why="answered already", **page))
+    _meeting_rows(add)
     return rows
 
 ROWS = _rows()
