@@ -284,9 +284,10 @@ def file_(
     """File a meeting's notice with the housing inspectorate, as an owner of a flat in the house. Every problem of
     the file is listed at once (exit 2); a vote starting before the review allows is refused with the earliest
     date (exit 5); not an owner is exit 4. The meeting is then under review until the inspectorate decides."""
-    from gkh.client.errors import InvalidRequest
+    from gkh.client.errors import InvalidRequest, ServerError, Unreachable
     from gkh.domain.errors import InvalidInput
     from gkh.domain.meetings import check_notice
+    from gkh.errors import ExitCode, GkhError
     from gkh.output import is_terminal
 
     data = read_notice(notice_file)
@@ -301,7 +302,16 @@ def file_(
     with named_as_typed(FILE_FIELDS):
         try:
             upload = client.upload_file(notice)
-            meeting = client.file_meeting(notice_body(checked), upload["id"], dry_run=dry_run)
+            try:
+                meeting = client.file_meeting(notice_body(checked), upload["id"], dry_run=dry_run)
+            except (Unreachable, ServerError) as lost:
+                if dry_run:
+                    raise
+                # The portal may have filed it and its answer been lost: a second run would file it twice.
+                look = f"{gkh_of_profile()} meeting list --status under_review"
+                raise GkhError(_("{error}; the notice may have been filed all the same: look for it with {command} "
+                                 "before filing it again").format(error=lost.message, command=look),
+                               ExitCode.UNREACHABLE) from lost
         except InvalidRequest as refused:
             if refused.code == "incomplete_notice" and isinstance(refused.details, dict) and refused.details:
                 list_problems(notice_file, refused.details)
@@ -318,6 +328,14 @@ def file_(
         say(_("gkh: filed {meeting}: the inspectorate reviews it by {due}; the vote may start from {earliest}").format(
             meeting=meeting.get("id"), due=human_date(date.fromisoformat(meeting["review_due"])),
             earliest=human_date(date.fromisoformat(meeting["earliest_start"]))))
+
+
+def gkh_of_profile() -> str:
+    """How a hint's command begins: `gkh`, with the profile in use when it is known."""
+    from gkh.commands.common import profile_in_use
+
+    profile = profile_in_use()
+    return f"gkh --profile {profile}" if profile else "gkh"
 
 
 # --- reading --------------------------------------------------------------------------------------------------------

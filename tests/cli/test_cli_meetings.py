@@ -285,6 +285,23 @@ def test_a_dry_run_files_nothing(home, toml, notice):
 
 
 @pytest.mark.sqlite_only
+def test_a_filing_whose_answer_is_lost_says_to_look_before_filing_again(home, toml, notice, monkeypatch):
+    from gkh.client.api import Client
+    from gkh.client.errors import Unreachable
+
+    def lost(self, *args, **kwargs):
+        raise Unreachable("cannot reach the local portal: no answer within 30 s", code="unreachable")
+
+    relogin("petrova")
+    monkeypatch.setattr(Client, "file_meeting", lost)
+    result = file_as("petrova", toml(), notice)
+    assert (result.exit_code, result.stdout) == (6, "")
+    assert result.stderr == ("gkh: cannot reach the local portal: no answer within 30 s; the notice may have been "
+                             "filed all the same: look for it with gkh --profile petrova meeting list --status "
+                             "under_review before filing it again\n")
+
+
+@pytest.mark.sqlite_only
 def test_on_a_terminal_filing_says_when_the_review_is_due(home, toml, notice):
     relogin("petrova")
     filed = gkh("--profile", "petrova", "meeting", "file", str(toml()), "--notice", str(notice), tty=True)
