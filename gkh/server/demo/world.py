@@ -11,7 +11,7 @@ seeded database):
 * H1 `г. Москва, ул. Ленина, д. 5` — accepts readings every day (window 1–31); 220 flats, each with two
   accounts: one with the managing organisation (ООО «УК Ленинский квартал») and one with the electricity
   supplier (АО «СтоличЭнергоСбыт»). The demo resident `ivanov` owns ½ of flat 12 and has both of its
-  accounts linked; `petrova` owns flat 34 outright and has nothing linked.
+  accounts linked; `petrova` owns flats 34 and 35 outright (schema v8) and has nothing linked.
 * H2, H3 `г. Москва, пр-т Мира, д. 12, корп. 1` / `корп. 2` — window 15–25; 1 152 flats each, so the
   Moscow managing organisation has 2 524 accounts (big enough to page through and to import against).
 * H4, H5 `г. Екатеринбург, ул. Малышева, д. 51` / `ул. Ленина, д. 24` — Asia/Yekaterinburg, window
@@ -186,7 +186,7 @@ DEMO_USERS: list[DemoUser] = [
              N_("resident, owns 1/2 of flat 12 at ул. Ленина, д. 5 (Москва); both its accounts linked;"
                 " the CLI's default sign-in"), "ivanov@example.com"),
     DemoUser("petrova", "petrova-demo-2026", "Петрова Анна Сергеевна", "resident", None,
-             N_("resident, sole owner of flat 34 at ул. Ленина, д. 5 (Москва); no accounts linked yet"),
+             N_("resident, sole owner of flats 34 and 35 at ул. Ленина, д. 5 (Москва); no accounts linked yet"),
              "petrova@example.com"),
     DemoUser("uk-staff", "uk-staff-demo-2026", "Смирнова Ольга Викторовна", "staff",
              "ООО «УК Ленинский квартал»",
