@@ -489,13 +489,15 @@ def _write_record(out: TextIO, spec: Columns, row: dict[str, object]) -> None:
     from tabulate import tabulate
 
     lines = []
+    label_width = max((len(cell(_(c.header), "table")) + 1 for c in spec), default=0)
+    room = _terminal_width() - label_width - 2  # what a small table may take beside its label
     for column in spec:
         value = row.get(column.name)
         if not _has_value(value):
             continue
         if _holds_containers(value):
             assert isinstance(value, (list, tuple))
-            shown = _items_table(value, column)
+            shown = _items_table(value, column, room)
         else:
             shown = printable(_people_text(value, column).replace("\t", " "))
         lines.append([cell(_(column.header), "table") + ":", shown])
@@ -504,16 +506,24 @@ def _write_record(out: TextIO, spec: Columns, row: dict[str, object]) -> None:
         _write(out, "\n".join(line.rstrip() for line in table.split("\n")) + "\n")
 
 
-def _items_table(items: list | tuple, column: Column) -> str:
+def _items_table(items: list | tuple, column: Column, room: int) -> str:
+    """A list of objects as a small table; a text column too wide for the `room` beside the record's labels
+    (an agenda's questions) wrapped at words onto lines of its own."""
     from tabulate import tabulate
 
-    spec = column.items if column.items is not None else Columns.named(
-        _union_of_keys([flatten(i) for i in items if isinstance(i, Mapping)]))
+    spec = list(column.items if column.items is not None else Columns.named(
+        _union_of_keys([flatten(i) for i in items if isinstance(i, Mapping)])))
     body = [[_table_cell(flatten(item).get(c.name) if isinstance(item, Mapping) else item, c) for c in spec]
             for item in items]
     headers = [cell(_(c.header), "table") for c in spec]
     align = ["right" if c.kind == "number" else "left" for c in spec]
-    return tabulate(body, headers=headers, tablefmt="plain", disable_numparse=True, colalign=align)
+    widths = [max(len(text) for text in [h, *(row[i] for row in body)]) for i, h in enumerate(headers)]
+    wide = max(range(len(spec)), key=lambda i: widths[i] if spec[i].kind == "text" else -1, default=None)
+    limits: list[int | None] = [None] * len(spec)
+    if wide is not None and spec[wide].kind == "text" and sum(widths) + 2 * (len(spec) - 1) > room:
+        limits[wide] = max(room - (sum(widths) - widths[wide]) - 2 * (len(spec) - 1), 20)
+    return tabulate(body, headers=headers, tablefmt="plain", disable_numparse=True, colalign=align,
+                    maxcolwidths=limits)
 
 
 def write_lines(lines: Iterable[str], *, stream: TextIO | None = None) -> None:

@@ -161,3 +161,18 @@ def test_machine_formats_keep_a_list_of_objects_as_json_text(pipe):
     assert rendered(PASSPORT, fmt="tsv", columns=HOUSE).splitlines()[1] == (
         'г. Москва, ул. Ленина, д. 5\t11\t[{"resource":"cold_water","serial":"66652202","unit":"m3"},'
         '{"resource":"heat","serial":"80939398","unit":"Gcal"}]')
+
+
+def test_a_records_small_table_wraps_its_long_text_at_words_to_the_terminals_width(terminal, monkeypatch):
+    agenda = Columns(Column("number", "No.", kind="number"), Column("text", "Question"),
+                     Column("two_thirds", "Two thirds"))
+    meeting = Columns(Column("id", "ID", kind="id"), Column("agenda", "Agenda", items=agenda))
+    question = ("Установить плату за содержание жилого помещения в размере 38,50 руб. за 1 м² в месяц с 1 января "
+                "2027 года и принять решение о капитальном ремонте кровли")
+    data = {"id": "MT-000001", "agenda": [{"number": 1, "text": question, "two_thirds": True}]}
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = rendered(data, columns=meeting).splitlines()
+    assert max(len(line) for line in lines) <= 80 and len(lines) > 3
+    assert " ".join(" ".join(lines).split()).count("капитальном ремонте кровли") == 1  # every word kept, in order
+    monkeypatch.setenv("COLUMNS", "400")
+    assert len(rendered(data, columns=meeting).splitlines()) == 3  # room enough: one line a question
