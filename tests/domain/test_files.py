@@ -50,6 +50,8 @@ def test_accepted_by_name_and_content(name, content, kind):
     ("notice.pdf", PNG, "is not a PDF file by its content"),
     ("акт.docx", ODT, "is not a DOCX file by its content"),
     ("program.exe", b"MZ\x90\x00", ".exe files are not accepted"),
+    ("Уведомление.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 60, "is not a PDF file by its content \\(it is ELF\\)"),
+    ("scan.png", b"GIF89a" + b"\x00" * 20, "is not a PNG file by its content \\(it is GIF\\)"),
     ("notice.pdf", b"", "is empty"),
     ("notice.pdf", b"%PDF-" + b"0" * MAX_FILE_BYTES, "is larger than 10 MiB"),
     ("binary.txt", b"abc\x00def", "is not a TXT file by its content"),
