@@ -103,7 +103,7 @@ def test_organisations_have_valid_ids(world):
         assert re.fullmatch(r"[0-9]{9}", row["kpp"])
         assert row["phone"].startswith("+7 ")
         assert "@" in row["email"] and row["address"]
-    assert kinds == {"managing": 2, "supplier": 1, "inspectorate": 2}
+    assert kinds == {"managing": 2, "supplier": 1, "inspectorate": 2, "authority": 2}
 
 
 def test_houses_and_common_meters(world):

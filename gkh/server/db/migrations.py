@@ -484,6 +484,56 @@ CREATE TABLE IF NOT EXISTS meeting_votes (
 ) WITHOUT ROWID
 """)
 
+
+
+@migration
+def m009_appeals(conn: Connection, dialect: Dialect) -> None:
+    """Appeals and complaints: houses gain their town's administration (who receives appeals about them besides the
+    managing organisation, the suppliers and the inspectorate); the topics; the appeals, numbered A-000001…, with
+    their status (sent, in_work, answered, withdrawn), due date and answer; their files (the author's attachments
+    and the answer's), uploads taken by the appeal. IF NOT EXISTS: a portal whose version was set back keeps them."""
+    if dialect.name == "postgres":
+        conn.execute(dialect.ddl("ALTER TABLE houses ADD COLUMN IF NOT EXISTS administration_org_id TEXT"
+                                 " REFERENCES organisations(id)"))
+    elif "administration_org_id" not in {row[1] for row in conn.execute("PRAGMA table_info(houses)")}:
+        conn.execute("ALTER TABLE houses ADD COLUMN administration_org_id TEXT REFERENCES organisations(id)")
+    _execute(conn, dialect, """
+CREATE TABLE IF NOT EXISTS appeal_topics (
+    code TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appeals (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    author_id INTEGER NOT NULL REFERENCES users(id),
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    topic_code TEXT REFERENCES appeal_topics(code),
+    other_topic TEXT,
+    addressee_org_id TEXT NOT NULL REFERENCES organisations(id),
+    text TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'in_work', 'answered', 'withdrawn')),
+    registered_at TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    taken_by INTEGER REFERENCES users(id),
+    taken_at TEXT,
+    answered_by INTEGER REFERENCES users(id),
+    answered_at TEXT,
+    answer_text TEXT,
+    withdrawn_at TEXT,
+    CHECK ((topic_code IS NULL) <> (other_topic IS NULL))
+);
+CREATE INDEX IF NOT EXISTS appeals_author ON appeals(author_id, seq);
+CREATE INDEX IF NOT EXISTS appeals_addressee ON appeals(addressee_org_id, seq);
+CREATE TABLE IF NOT EXISTS appeal_files (
+    appeal_id TEXT NOT NULL REFERENCES appeals(id),
+    upload_id TEXT NOT NULL REFERENCES uploads(id),
+    part TEXT NOT NULL CHECK (part IN ('attachment', 'answer')),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (appeal_id, upload_id)
+) WITHOUT ROWID
+""")
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

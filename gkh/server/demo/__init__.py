@@ -107,6 +107,10 @@ def seed(conn: Connection, version: int, now: datetime) -> None:
         from gkh.server.demo.meetings import seed_v8
 
         seed_v8(conn, now)
+    elif version == 9 and _is_demo(conn):
+        from gkh.server.demo.appeals import seed_v9
+
+        seed_v9(conn, now)
 
 
 def _is_demo(conn: Connection) -> bool:

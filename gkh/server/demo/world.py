@@ -18,6 +18,7 @@ seeded database):
   15–25, managed by ООО «УК Уральский дом»; a few dozen flats each. ("ленина" matches H1 and H5 in two
   towns, "ленина 5" only H1, "мира 12" both корпуса.)
 * Two housing inspectorates (Moscow, Sverdlovsk region).
+* Two town administrations (Moscow, Yekaterinburg: schema v9), which receive appeals with the rest.
 * One meter past its verification date: DEMO_OVERDUE_METER, a second cold-water meter on petrova's flat 34
   account, due on the 10th of the month before the portal's creation.
 
@@ -98,8 +99,24 @@ ORGS: tuple[DemoOrg, ...] = (
          "nadzor@sverdlovsk-zhil.example", "620004, г. Екатеринбург, ул. Малышева, д. 101"),
 )
 
-# Short name → the organisation (id, ИНН, ОГРН, …).
-DEMO_ORGS: dict[str, DemoOrg] = {o.short_name: o for o in ORGS}
+# The towns' administrations (schema v9): they receive appeals about the town's houses. Not in ORGS: they are added
+# by the step that brings appeals, to new and to older demo portals alike.
+ORG_ADMIN_MOSCOW = "ORG-0006"
+ORG_ADMIN_EKB = "ORG-0007"
+
+AUTHORITIES: tuple[DemoOrg, ...] = (
+    _org(ORG_ADMIN_MOSCOW, "authority", "Правительство Москвы",
+         "Правительство Москвы (органы исполнительной власти города Москвы)",
+         "771046152", "102773901837", "771001001", "+7 495 777-77-77",
+         "obrasheniya@mos-gov.example", "125032, г. Москва, ул. Тверская, д. 13"),
+    _org(ORG_ADMIN_EKB, "authority", "Администрация г. Екатеринбурга",
+         "Администрация городского округа город Екатеринбург",
+         "666130572", "102660262184", "667101001", "+7 343 304-12-30",
+         "priemnaya@ekadm.example", "620014, г. Екатеринбург, пр-т Ленина, д. 24а"),
+)
+
+# Short name → the organisation (id, ИНН, ОГРН, …), the administrations too.
+DEMO_ORGS: dict[str, DemoOrg] = {o.short_name: o for o in (*ORGS, *AUTHORITIES)}
 
 
 # --- houses ---------------------------------------------------------------------------------------
