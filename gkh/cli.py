@@ -251,6 +251,7 @@ def _mount() -> None:
     from gkh.commands import (
         account,
         address,
+        appeal,
         auth,
         bill,
         completion,
@@ -276,6 +277,7 @@ def _mount() -> None:
     app.add_typer(payment.app, name="payment")
     app.add_typer(wallet.app, name="wallet")
     app.add_typer(meeting.app, name="meeting")
+    app.add_typer(appeal.app, name="appeal")
     app.add_typer(server.app, name="server")
     app.command("doctor")(doctor.doctor)
     app.command("completion", help="Print the shell completion script for bash, zsh or fish "

@@ -236,3 +236,12 @@ def test_a_refused_step_is_refused_naming_why(stub, client, route, code):
     with pytest.raises(Refused) as refused:
         getattr(client, f"{route}_appeal")("A-000001")
     assert refused.value.code == code
+
+
+def test_checking_an_upload_is_a_dry_run_of_the_upload_route(stub, client, tmp_path):
+    path = tmp_path / "фото.png"
+    path.write_bytes(PNG)
+    stub.post(f"{API}/uploads", match=[matchers.query_param_matcher({"dry_run": "true"})],
+              json={"id": None, "name": "фото.png", "size": len(PNG), "type": "image/png"})
+    assert client.check_upload(path)["id"] is None
+    assert stub.calls[0].request.body == PNG

@@ -24,6 +24,11 @@ class Appeals(ClientCore):
         query = {k: v for k, v in {"q": q, "type": kind, "inn": inn, "house": house}.items() if v}
         return list(self.paginate("/addressees", query or None, limit=limit))
 
+    def check_upload(self, file: str | os.PathLike[str], *, file_name: str | None = None) -> dict:
+        """Let the portal check a file as an upload (POST /uploads as a dry run) and store nothing: {"id": null,
+        "name", "size", "type"}, or the refusal an upload would get."""
+        return self.upload("/uploads", file, file_name=file_name, dry_run=True)
+
     def send_appeal(self, house: str, to: str, text: str, *, topic: str | None = None,
                     other_topic: str | None = None, attachments: Sequence[str] = (), dry_run: bool = False,
                     idempotency_key: str | None = None) -> dict:
