@@ -77,3 +77,28 @@ def require_reviewer(user: User, inspectorate_org_id: str | None) -> None:
     """Reviewing a meeting's notice is the act of an inspector of the house's inspectorate, nobody else's."""
     if user.role != "inspector" or inspectorate_org_id is None or user.org_id != inspectorate_org_id:
         raise ApiError(403, "forbidden", _("only the house's housing inspectorate reviews its meetings"))
+
+
+def visible_appeals(user: User) -> tuple[str, list]:
+    """A condition on appeals `a` a user may see: residents those they sent; staff (and inspectors) those addressed
+    to their organisation; admins all; anyone else none."""
+    if user.role == "resident":
+        return "a.author_id = ?", [user.id]
+    if user.role in ("staff", "inspector") and user.org_id is not None:
+        return "a.addressee_org_id = ?", [user.org_id]
+    if user.role == "admin":
+        return "1 = 1", []
+    return "1 = 0", []
+
+
+def require_addressee_staff(user: User, addressee_org_id: str) -> None:
+    """Taking and answering an appeal is the act of its addressee's staff (an inspectorate's inspectors)."""
+    if user.role not in ("staff", "inspector") or user.org_id != addressee_org_id:
+        raise ApiError(403, "forbidden", _("only the staff of the organisation an appeal is addressed to take and "
+                                           "answer it"))
+
+
+def require_author(user: User, author_id: int) -> None:
+    """Withdrawing an appeal is its author's act alone."""
+    if user.id != author_id:
+        raise ApiError(403, "forbidden", _("only the author of an appeal withdraws it"))

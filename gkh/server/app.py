@@ -23,7 +23,18 @@ from gkh.server.http import (
     serialize_error,
 )
 from gkh.server.receipts import Postman
-from gkh.server.routes import accounts, acquirer, addresses, bills, meetings, meters, payments, session, uploads
+from gkh.server.routes import (
+    accounts,
+    acquirer,
+    addresses,
+    appeals,
+    bills,
+    meetings,
+    meters,
+    payments,
+    session,
+    uploads,
+)
 from gkh.server.services.session import authenticate
 
 API = protocol.API_PREFIX
@@ -103,5 +114,13 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/meetings/{{id}}/review", meetings.MeetingReview(store))
     app.add_route(f"{API}/meetings/{{id}}/votes", meetings.MeetingVotes(store))
     app.add_route(f"{API}/meetings/{{id}}/results", meetings.MeetingResults(store))
+    app.add_route(f"{API}/appeal-topics", appeals.AppealTopics(store))
+    app.add_route(f"{API}/addressees", appeals.Addressees(store))
+    app.add_route(f"{API}/appeals", appeals.AppealList(store))
+    app.add_route(f"{API}/appeals/{{id}}", appeals.AppealItem(store))
+    app.add_route(f"{API}/appeals/{{id}}/files/{{file}}", appeals.AppealFile(store))
+    app.add_route(f"{API}/appeals/{{id}}/withdraw", appeals.AppealWithdraw(store))
+    app.add_route(f"{API}/appeals/{{id}}/take", appeals.AppealTake(store))
+    app.add_route(f"{API}/appeals/{{id}}/answer", appeals.AppealAnswer(store))
     app.add_route("/acquirer/{token}", acquirer.Acquirer(store, postman))
     return app

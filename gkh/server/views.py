@@ -238,3 +238,33 @@ def meeting_view(row: Any, agenda: list[Any], now: datetime) -> dict:
         "notice": {"name": row["notice_name"], "size": row["notice_size"]},
         "rejection_reason": row["rejection_reason"],
     }
+
+
+def appeal_file_view(row: Any) -> dict:
+    return {"id": row["id"], "name": row["name"], "size": row["size"], "type": row["media_type"]}
+
+
+def appeal_view(row: Any, files: list[Any]) -> dict:
+    """An appeal (or, with id None, what one would be): `row` holds the appeal's columns with its house's `address`,
+    its topic's `topic_title`, its addressee's `addressee_name` and `addressee_inn` and its author's `author_name`;
+    `files` its files (part, id, name, size, media_type) in order. A topic of its own reads as code `other`."""
+    topic = {"code": row["topic_code"], "title": row["topic_title"]} if row["topic_code"] is not None \
+        else {"code": "other", "title": row["other_topic"]}
+    answer = {"text": row["answer_text"], "answered_at": row["answered_at"],
+              "attachments": [appeal_file_view(f) for f in files if f["part"] == "answer"]} \
+        if row["status"] == "answered" else None
+    return {
+        "id": row["id"],
+        "house": {"guid": row["house_guid"], "address": row["address"]},
+        "topic": topic,
+        "addressee": {"id": row["addressee_org_id"], "name": row["addressee_name"], "inn": row["addressee_inn"]},
+        "status": row["status"],
+        "registered_at": row["registered_at"],
+        "due_date": row["due_date"],
+        "text": row["text"],
+        "attachments": [appeal_file_view(f) for f in files if f["part"] == "attachment"],
+        "answer": answer,
+        "author": row["author_name"],
+        "taken_at": row["taken_at"],
+        "withdrawn_at": row["withdrawn_at"],
+    }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from gkh.domain.address import word_needles
+from gkh.domain.address import query_needles, word_needles
+from gkh.domain.errors import InvalidInput
+from gkh.domain.identifiers import is_fias_guid, normalize_fias_guid
 from gkh.i18n import _
 from gkh.server.db import Connection, Dialect, PortalStore
-from gkh.server.http import ApiError, echo, not_found
+from gkh.server.http import ApiError, echo, invalid, not_found
 from gkh.server.services import Listing, listing_of
 from gkh.server.views import house_passport_view, house_summary
 
@@ -67,3 +69,24 @@ def house_passport(store: PortalStore, guid: str) -> dict:
             (guid,),
         ).fetchall()
     return house_passport_view(house, org, flats, meters)
+
+
+def resolve_house(store: PortalStore, text: str, field: str) -> str:
+    """A house as people name it (`gkh house show`'s HOUSE): a FIAS GUID (404 `house_not_found` when no house has
+    it, as GET /houses/{guid}), else an address matching exactly one house (the address search's own 404 when none;
+    400 when several)."""
+    if is_fias_guid(text):
+        guid = normalize_fias_guid(text, field=field)
+        house_passport(store, guid)
+        return guid
+    try:
+        needles = query_needles(text)
+    except InvalidInput:
+        raise invalid(_('{field} must be a FIAS GUID or an address naming a street or a house number, e.g. '
+                        '"ленина 5"; got "{got}"').format(field=field, got=echo(text.strip())), field) from None
+    found = search_houses(store, needles, 2, ["", ""], query=text).items
+    if len(found) > 1:
+        raise ApiError(400, "several_houses", _('{field}: "{house}" matches several houses: give the FIAS GUID or '
+                                                'more of the address').format(field=field, house=echo(text.strip())),
+                       field)
+    return found[0]["guid"]

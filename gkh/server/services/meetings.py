@@ -18,16 +18,15 @@ from fractions import Fraction
 from typing import Any
 
 from gkh.domain import meetings as rules
-from gkh.domain.address import query_needles
 from gkh.domain.dates import format_instant, house_zone, local_date
-from gkh.domain.errors import InvalidInput, Refused
-from gkh.domain.identifiers import is_fias_guid, normalize_fias_guid
+from gkh.domain.errors import Refused
 from gkh.i18n import _, term
 from gkh.server.access import User, require_reviewer, visible_meetings
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError, echo, invalid, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
-from gkh.server.services import Listing, addresses
+from gkh.server.services import Listing
+from gkh.server.services.addresses import resolve_house
 from gkh.server.views import meeting_status, meeting_view
 
 FIRST = [2**63 - 1]  # where a list starts: before every meeting (newest first, by seq)
@@ -42,30 +41,6 @@ JOIN houses h ON h.guid = m.house_guid
 JOIN users u ON u.id = m.filed_by
 JOIN uploads up ON up.id = m.notice_upload
 """
-
-
-# -- the house ---------------------------------------------------------------------------------------------------
-
-
-def resolve_house(store: PortalStore, text: str, field: str) -> str:
-    """A house as people name it (`gkh house show`'s HOUSE): a FIAS GUID (404 `house_not_found` when no house has
-    it, as GET /houses/{guid}), else an address matching exactly one house (the address search's own 404 when none;
-    400 when several)."""
-    if is_fias_guid(text):
-        guid = normalize_fias_guid(text, field=field)
-        addresses.house_passport(store, guid)
-        return guid
-    try:
-        needles = query_needles(text)
-    except InvalidInput:
-        raise invalid(_('{field} must be a FIAS GUID or an address naming a street or a house number, e.g. '
-                        '"ленина 5"; got "{got}"').format(field=field, got=echo(text.strip())), field) from None
-    found = addresses.search_houses(store, needles, 2, ["", ""], query=text).items
-    if len(found) > 1:
-        raise ApiError(400, "several_houses", _('{field}: "{house}" matches several houses: give the FIAS GUID or '
-                                                'more of the address').format(field=field, house=echo(text.strip())),
-                       field)
-    return found[0]["guid"]
 
 
 # -- reading -----------------------------------------------------------------------------------------------------
