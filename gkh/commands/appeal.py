@@ -343,7 +343,8 @@ def send(
                            ExitCode.UNREACHABLE) from lost
     show({**sent, "dry_run": True} if dry_run and output.format != "json" else sent, SENT_COLUMNS, output)
     if dry_run:
-        say(_("gkh: dry run: the portal checked the appeal and each attachment, and stored nothing"))
+        say(_("gkh: dry run: the portal checked the appeal and each attachment, and stored nothing") if files else
+            _("gkh: dry run: the portal checked the appeal and stored nothing"))
     elif is_terminal(sys.stderr):
         say(_("gkh: sent {appeal} to {addressee}: the answer is due by {due}").format(
             appeal=sent.get("id"), addressee=(sent.get("addressee") or {}).get("name"), due=due_line(sent)))

@@ -85,16 +85,19 @@ def with_option(name: str) -> list[str]:
 
 def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
     assert with_option("--output") == with_option("--json") == [
-        "account link", "account list", "account show", "account unlink", "address search", "auth status",
+        "account link", "account list", "account show", "account unlink", "address search", "appeal addressees",
+        "appeal answer", "appeal list", "appeal send", "appeal show", "appeal take", "appeal topics",
+        "appeal withdraw", "auth status",
         "bill list", "bill show", "config list", "doctor", "house show", "meeting file", "meeting list",
         "meeting results", "meeting review", "meeting show", "meeting vote", "meter history", "meter list",
         "meter submit", "pay", "payment list", "payment show", "payment wait", "server copy", "server users",
         "wallet show", "wallet top-up"]
-    assert with_option("--limit") == ["account list", "address search", "bill list", "meeting list", "meter list",
+    assert with_option("--limit") == ["account list", "address search", "appeal addressees", "appeal list",
+                                      "bill list", "meeting list", "meter list",
                                       "payment list"]
-    assert with_option("--dry-run") == ["account link", "account unlink", "meeting file", "meeting vote",
+    assert with_option("--dry-run") == ["account link", "account unlink", "appeal send", "meeting file", "meeting vote",
                                         "meter submit", "pay", "wallet top-up"]
-    assert with_option("--yes") == ["account unlink", "pay", "server reset", "wallet top-up"]
+    assert with_option("--yes") == ["account unlink", "appeal withdraw", "pay", "server reset", "wallet top-up"]
 
 
 @pytest.mark.parametrize("verb", with_option("--output"))

@@ -14,6 +14,7 @@ import pytest
 
 from gkh.commands.account import ACCOUNT_COLUMNS, LINK_COLUMNS
 from gkh.commands.address import HOUSE_FOUND_COLUMNS
+from gkh.commands.appeal import ADDRESSEE_COLUMNS, APPEAL_COLUMNS, FILE_COLUMNS, SENT_COLUMNS, TOPIC_COLUMNS
 from gkh.commands.auth import STATUS_COLUMNS
 from gkh.commands.bill import BILL_COLUMNS, LINE_COLUMNS
 from gkh.commands.config import SETTING_COLUMNS
@@ -52,6 +53,9 @@ MEETING = ["id", "house.guid", "house.address", "kind", "form", "status", "filed
            "earliest_start", "voting_start", "voting_end", "materials", "administrator.kind", "administrator.name",
            "administrator.address", "administrator.phone", "administrator.email", "initiators", "agenda",
            "notice.name", "notice.size", "rejection_reason"]
+APPEAL = ["id", "house.guid", "house.address", "topic.code", "topic.title", "addressee.id", "addressee.name",
+          "addressee.inn", "status", "registered_at", "due_date", "text", "attachments", "answer.text",
+          "answer.answered_at", "answer.attachments", "author", "taken_at", "withdrawn_at"]
 READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
            "consumption.T3", "status", "warnings", "submitted_by"]
 
@@ -91,6 +95,11 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
     "meeting-result": (RESULT_COLUMNS, [
         "number", "text", "two_thirds", "of", "for.area", "for.share", "against.area", "against.share",
         "abstain.area", "abstain.share", "adopted"]),
+    "appeal": (APPEAL_COLUMNS, APPEAL),
+    "appeal-sent": (SENT_COLUMNS, [*APPEAL, "dry_run"]),
+    "appeal-file": (FILE_COLUMNS, ["id", "name", "size", "type"]),
+    "appeal-topic": (TOPIC_COLUMNS, ["code", "title"]),
+    "appeal-addressee": (ADDRESSEE_COLUMNS, ["id", "name", "short_name", "inn", "type", "address"]),
     "auth-status": (STATUS_COLUMNS, ["profile", "portal", "portal_id", "demo", "login", "name", "role",
                                      "organisation", "token_source", "expires_at"]),
     "config": (SETTING_COLUMNS, ["profile", "key", "value", "source"]),
@@ -142,7 +151,7 @@ def readme_columns(noun: str) -> list[tuple[str, str, bool]]:
 def test_the_readme_documents_each_nouns_columns_their_headers_and_which_a_terminal_shows(noun):
     columns, _ = PINNED[noun]
     shared = {"reading": "reading-submitted", "payment": "payment-paid",  # documented with the dry_run column after
-              "meeting": "meeting-filed"}
+              "meeting": "meeting-filed", "appeal": "appeal-sent"}
     documented = readme_columns(shared[noun])[:-1] if noun in shared else readme_columns(noun)
     assert documented == [(c.name, c.header, c.shown) for c in columns]
 
@@ -175,6 +184,15 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "meeting review": (["--profile", "inspector", "meeting", "review", "<filed>", "--approve"], "meeting"),
     "meeting vote": (["meeting", "vote", "MT-000001", "1=for", "2=против", "--dry-run"], "meeting-vote"),
     "meeting results": (["meeting", "results", "MT-000002"], "meeting-result"),
+    "appeal topics": (["appeal", "topics"], "appeal-topic"),
+    "appeal addressees": (["appeal", "addressees", "--house", "ленина 5"], "appeal-addressee"),
+    "appeal send": (["appeal", "send", "--house", "ленина 5", "--topic", "maintenance", "--to", "ORG-0001",
+                     "--text", "Не работает освещение в подъезде.", "--dry-run"], "appeal-sent"),
+    "appeal list": (["appeal", "list"], "appeal"),
+    "appeal show": (["appeal", "show", "A-000001"], "appeal"),
+    "appeal withdraw": (["appeal", "withdraw", "<sent>", "--yes"], "appeal"),
+    "appeal take": (["--profile", "uk-staff", "appeal", "take", "<sent>"], "appeal"),
+    "appeal answer": (["--profile", "uk-staff", "appeal", "answer", "<sent>", "--text", "Исправлено."], "appeal"),
     "auth status": (["auth", "status"], "auth-status"),
     "config list": (["config", "list"], "config"),
     "server users": (["server", "users"], "server-users"),
@@ -191,6 +209,8 @@ def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
     args = VERBS[verb][0]
     if verb in ("meeting file", "meeting review"):
         args = meeting_arguments(args)
+    if "<sent>" in args:
+        args = appeal_arguments(args)
     result = gkh(*args, *options, tty=tty, env=env)
     assert result.exit_code == 0, result.stderr
     return result
@@ -215,6 +235,16 @@ def meeting_arguments(args: list[str]) -> list[str]:
         assert filed.exit_code == 0, filed.stderr
         files["<filed>"] = json.loads(filed.stdout)["id"]
     return [files.get(arg, arg) for arg in args]
+
+
+def appeal_arguments(args: list[str]) -> list[str]:
+    """An appeal just sent by the demo resident to the managing organisation (whose staff is signed in): each run
+    withdraws, takes or answers one of its own."""
+    login("uk-staff", "uk-staff")
+    sent = gkh("appeal", "send", "--house", "ленина 5", "--topic", "maintenance", "--to", "ORG-0001", "--text",
+               "Не работает освещение в подъезде.", "--json")
+    assert sent.exit_code == 0, sent.stderr
+    return [json.loads(sent.stdout)["id"] if arg == "<sent>" else arg for arg in args]
 
 
 def test_every_verb_that_prints_data_is_here_with_the_same_output_options():
@@ -263,7 +293,7 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 # --- on a terminal ------------------------------------------------------------------------------------------------
 
 LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
-         "server users", "meeting list", "meeting results"]
+         "server users", "meeting list", "meeting results", "appeal topics", "appeal addressees", "appeal list"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
@@ -285,7 +315,7 @@ def test_wide_shows_every_column_of_a_list(home, verb):
 
 
 @pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show",
-                                  "payment show", "wallet show", "meeting show", "meeting vote"])
+                                  "payment show", "wallet show", "meeting show", "meeting vote", "appeal show"])
 def test_one_record_reads_down_as_header_and_value(home, verb):
     columns = PINNED[VERBS[verb][1]][0]
     lines = run(verb, tty=True).stdout.splitlines()
