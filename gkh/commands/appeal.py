@@ -70,7 +70,7 @@ APPEAL_COLUMNS = Columns(
     Column("addressee.inn", "Addressee's INN", kind="id"),
     Column("status", "Status", shown=True, kind="term"),
     Column("registered_at", "Registered", kind="date"),
-    Column("due_date", "Due", shown=True, kind="date"),
+    Column("due_date", "Answer due", shown=True, kind="date"),
     Column("text", "Text"),
     Column("attachments", "Attachments", items=FILE_COLUMNS),
     Column("answer.text", "Answer"),

@@ -10,15 +10,21 @@ The files are written by the tests themselves."""
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
+import sqlite3
 import struct
 import zipfile
 import zlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.cli.test_cli_meetings import pdf_bytes
-from tests.helpers.cli import gkh
+from tests.helpers.cli import gkh, gkh_json, login
+from tests.helpers.demo import password_of
 
 APPEAL_FIELDS = {"id", "house", "topic", "addressee", "status", "registered_at", "due_date", "text", "attachments",
                  "answer", "author", "taken_at", "withdrawn_at"}
@@ -223,3 +229,249 @@ def test_a_status_or_type_not_known_is_exit_2(offline, args):
     result = gkh(*offline, "appeal", *args)
     assert (result.exit_code, result.stdout) == (2, "")
     assert "is not one of" in result.stderr
+
+
+# --- on the embedded portal -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ivanov(home):
+    """The demo portal with its demo resident signed in on the default profile (said once, on the first run)."""
+    assert gkh("auth", "status").exit_code == 0
+    return home
+
+
+def store(home, sql: str) -> list[tuple]:
+    with sqlite3.connect(home / "portal.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def send(*args: str, profile: str | None = None, **kwargs):
+    return gkh(*(["--profile", profile] if profile else []), "appeal", "send", "--house", "ленина 5", *args,
+               **kwargs)
+
+
+@pytest.mark.sqlite_only
+def test_every_accepted_kind_is_uploaded_under_its_plain_name_cyrillic_kept(ivanov, files):
+    (files / "sub").mkdir()
+    good = [name for name in sorted(os.listdir(files)) if name.endswith((".pdf", ".png", ".docx", ".odt", ".xls",
+                                                                         ".txt")) and name != "program.pdf"]
+    attach = [arg for name in good for arg in ("--attach", str(files / "sub" / ".." / name))]
+    result = send("--topic", "maintenance", "--to", "ORG-0001", "--text", TEXT, *attach, "--json")
+    assert result.exit_code == 0, result.stderr
+    appeal = json.loads(result.stdout)
+    assert set(appeal) == APPEAL_FIELDS
+    assert [(f["name"], f["size"]) for f in appeal["attachments"]] == [
+        (name, (files / name).stat().st_size) for name in good]
+    assert {f["name"]: f["type"] for f in appeal["attachments"]}["акт.docx"] == \
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    stored = dict(store(ivanov, f"SELECT u.name, u.data FROM uploads u JOIN appeal_files f ON f.upload_id = u.id "
+                              f"WHERE f.appeal_id = '{appeal['id']}'"))
+    assert stored == {name: (files / name).read_bytes() for name in good}
+
+
+@pytest.mark.sqlite_only
+def test_the_whole_life_sent_taken_answered_with_a_file_and_downloaded_byte_identical(ivanov, files, tmp_path):
+    login("uk-staff", "uk-staff")
+    login("energo-staff", "energo-staff")
+    sent = send("--topic", "maintenance", "--to", "7705124833", "--text", TEXT, "--attach",
+                str(files / "акт осмотра.pdf"), "--attach", str(files / "фото.png"), tty=True)
+    assert sent.exit_code == 0, sent.stderr
+    aid = re.search(r"^ID:\s+(A-\d{6})$", sent.stdout, re.M).group(1)
+    assert aid == "A-000006"  # after the demo's five
+    appeal = gkh_json("appeal", "show", aid)
+    assert (appeal["status"], appeal["addressee"]["id"], appeal["topic"]["code"]) == ("sent", "ORG-0001",
+                                                                                       "maintenance")
+    registered = datetime.fromisoformat(appeal["registered_at"]).astimezone(ZoneInfo("Europe/Moscow")).date()
+    assert appeal["due_date"] == (registered + timedelta(days=30)).isoformat()
+    assert sent.stderr.splitlines()[-1].endswith(f"the answer is due by {appeal['due_date']}")
+
+    login("petrova", "petrova")
+    for profile in ("energo-staff", "petrova"):  # not its addressee's staff, not its author: not there at all
+        hidden = gkh("--profile", profile, "appeal", "show", aid)
+        assert (hidden.exit_code, hidden.stdout) == (1, ""), hidden.stderr
+        assert hidden.stderr.splitlines()[-1].endswith(f"(run: gkh --profile {profile} appeal list)")
+    own = gkh("appeal", "take", aid)  # the author is no staff of the addressee
+    assert own.exit_code in (1, 4) and own.stdout == ""
+
+    assert aid in [a["id"] for a in gkh_json("--profile", "uk-staff", "appeal", "list", "--status", "sent")]
+    taken = gkh_json("--profile", "uk-staff", "appeal", "take", aid)
+    assert (taken["status"], taken["author"]) == ("in_work", "Иванов Иван Петрович")
+    assert taken["taken_at"]
+    again = gkh_json("--profile", "uk-staff", "appeal", "take", aid)  # the same person: unchanged
+    assert again["status"] == "in_work"
+    answer_text = tmp_path / "ответ.txt"
+    answer_text.write_text(ANSWER, encoding="utf-8-sig")  # a BOM is fine
+    answered = gkh_json("--profile", "uk-staff", "appeal", "answer", aid, "--text-file", str(answer_text),
+                        "--attach", str(files / "акт.docx"), "--attach", str(files / "фото.png"))
+    assert answered["status"] == "answered"
+    assert answered["answer"]["text"] == ANSWER
+    assert [f["name"] for f in answered["answer"]["attachments"]] == ["акт.docx", "фото.png"]
+
+    mine = gkh_json("appeal", "show", aid)
+    assert mine["answer"]["text"] == ANSWER and mine["status"] == "answered"
+    folder = tmp_path / "скачано"
+    folder.mkdir()
+    downloaded = gkh("appeal", "download", aid, "--dir", str(folder))
+    assert downloaded.exit_code == 0, downloaded.stderr
+    written = [folder / n for n in ("акт осмотра.pdf", "фото.png", "акт.docx", "фото (1).png")]
+    assert downloaded.stdout.splitlines() == [str(path) for path in written]
+    sources = [files / "акт осмотра.pdf", files / "фото.png", files / "акт.docx", files / "фото.png"]
+    assert [path.read_bytes() for path in written] == [path.read_bytes() for path in sources]
+    twice = gkh("appeal", "download", aid, "--dir", str(folder))  # never over a file: the next number
+    assert twice.stdout.splitlines()[0] == str(folder / "акт осмотра (1).pdf")
+    assert len(os.listdir(folder)) == 8
+
+    late = gkh("appeal", "withdraw", aid, "--yes")
+    assert (late.exit_code, late.stdout) == (5, "")
+    assert "answered" in late.stderr
+    more = gkh("--profile", "uk-staff", "appeal", "answer", aid, "--text", "ещё")
+    assert more.exit_code == 5
+
+
+@pytest.mark.sqlite_only
+def test_the_demos_answered_appeal_downloads_its_photo_and_the_answers_pdf(ivanov, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = gkh("appeal", "download", "A-000001")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["Фото протечки.png", "Акт осмотра кровли.pdf"]
+    assert (tmp_path / "Акт осмотра кровли.pdf").read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "Фото протечки.png").read_bytes().startswith(b"\x89PNG")
+    none = gkh("appeal", "download", "A-000005")
+    assert (none.exit_code, none.stdout, none.stderr) == (0, "", "gkh: A-000005 has no files\n")
+
+
+@pytest.mark.sqlite_only
+def test_a_file_name_that_is_not_plain_is_never_used_as_a_path(ivanov, tmp_path, monkeypatch):
+    from gkh.client.api import Client
+
+    shown = Client.appeal
+
+    def hostile(self, appeal):
+        found = shown(self, appeal)
+        found["attachments"][0]["name"] = "../../evil.png"
+        return found
+
+    monkeypatch.setattr(Client, "appeal", hostile)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    result = gkh("appeal", "download", "A-000001", "--dir", str(folder))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [str(folder / "Акт осмотра кровли.pdf")]
+    assert result.stderr.startswith('gkh: A-000001: the file F-') and \
+        result.stderr.endswith(' is named "../../evil.png", not a plain file name: not saved\n')
+    assert os.listdir(folder) == ["Акт осмотра кровли.pdf"]
+    assert not [p for p in (tmp_path, tmp_path.parent) if (p / "evil.png").exists()]
+
+
+@pytest.mark.sqlite_only
+def test_a_wrong_addressee_is_refused_listing_who_can_receive_it(ivanov):
+    before = store(ivanov, "SELECT count(*) FROM appeals")
+    result = send("--topic", "utilities", "--to", "ORG-0005", "--text", TEXT)  # Sverdlovsk's inspectorate
+    assert (result.exit_code, result.stdout) == (5, "")
+    [line] = result.stderr.splitlines()
+    assert line.startswith("gkh: --to: ")
+    for org in ("ORG-0001", "ORG-0002", "ORG-0004", "ORG-0006"):
+        assert org in line
+    assert line.endswith('(see: gkh --profile local appeal addressees --house "ленина 5")')
+    assert store(ivanov, "SELECT count(*) FROM appeals") == before
+
+
+@pytest.mark.sqlite_only
+def test_a_dry_run_checks_the_files_on_the_portal_and_stores_nothing(ivanov, files):
+    tables = "SELECT (SELECT count(*) FROM appeals), (SELECT count(*) FROM uploads)"
+    before = store(ivanov, tables)
+    dry = send("--other-topic", "Шум от вентиляции", "--to", "ORG-0001", "--text", TEXT, "--attach",
+               str(files / "фото.png"), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    appeal = json.loads(dry.stdout)
+    assert appeal["id"] is None and appeal["topic"] == {"code": "other", "title": "Шум от вентиляции"}
+    assert dry.stderr == "gkh: dry run: the portal checked the appeal and each attachment, and stored nothing\n"
+    assert store(ivanov, tables) == before
+
+
+@pytest.mark.sqlite_only
+def test_the_text_from_stdin_and_ones_own_topic(ivanov):
+    piped = send("--other-topic", "Шум по ночам", "--to", "ORG-0006", "--text-file", "-", "--json",
+                 input=("\ufeff" + TEXT + "\n").encode())
+    assert piped.exit_code == 0, piped.stderr
+    appeal = json.loads(piped.stdout)
+    assert (appeal["text"], appeal["topic"]["title"], appeal["addressee"]["id"]) == (TEXT, "Шум по ночам",
+                                                                                    "ORG-0006")
+    assert appeal["attachments"] == [] and appeal["answer"] is None
+
+
+@pytest.mark.sqlite_only
+def test_withdrawing_is_the_authors_until_answered(ivanov):
+    login("petrova", "petrova")
+    others = gkh("appeal", "withdraw", "A-000004", "--yes")  # petrova's: not even seen
+    assert (others.exit_code, others.stdout) == (1, "")
+    done = gkh("appeal", "withdraw", "a-5", "--yes", "--json")
+    assert done.exit_code == 0, done.stderr
+    withdrawn = json.loads(done.stdout)
+    assert (withdrawn["id"], withdrawn["status"]) == ("A-000005", "withdrawn") and withdrawn["withdrawn_at"]
+    for aid, status in (("A-000005", "withdrawn"), ("A-000001", "answered")):
+        refused = gkh("appeal", "withdraw", aid, "--yes")
+        assert (refused.exit_code, refused.stdout) == (5, ""), refused.stderr
+        assert status in refused.stderr
+    typed = gkh("--profile", "petrova", "appeal", "withdraw", "A-000004", tty=True, input="да\n")
+    assert typed.exit_code == 0, typed.stderr
+    assert gkh_json("--profile", "petrova", "appeal", "show", "A-000004")["status"] == "withdrawn"
+
+
+@pytest.mark.sqlite_only
+def test_staff_may_not_send_and_only_the_addressees_staff_answer(ivanov):
+    login("uk-staff", "uk-staff")
+    login("energo-staff", "energo-staff")
+    staff = gkh("--profile", "uk-staff", "appeal", "send", "--house", "ленина 5", "--topic", "yard", "--to",
+                "ORG-0006", "--text", TEXT)
+    assert (staff.exit_code, staff.stdout) == (4, "")
+    other = gkh("--profile", "uk-staff", "appeal", "answer", "A-000003", "--text", "ответ")  # the supplier's
+    assert (other.exit_code, other.stdout) == (1, "")
+    answered = gkh_json("--profile", "energo-staff", "appeal", "answer", "A-000003", "--text", "Перерасчёт сделан.")
+    assert answered["status"] == "answered"
+    assert gkh_json("appeal", "show", "A-000003")["answer"]["text"] == "Перерасчёт сделан."
+
+
+@pytest.mark.sqlite_only
+def test_the_demos_appeals_and_the_searches(ivanov):
+    assert [a["id"] for a in gkh_json("appeal", "list")] == ["A-000005", "A-000003", "A-000001"]
+    assert [a["id"] for a in gkh_json("appeal", "list", "--status", "in_work")] == ["A-000003"]
+    assert [a["id"] for a in gkh_json("appeal", "list", "--house", "ленина 5", "--limit", "1")] == ["A-000005"]
+    topics = gkh_json("appeal", "topics")
+    assert topics[0] == {"code": "house_management", "title": "Управление многоквартирным домом"}
+    assert "other" not in [t["code"] for t in topics]
+    serving = {o["id"]: o["type"] for o in gkh_json("appeal", "addressees", "--house", "ленина 5")}
+    assert serving == {"ORG-0001": "managing", "ORG-0002": "supplier", "ORG-0004": "inspectorate",
+                       "ORG-0006": "authority"}
+    found = gkh_json("appeal", "addressees", "ЖИЛИЩНАЯ", "--type", "inspectorate")
+    assert [o["id"] for o in found] == ["ORG-0004"]
+    assert [o["id"] for o in gkh_json("appeal", "addressees", "--inn", "7736402199")] == ["ORG-0002"]
+    table = gkh("appeal", "list", tty=True, env={"GKH_LANG": "ru", "COLUMNS": "80"})
+    assert table.exit_code == 0 and max(len(line) for line in table.stdout.splitlines()) <= 80
+
+
+# --- over HTTP -------------------------------------------------------------------------------------------------
+
+
+def test_send_take_answer_and_download_over_http(home, http_portal, files, tmp_path):
+    for user in ("ivanov", "uk-staff"):
+        assert gkh("--profile", f"http-{user}", "config", "set", "url", http_portal).exit_code == 0
+        signed = gkh("--profile", f"http-{user}", "auth", "login", "--user", user, "--password-stdin",
+                     input=password_of(user) + "\n")
+        assert signed.exit_code == 0, signed.stderr
+    sent = gkh_json("--profile", "http-ivanov", "appeal", "send", "--house", "ленина 5", "--topic", "maintenance",
+                    "--to", "ORG-0001", "--text", TEXT, "--attach", str(files / "письмо-1251.txt"))
+    assert (sent["status"], [f["name"] for f in sent["attachments"]]) == ("sent", ["письмо-1251.txt"])
+    taken = gkh_json("--profile", "http-uk-staff", "appeal", "take", sent["id"])
+    assert taken["status"] == "in_work"
+    answered = gkh_json("--profile", "http-uk-staff", "appeal", "answer", sent["id"], "--text", ANSWER,
+                        "--attach", str(files / "акт осмотра.pdf"))
+    assert answered["status"] == "answered"
+    folder = tmp_path / "http"
+    folder.mkdir()
+    downloaded = gkh("--profile", "http-ivanov", "appeal", "download", sent["id"], "--dir", str(folder))
+    assert downloaded.exit_code == 0, downloaded.stderr
+    assert downloaded.stdout.splitlines() == [str(folder / "письмо-1251.txt"), str(folder / "акт осмотра.pdf")]
+    assert (folder / "акт осмотра.pdf").read_bytes() == (files / "акт осмотра.pdf").read_bytes()
+    assert (folder / "письмо-1251.txt").read_bytes() == (files / "письмо-1251.txt").read_bytes()
