@@ -29,7 +29,7 @@ def appeal(**fields) -> dict:
     """An appeal about ул. Ленина, д. 5 to its managing organisation, on a topic of the list."""
     body = {"house": "ленина 5", "topic": "maintenance", "to": ORG_UK_MOSCOW, "text": TEXT}
     body.update(fields)
-    return {k: v for k, v in body.items() if v is not None}
+    return {k: v for k, v in body.items() if v is not ...}
 
 
 def counts(home) -> dict:
@@ -115,22 +115,27 @@ def test_addressees_by_name_type_inn_and_house(ivanov):
 
 
 @pytest.mark.parametrize(("fields", "field"), [
-    ({"topic": None}, "topic"),  # neither a topic nor one's own
+    ({"topic": ...}, "topic"),  # neither a topic nor one's own
     ({"other_topic": "Шум в подвале"}, "topic"),  # both
-    ({"topic": None, "other_topic": "я" * 251}, "other_topic"),
-    ({"topic": None, "other_topic": "   "}, "other_topic"),
+    ({"topic": ..., "other_topic": "я" * 251}, "other_topic"),
+    ({"topic": ..., "other_topic": " " + "я" * 250}, "other_topic"),  # counted before it is trimmed
+    ({"topic": ..., "other_topic": "   "}, "other_topic"),
+    ({"topic": None}, "topic"),  # null is no topic: both are there, one of them not a string
     ({"topic": "other"}, "topic"),  # "other" is no code: other_topic is
     ({"topic": "no_such_topic"}, "topic"),
     ({"text": ""}, "text"),
     ({"text": "ы" * 10_001}, "text"),
+    ({"text": ...}, "text"),
     ({"text": None}, "text"),
-    ({"to": None}, "to"),
-    ({"house": None}, "house"),
+    ({"to": ...}, "to"),
+    ({"house": ...}, "house"),
+    ({"attachments": None}, "attachments"),
     ({"attachments": "F-0000000000000000"}, "attachments"),
     ({"attachments": [f"F-{n:016x}" for n in range(11)]}, "attachments"),
     ({"attachments": ["F-0000000000000000"]}, "attachments"),
-], ids=["no-topic", "both", "own-251", "own-blank", "other-code", "unknown-code", "text-empty", "text-10001",
-        "no-text", "no-addressee", "no-house", "attachments-not-a-list", "11-attachments", "unknown-upload"])
+], ids=["no-topic", "both", "own-251", "own-251-with-a-space", "own-blank", "topic-null", "other-code",
+        "unknown-code", "text-empty", "text-10001", "no-text", "text-null", "no-addressee", "no-house",
+        "attachments-null", "attachments-not-a-list", "11-attachments", "unknown-upload"])
 def test_each_bad_field_is_a_400_naming_it(ivanov, home, fields, field):
     before = counts(home)
     error = assert_error(ivanov.post("/appeals", json=appeal(**fields)), 400, "invalid", field)
@@ -141,7 +146,7 @@ def test_each_bad_field_is_a_400_naming_it(ivanov, home, fields, field):
 def test_the_limits_themselves_are_accepted(ivanov, home):
     before = counts(home)
     resp = ivanov.post("/appeals", params={"dry_run": "true"},
-                       json=appeal(topic=None, other_topic="я" * 250, text="ы" * 10_000))
+                       json=appeal(topic=..., other_topic="я" * 250, text="ы" * 10_000))
     assert resp.status_code == 200, resp.text
     dry = resp.json()
     assert dry["id"] is None and dry["dry_run"] is True and dry["status"] == "sent"
@@ -300,7 +305,7 @@ def test_the_life_of_an_appeal(ivanov, sign_in, add_user, home):
 
 
 def test_an_appeal_is_withdrawn_before_its_answer(petrova, sign_in, home):
-    resp = petrova.post("/appeals", json=appeal(house=H1_GUID, topic=None, other_topic="Бездействие УК",
+    resp = petrova.post("/appeals", json=appeal(house=H1_GUID, topic=..., other_topic="Бездействие УК",
                                                 to=ORG_GZHI_MOSCOW))
     assert resp.status_code == 201, resp.text
     aid = resp.json()["id"]

@@ -43,7 +43,7 @@ class Addressees(Resource):
         kind = _choice(req, "type", appeals.KINDS)
         inn = req.get_param("inn")
         if inn is not None:
-            inn = normalize_inn(inn, "inn")
+            inn = normalize_inn(inn.strip(), "inn")
         house = req.get_param("house")
         guid = resolve_house(self.store, house, "house") if house is not None else None
         resp.media = page.result(appeals.list_addressees(self.store, query, kind, inn, guid, page.limit,

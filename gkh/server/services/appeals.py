@@ -188,24 +188,24 @@ class AppealRequest:
 
 
 def _text(body: Mapping[str, Any], field: str, limit: int) -> str:
-    """A required text field of 1–`limit` characters once trimmed (400 naming it otherwise)."""
+    """A required text field of at most `limit` characters, not blank: trimmed (400 naming it otherwise)."""
     value = body.get(field)
-    if value is not None and not isinstance(value, str):
+    if field in body and not isinstance(value, str):
         raise invalid(_("{field} must be a string").format(field=field), field)
+    if isinstance(value, str) and len(value) > limit:
+        raise invalid(_("{field} may have at most {limit} characters; got {count}").format(
+            field=field, limit=limit, count=len(value)), field)
     text = (value or "").strip()
     if not text:
         raise invalid(_("{field} is required: 1 to {limit} characters").format(field=field, limit=limit), field)
-    if len(text) > limit:
-        raise invalid(_("{field} may have at most {limit} characters; got {count}").format(
-            field=field, limit=limit, count=len(text)), field)
     return text
 
 
 def attachment_ids(body: Mapping[str, Any], field: str = "attachments") -> list[str]:
     """The ids of uploads a request names: a list of at most MAX_ATTACHMENTS distinct strings (400 otherwise)."""
-    value = body.get(field)
-    if value is None:
+    if field not in body:
         return []
+    value = body[field]
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise invalid(_("{field} must be a list of the ids of files uploaded before (POST /uploads), such as "
                         "F-0123456789abcdef").format(field=field), field)
@@ -224,12 +224,15 @@ def check_request(body: Mapping[str, Any]) -> AppealRequest:
     house = _text(body, "house", MAX_QUERY)
     topic, other = body.get("topic"), body.get("other_topic")
     for field, value in (("topic", topic), ("other_topic", other)):
-        if value is not None and not isinstance(value, str):
+        if field in body and not isinstance(value, str):
             raise invalid(_("{field} must be a string").format(field=field), field)
-    if (topic is None) == (other is None):
+    if ("topic" in body) == ("other_topic" in body):
         raise invalid(_("give exactly one of topic (a code of GET /appeal-topics) and other_topic (a topic of your "
                         "own, 1 to {limit} characters)").format(limit=MAX_OTHER_TOPIC), "topic")
     if topic is not None:
+        if len(topic) > MAX_QUERY:
+            raise invalid(_("{field} may have at most {limit} characters; got {count}").format(
+                field="topic", limit=MAX_QUERY, count=len(topic)), "topic")
         topic = topic.strip().lower()
         if not topic:
             raise invalid(_("topic is empty: give a code of GET /appeal-topics"), "topic")
