@@ -160,7 +160,25 @@ class World:
             "closed_meeting": "MT-000002",  # and the closed one
             "unknown_meeting": "MT-999999",
             "unknown_upload": "F-0000000000000000",
+            # The demo's appeals at ул. Ленина, д. 5: ivanov's to the managing organisation (answered, with a photo
+            # and the answer's act) and to the supplier (in work, a text file); petrova's withdrawn one to the managing
+            # organisation and her one to the inspectorate (sent).
+            "uk_appeal": "A-000001",
+            "withdrawn_appeal": "A-000002",
+            "energo_appeal": "A-000003",
+            "inspectorate_appeal": "A-000004",
+            "unknown_appeal": "A-999999",
         }
+        for key, appeal, part in (("uk_appeal_file", "A-000001", "attachment"),
+                                  ("uk_answer_file", "A-000001", "answer"),
+                                  ("energo_appeal_file", "A-000003", "attachment")):
+            ids[key] = self._one("SELECT upload_id FROM appeal_files WHERE appeal_id = ? AND part = ?", appeal, part)
+        for appeal, org, author, status in (("A-000001", ORG_UK_MOSCOW, "ivanov", "answered"),
+                                            ("A-000002", ORG_UK_MOSCOW, "petrova", "withdrawn"),
+                                            ("A-000003", ORG_ENERGO, "ivanov", "in_work")):
+            row = self.conn.execute("SELECT a.addressee_org_id, u.login, a.status FROM appeals a JOIN users u"
+                                    " ON u.id = a.author_id WHERE a.id = ?", (appeal,)).fetchone()
+            assert row is not None and tuple(row) == (org, author, status), (appeal, row and tuple(row))
         for key in ("uk", "energo"):
             els = ids[f"{key}_els"]
             ids[f"{key}_number"] = self._one("SELECT number FROM accounts WHERE els = ?", els)
@@ -212,8 +230,8 @@ class World:
         return set().union(*(self.account_details(self.ids[k]) for k in ("uk_els", "energo_els", "neighbour_els")))
 
     def state(self) -> tuple:
-        """What the routes can change: links, readings, tokens, payments, uploads and meetings (throttle counters
-        and idempotency keys aside)."""
+        """What the routes can change: links, readings, tokens, payments, uploads, meetings and appeals (throttle
+        counters and idempotency keys aside)."""
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
@@ -231,6 +249,10 @@ class World:
             q("SELECT id, status, reviewed_by, rejection_reason FROM meetings ORDER BY id").fetchall(),
             q("SELECT count(*) FROM meeting_questions").fetchone(),
             q("SELECT meeting_id, owner_id, number, choice, voted_at FROM meeting_votes ORDER BY 1, 2, 3").fetchall(),
+            # Appeals: their status and who took, answered or withdrew them, and their files.
+            q("SELECT id, status, taken_by, taken_at, answered_by, answer_text, withdrawn_at FROM appeals"
+              " ORDER BY id").fetchall(),
+            q("SELECT appeal_id, upload_id, part, position FROM appeal_files ORDER BY 1, 2").fetchall(),
         )
 
     def links_of(self, login: str) -> set[str]:
@@ -257,11 +279,13 @@ class World:
         # A string body is sent as it is (a form, with its Content-Type in `headers`); anything else as JSON.
         kwargs = {"body": body} if isinstance(body, str) else {"json": body} if body is not None else {}
         result = self.client.simulate_request(method, path, query_string=query or None, headers=headers, **kwargs)
+        # A file's bytes (an appeal's PNG) are no UTF-8: read as text with the undecodable bytes replaced.
+        text = result.content.decode("utf-8", "replace")
         try:
-            media = json.loads(result.text) if result.text else None
+            media = json.loads(text) if text else None
         except ValueError:
             media = None
-        return Answer(result.status_code, result.text, dict(result.headers), media)
+        return Answer(result.status_code, text, dict(result.headers), media)
 
     def as_(self, who: str, method: str, path: str, body: Any = None) -> Answer:
         """A request by a principal with its one sign-in; ids in braces are filled in."""

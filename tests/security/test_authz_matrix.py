@@ -66,6 +66,15 @@ NOTICE = ("GET", f"{API}/meetings/{{id}}/notice")
 REVIEW = ("POST", f"{API}/meetings/{{id}}/review")
 VOTE = ("POST", f"{API}/meetings/{{id}}/votes")
 RESULTS = ("GET", f"{API}/meetings/{{id}}/results")
+APPEAL_TOPICS = ("GET", f"{API}/appeal-topics")
+ADDRESSEES = ("GET", f"{API}/addressees")
+APPEALS = ("GET", f"{API}/appeals")
+SEND_APPEAL = ("POST", f"{API}/appeals")
+APPEAL = ("GET", f"{API}/appeals/{{id}}")
+APPEAL_FILE = ("GET", f"{API}/appeals/{{id}}/files/{{file}}")
+WITHDRAW = ("POST", f"{API}/appeals/{{id}}/withdraw")
+TAKE = ("POST", f"{API}/appeals/{{id}}/take")
+ANSWER = ("POST", f"{API}/appeals/{{id}}/answer")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -586,6 +595,195 @@ def _meeting_rows(add) -> None:
                 why="a supplier manages no house"))
 
 
+# -- appeals -------------------------------------------------------------------------------------------------------
+
+SEND_KEY = {"Idempotency-Key": "authz-matrix-appeal-1"}
+# Who receives appeals about ул. Ленина, д. 5: its managing organisation, its supplier, its inspectorate, its
+# administration.
+H1_RECEIVERS = {"ORG-0001", "ORG-0002", "ORG-0004", "ORG-0006"}
+# Who sees which of the demo's appeals: the author, the addressee's staff, admins.
+APPEALS_SEEN = {"ivanov": ["A-000005", "A-000003", "A-000001"], "petrova": ["A-000004", "A-000002"],
+                "uk-staff": ["A-000002", "A-000001"], "energo-staff": ["A-000003"], "inspector": ["A-000004"],
+                "admin": ["A-000005", "A-000004", "A-000003", "A-000002", "A-000001"]}
+
+
+def appeal_body(upload: str | None = None, **fields) -> dict:
+    """An appeal about ул. Ленина, д. 5 to its managing organisation (with an upload of the caller's)."""
+    body = {"house": "{h1}", "topic": "maintenance", "to": "ORG-0001", "text": "Протекает кровля над 4-м подъездом."}
+    if upload is not None:
+        body["attachments"] = [upload]
+    return {k: v for k, v in {**body, **fields}.items() if v is not None}
+
+
+def lists_topics(world: World, answer: Answer) -> None:
+    codes = [t["code"] for t in answer.media["items"]]
+    assert "maintenance" in codes and "other" not in codes and len(codes) >= 10, codes
+
+
+def receives_about_h1(world: World, answer: Answer) -> None:
+    got = {o["id"] for o in answer.media["items"]}
+    assert got == H1_RECEIVERS, f"lists {sorted(got)}"
+
+
+def appeals_seen(who: str):
+    def check(world: World, answer: Answer) -> None:
+        got = [a["id"] for a in answer.media["items"]]
+        assert got == APPEALS_SEEN[who], f"lists {got}, expected {APPEALS_SEEN[who]}"
+
+    return check
+
+
+def appeals_none(world: World, answer: Answer) -> None:
+    assert answer.media["items"] == [], f"lists {[a['id'] for a in answer.media['items']]}"
+
+
+def is_appeal(key: str, status: str | None = None):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["id"] == world.ids[key], f"answered with appeal {answer.media['id']}"
+        if status:
+            assert answer.media["status"] == status, answer.media["status"]
+            row = world.conn.execute("SELECT status FROM appeals WHERE id = ?", (world.ids[key],)).fetchone()
+            assert row["status"] == status, f"stored as {row['status']}"
+
+    return check
+
+
+def sent_by(login: str, upload: str | None):
+    def check(world: World, answer: Answer) -> None:
+        row = world.conn.execute("SELECT author_id, status FROM appeals WHERE id = ?", (answer.media["id"],)).fetchone()
+        assert row["author_id"] == world.user_ids[login] and row["status"] == "sent", row
+        files = [r[0] for r in world.conn.execute("SELECT upload_id FROM appeal_files WHERE appeal_id = ?",
+                                                  (answer.media["id"],))]
+        assert files == ([world.ids[upload]] if upload else []), files
+
+    return check
+
+
+def is_file(media_type: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.headers.get("content-type") == media_type, answer.headers.get("content-type")
+        assert answer.text, "an empty file"
+
+    return check
+
+
+def answered_by(login: str, key: str, files: int):
+    def check(world: World, answer: Answer) -> None:
+        row = world.conn.execute("SELECT status, answered_by FROM appeals WHERE id = ?", (world.ids[key],)).fetchone()
+        assert row["status"] == "answered" and row["answered_by"] == world.user_ids[login], row
+        assert len(answer.media["answer"]["attachments"]) == files, answer.media["answer"]
+
+    return check
+
+
+def _appeal_rows(add) -> None:
+    """Appeals: any signed-in user reads the topics and the addressees; a resident of the house sends one; its author
+    withdraws it; its addressee's staff take and answer it; its author, its addressee's staff and admins read it and
+    its files; everyone else is told there is none."""
+    for route, path, check in ((APPEAL_TOPICS, f"{API}/appeal-topics", lists_topics),
+                               (ADDRESSEES, f"{API}/addressees?house={{h1}}", receives_about_h1)):
+        add(Row(route, "anonymous", path, 401))
+        for who in SIGNED_IN:
+            add(Row(route, who, path, 200, check=check))
+
+    listing = f"{API}/appeals"
+    add(Row(APPEALS, "anonymous", listing, 401))
+    for who in SIGNED_IN:
+        add(Row(APPEALS, who, listing, 200, check=appeals_seen(who)))
+    add(Row(APPEALS, "energo-staff", listing + "?house={h1}&status=answered", 200, check=appeals_none,
+            why="the supplier's one appeal is in work"))
+
+    add(Row(SEND_APPEAL, "anonymous", listing, 401, appeal_body(), setup=uploads_made))
+    add(Row(SEND_APPEAL, "ivanov", listing + DRY, 200, appeal_body("{upload_ivanov}")))
+    add(Row(SEND_APPEAL, "ivanov", listing, 400, appeal_body("{upload_petrova}"), code="invalid",
+            guess=("{upload_petrova}", "{unknown_upload}"), why="another's upload is no attachment of his"))
+    add(Row(SEND_APPEAL, "ivanov", listing, 422, appeal_body(to="ORG-0003"), code="wrong_addressee",
+            why="the Yekaterinburg managing organisation receives no appeal about ул. Ленина, д. 5"))
+    for who in ("uk-staff", "energo-staff", "inspector", "admin"):
+        add(Row(SEND_APPEAL, who, listing, 403, appeal_body(f"{{upload_{who}}}"), code="forbidden",
+                why="residents send appeals"))
+    add(Row(SEND_APPEAL, "ivanov", listing, 201, appeal_body("{upload_ivanov}"), headers=SEND_KEY,
+            check=sent_by("ivanov", "upload_ivanov")))
+    add(Row(SEND_APPEAL, "ivanov", listing, 201, appeal_body("{upload_ivanov}"), headers=SEND_KEY,
+            check=sent_by("ivanov", "upload_ivanov"), why="the same key again: sent once"))
+    add(Row(SEND_APPEAL, "petrova", listing, 400, appeal_body("{upload_ivanov}"), code="invalid", headers=SEND_KEY,
+            why="ivanov's Idempotency-Key: his stored answer is not hers to replay"))
+    add(Row(SEND_APPEAL, "petrova", listing, 201, appeal_body(topic=None, other_topic="Бездействие УК", to="ORG-0004"),
+            check=sent_by("petrova", None)))
+
+    one = f"{API}/appeals/"
+    # Reading an appeal and its files: the author, the addressee's staff, admins.
+    for route, suffix, uk_file, energo_file in ((APPEAL, "", "", ""),
+                                                (APPEAL_FILE, "/files/", "{uk_answer_file}", "{energo_appeal_file}")):
+        file = route == APPEAL_FILE
+        uk_path, energo_path = one + "{uk_appeal}" + suffix + uk_file, one + "{energo_appeal}" + suffix + energo_file
+        shown_uk = is_file("application/pdf") if file else is_appeal("uk_appeal")
+        shown_energo = is_file("text/plain") if file else is_appeal("energo_appeal")
+        add(Row(route, "anonymous", one + "{unknown_appeal}" + suffix + uk_file, 401))
+        for who in ("ivanov", "uk-staff", "admin"):
+            add(Row(route, who, uk_path, 200, target="uk", check=shown_uk, expects_json=not file))
+        for who in ("ivanov", "energo-staff", "admin"):
+            add(Row(route, who, energo_path, 200, target="energo", check=shown_energo, expects_json=not file))
+        add(Row(route, "energo-staff", uk_path, 404, code="appeal_not_found", target="uk",
+                guess=("{uk_appeal}", "{unknown_appeal}"), why="addressed to another organisation"))
+        add(Row(route, "uk-staff", energo_path, 404, code="appeal_not_found", target="energo",
+                guess=("{energo_appeal}", "{unknown_appeal}"), why="addressed to another organisation"))
+        for who in ("petrova", "inspector"):
+            add(Row(route, who, uk_path, 404, code="appeal_not_found", target="uk",
+                    guess=("{uk_appeal}", "{unknown_appeal}")))
+    add(Row(APPEAL_FILE, "ivanov", one + "{uk_appeal}/files/{energo_appeal_file}", 404, code="file_not_found",
+            target="uk", guess=("{energo_appeal_file}", "{unknown_upload}"), why="his file, of another appeal"))
+    add(Row(APPEAL_FILE, "uk-staff", one + "{uk_appeal}/files/{uk_appeal_file}", 200, target="uk",
+            check=is_file("image/png"), expects_json=False, why="the author's attachment"))
+
+    # Withdrawing: the author alone, before the answer.
+    uk_w, energo_w = one + "{uk_appeal}/withdraw", one + "{energo_appeal}/withdraw"
+    add(Row(WITHDRAW, "anonymous", one + "{unknown_appeal}/withdraw", 401))
+    add(Row(WITHDRAW, "ivanov", uk_w, 422, code="already_answered", target="uk"))
+    for who, path, target in (("uk-staff", uk_w, "uk"), ("admin", uk_w, "uk"), ("energo-staff", energo_w, "energo")):
+        add(Row(WITHDRAW, who, path, 403, target=target, why="sees it, is not its author"))
+    add(Row(WITHDRAW, "energo-staff", uk_w, 404, code="appeal_not_found", target="uk",
+            guess=("{uk_appeal}", "{unknown_appeal}")))
+    for who in ("uk-staff", "petrova", "inspector"):
+        add(Row(WITHDRAW, who, energo_w, 404, code="appeal_not_found", target="energo",
+                guess=("{energo_appeal}", "{unknown_appeal}")))
+    add(Row(WITHDRAW, "ivanov", energo_w + DRY, 200, target="energo"))
+    add(Row(WITHDRAW, "ivanov", energo_w, 200, target="energo", check=is_appeal("energo_appeal", "withdrawn")))
+    add(Row(WITHDRAW, "ivanov", energo_w, 422, code="already_withdrawn", target="energo"))
+
+    # Taking and answering: the addressee's staff alone.
+    for route, verb, body in ((TAKE, "take", None), (ANSWER, "answer", {"text": "Перерасчёт сделан."})):
+        uk_path, energo_path = one + "{uk_appeal}/" + verb, one + "{energo_appeal}/" + verb
+        add(Row(route, "anonymous", one + "{unknown_appeal}/" + verb, 401, body))
+        add(Row(route, "uk-staff", uk_path, 422, body, code="already_answered", target="uk"))
+        add(Row(route, "uk-staff", one + "{withdrawn_appeal}/" + verb, 422, body, code="already_withdrawn",
+                target="uk"))
+        add(Row(route, "energo-staff", uk_path, 404, body, code="appeal_not_found", target="uk",
+                guess=("{uk_appeal}", "{unknown_appeal}")))
+        add(Row(route, "uk-staff", energo_path, 404, body, code="appeal_not_found", target="energo",
+                guess=("{energo_appeal}", "{unknown_appeal}")))
+        for who in ("petrova", "inspector"):
+            add(Row(route, who, energo_path, 404, body, code="appeal_not_found", target="energo",
+                    guess=("{energo_appeal}", "{unknown_appeal}")))
+        for who in ("ivanov", "admin"):
+            add(Row(route, who, energo_path, 403, body, target="energo", why="sees it, is not the addressee's staff"))
+    add(Row(TAKE, "energo-staff", one + "{energo_appeal}/take", 200, target="energo",
+            check=is_appeal("energo_appeal", "in_work"), why="taken by him already: unchanged"))
+    add(Row(TAKE, "inspector", one + "{inspectorate_appeal}/take" + DRY, 200))
+    add(Row(TAKE, "inspector", one + "{inspectorate_appeal}/take", 200,
+            check=is_appeal("inspectorate_appeal", "in_work")))
+    add(Row(ANSWER, "energo-staff", one + "{energo_appeal}/answer" + DRY, 200, {"text": "Перерасчёт сделан."},
+            target="energo", setup=uploads_made))
+    add(Row(ANSWER, "energo-staff", one + "{energo_appeal}/answer", 200,
+            {"text": "Перерасчёт сделан.", "attachments": ["{upload_energo-staff}"]}, target="energo",
+            check=answered_by("energo-staff", "energo_appeal", 1)))
+    add(Row(ANSWER, "inspector", one + "{inspectorate_appeal}/answer", 400,
+            {"text": "Проверка назначена.", "attachments": ["{upload_petrova}"]}, code="invalid",
+            guess=("{upload_petrova}", "{unknown_upload}"), why="the author's upload is no file of his"))
+    add(Row(ANSWER, "inspector", one + "{inspectorate_appeal}/answer", 200, {"text": "Проверка назначена."},
+            check=answered_by("inspector", "inspectorate_appeal", 0)))
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
     add = rows.append
@@ -914,6 +1112,7 @@ def _rows() -> list[Row]:
         add(Row(ACQUIRER_ANSWER, who, acq + "{energo_token}", 410, "action=pay", headers=FORM, target="energo",
                 why="answered already", **page))
     _meeting_rows(add)
+    _appeal_rows(add)
     return rows
 
 ROWS = _rows()
