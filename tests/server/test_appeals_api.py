@@ -38,7 +38,7 @@ def counts(home) -> dict:
         one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
         return {"appeals": one("SELECT count(*) FROM appeals"), "files": one("SELECT count(*) FROM appeal_files"),
                 "used": one("SELECT count(*) FROM uploads WHERE used_by IS NOT NULL"),
-                "statuses": one("SELECT group_concat(status, ',') FROM (SELECT status FROM appeals ORDER BY seq) s")}
+                "statuses": [r[0] for r in conn.execute("SELECT status FROM appeals ORDER BY seq").fetchall()]}
 
 
 def uploaded(api: Api, content: bytes, name: str) -> str:
