@@ -172,7 +172,7 @@ def test_a_png_renamed_pdf_is_refused_by_its_content_before_any_request(offline,
     fake.write_bytes(PNG)
     result = gkh(*offline, "meeting", "file", str(toml()), "--notice", str(fake))
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == "gkh: --notice: \"notice.pdf\" is not a PDF file by its content\n"
+    assert result.stderr == "gkh: --notice: \"notice.pdf\" is not a PDF file by its content (it is PNG)\n"
     png = tmp_path / "notice.png"
     png.write_bytes(PNG)
     result = gkh(*offline, "meeting", "file", str(toml()), "--notice", str(png))
