@@ -20,6 +20,7 @@ from gkh.commands.common import (
     Limit,
     OutputChoice,
     Yes,
+    gkh_of_profile,
     named_as_typed,
     output_options,
     runtime,
@@ -233,14 +234,6 @@ def upload_all(client, files: list[tuple[Path, str]], *, dry_run: bool = False) 
         else:
             ids.append(client.upload_file(path, file_name=name)["id"])
     return ids
-
-
-def gkh_of_profile() -> str:
-    """How a hint's command begins: `gkh`, with the profile in use when it is known."""
-    from gkh.commands.common import profile_in_use
-
-    profile = profile_in_use()
-    return f"gkh --profile {profile}" if profile else "gkh"
 
 
 def due_line(found: dict) -> str:

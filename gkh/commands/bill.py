@@ -8,9 +8,9 @@ from gkh.commands.common import (
     DEFAULT_OUTPUT,
     Limit,
     OutputChoice,
+    gkh_of_profile,
     named_as_typed,
     output_options,
-    profile_in_use,
     runtime,
     show,
 )
@@ -58,8 +58,7 @@ BILL_COLUMNS = Columns(
 
 
 def _hint(command: str) -> str:
-    profile = profile_in_use()
-    return _("run: {command}").format(command=f"gkh --profile {profile} {command}" if profile else f"gkh {command}")
+    return _("run: {command}").format(command=f"{gkh_of_profile()} {command}")
 
 
 @app.command("list")

@@ -243,6 +243,12 @@ def profile_in_use() -> str | None:
     return ctx.meta.get(PROFILE_IN_USE) if ctx is not None else None
 
 
+def gkh_of_profile() -> str:
+    """How a hint's command begins: `gkh`, with the profile in use when it is known (`gkh --profile staff`)."""
+    profile = profile_in_use()
+    return f"gkh --profile {profile}" if profile else "gkh"
+
+
 class Runtime:
     """The active profile's settings, the portal's clock reading, and a client — each built on first use.
 

@@ -18,6 +18,7 @@ from gkh.commands.common import (
     DryRun,
     Limit,
     OutputChoice,
+    gkh_of_profile,
     named_as_typed,
     output_options,
     runtime,
@@ -328,14 +329,6 @@ def file_(
         say(_("gkh: filed {meeting}: the inspectorate reviews it by {due}; the vote may start from {earliest}").format(
             meeting=meeting.get("id"), due=human_date(date.fromisoformat(meeting["review_due"])),
             earliest=human_date(date.fromisoformat(meeting["earliest_start"]))))
-
-
-def gkh_of_profile() -> str:
-    """How a hint's command begins: `gkh`, with the profile in use when it is known."""
-    from gkh.commands.common import profile_in_use
-
-    profile = profile_in_use()
-    return f"gkh --profile {profile}" if profile else "gkh"
 
 
 # --- reading --------------------------------------------------------------------------------------------------------
