@@ -215,7 +215,7 @@ def _is_usage_error(error: Exception) -> bool:
 app = typer.Typer(
     name="gkh",
     cls=GkhGroup,
-    help="Housing and utility services from the shell: accounts, meter readings, bills, meetings, appeals.",
+    help="Housing and utility services from the shell: accounts, meter readings, bills, meetings, appeals, outages.",
     rich_markup_mode=None,
     add_completion=False,
     no_args_is_help=True,
@@ -260,6 +260,7 @@ def _mount() -> None:
         house,
         meeting,
         meter,
+        outage,
         pay,
         payment,
         server,
@@ -278,6 +279,7 @@ def _mount() -> None:
     app.add_typer(wallet.app, name="wallet")
     app.add_typer(meeting.app, name="meeting")
     app.add_typer(appeal.app, name="appeal")
+    app.add_typer(outage.app, name="outage")
     app.add_typer(server.app, name="server")
     app.command("doctor")(doctor.doctor)
     app.command("completion", help="Print the shell completion script for bash, zsh or fish "

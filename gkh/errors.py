@@ -77,7 +77,7 @@ def not_found_hint(code: str, details: object, gkh: str = "gkh") -> str | None:
     or the nearest houses an address search found instead (its error's details.suggestions)."""
     listed = {"meter_not_found": "meter list", "bill_not_found": "bill list",  # where the caller's are listed
               "payment_not_found": "payment list", "meeting_not_found": "meeting list",
-              "appeal_not_found": "appeal list"}
+              "appeal_not_found": "appeal list", "outage_not_found": "outage list"}
     if code == "receipt_not_found":  # a pending or declined payment has none: its status says which
         return _("a receipt comes once a payment succeeded; see: {command}").format(command=f"{gkh} payment list")
     if code in listed:

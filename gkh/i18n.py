@@ -150,6 +150,7 @@ VOCABULARY = (
     T_("annual"), T_("extraordinary"), T_("electronic_vote"), T_("person"), T_("organisation"),
     T_("for"), T_("against"), T_("abstain"), T_("all"), T_("voted"),
     T_("sent"), T_("in_work"), T_("answered"), T_("withdrawn"),
+    T_("upcoming"), T_("active"), T_("over"),
     T_("true"), T_("false"),
 )
 
