@@ -102,3 +102,41 @@ def require_author(user: User, author_id: int) -> None:
     """Withdrawing an appeal is its author's act alone."""
     if user.id != author_id:
         raise ApiError(403, "forbidden", _("only the author of an appeal withdraws it"))
+
+
+def _served_houses(org_id: str | None) -> tuple[str, list]:
+    """A condition on houses `h` an organisation serves: those it manages, or where it has accounts."""
+    return ("(h.managing_org_id = ? OR h.guid IN (SELECT house_guid FROM accounts WHERE org_id = ?))",
+            [org_id, org_id])
+
+
+def visible_outages(user: User) -> tuple[str, list]:
+    """A condition on the houses `h` whose notices of outages a user reads: residents those where they own a flat or
+    have a linked account; staff those their organisation serves (manages, or has accounts in); inspectors those of
+    their inspectorate; admins all; anyone else none."""
+    if user.role == "resident":
+        return ("(h.guid IN (SELECT f.house_guid FROM owners o JOIN flats f ON f.id = o.flat_id WHERE o.user_id = ?)"
+                " OR h.guid IN (SELECT a.house_guid FROM account_links l JOIN accounts a ON a.id = l.account_id"
+                " WHERE l.user_id = ?))", [user.id, user.id])
+    if user.role == "staff" and user.org_id is not None:
+        return _served_houses(user.org_id)
+    if user.role == "inspector" and user.org_id is not None:
+        return "h.inspectorate_org_id = ?", [user.org_id]
+    if user.role == "admin":
+        return "1 = 1", []
+    return "1 = 0", []
+
+
+def outage_poster_houses(user: User) -> tuple[str, list]:
+    """A condition on the houses `h` a user posts notices of outages for: staff, those their organisation serves
+    (403 for anyone else)."""
+    if user.role != "staff" or user.org_id is None:
+        raise ApiError(403, "forbidden", _("only the staff of an organisation serving a house post its outages"))
+    return _served_houses(user.org_id)
+
+
+def require_outage_poster(user: User, org_id: str) -> None:
+    """Changing and cancelling a notice is the act of the staff of the organisation that posted it."""
+    if user.role != "staff" or user.org_id != org_id:
+        raise ApiError(403, "forbidden", _("only the staff of the organisation that posted an outage change or "
+                                           "cancel it"))

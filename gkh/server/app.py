@@ -31,6 +31,7 @@ from gkh.server.routes import (
     bills,
     meetings,
     meters,
+    outages,
     payments,
     session,
     uploads,
@@ -122,5 +123,8 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/appeals/{{id}}/withdraw", appeals.AppealWithdraw(store))
     app.add_route(f"{API}/appeals/{{id}}/take", appeals.AppealTake(store))
     app.add_route(f"{API}/appeals/{{id}}/answer", appeals.AppealAnswer(store))
+    app.add_route(f"{API}/outages", outages.OutageList(store))
+    app.add_route(f"{API}/outages/{{id}}", outages.OutageItem(store))
+    app.add_route(f"{API}/outages/{{id}}/cancel", outages.OutageCancel(store))
     app.add_route("/acquirer/{token}", acquirer.Acquirer(store, postman))
     return app

@@ -268,3 +268,23 @@ def appeal_view(row: Any, files: list[Any]) -> dict:
         "taken_at": row["taken_at"],
         "withdrawn_at": row["withdrawn_at"],
     }
+
+
+def outage_status(row: Any, now: datetime) -> str:
+    """A notice's status at `now`: cancelled, else upcoming (before its start), active (until its end), over."""
+    if row["cancelled_at"] is not None:
+        return "cancelled"
+    if now < parse_instant(row["starts_at"], "starts_at"):
+        return "upcoming"
+    if now < parse_instant(row["ends_at"], "ends_at"):
+        return "active"
+    return "over"
+
+
+def outage_view(row: Any, now: datetime) -> dict:
+    """A notice of an outage: `row` holds its columns with its house's `address` and its poster's `poster_name`
+    (the organisation's short name)."""
+    return {"id": row["id"], "house": {"guid": row["house_guid"], "address": row["address"]},
+            "resource": row["resource"], "topic": row["topic"], "text": row["text"], "start": row["starts_at"],
+            "end": row["ends_at"], "important": bool(row["important"]), "status": outage_status(row, now),
+            "posted_by": row["poster_name"], "updated_at": row["updated_at"], "version": row["version"]}

@@ -534,6 +534,35 @@ CREATE TABLE IF NOT EXISTS appeal_files (
 ) WITHOUT ROWID
 """)
 
+
+@migration
+def m010_outages(conn: Connection, dialect: Dialect) -> None:
+    """House notices of outages (hot and cold water, electricity, gas, heating), numbered OT-000001…: the house, the
+    organisation that posted it, its resource, topic and text, its start and end (instants, UTC), whether it is
+    important, when it was cancelled; its version grows by one on every change. IF NOT EXISTS: a portal whose version
+    was set back keeps them."""
+    _execute(conn, dialect, """
+CREATE TABLE IF NOT EXISTS outages (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    org_id TEXT NOT NULL REFERENCES organisations(id),
+    resource TEXT NOT NULL CHECK (resource IN ('hot_water', 'cold_water', 'electricity', 'gas', 'heating')),
+    topic TEXT NOT NULL,
+    text TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    important INTEGER NOT NULL DEFAULT 0,
+    cancelled_at TEXT,
+    posted_by INTEGER REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    CHECK (starts_at < ends_at)
+);
+CREATE INDEX IF NOT EXISTS outages_house ON outages(house_guid, starts_at)
+""")
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

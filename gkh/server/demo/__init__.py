@@ -111,6 +111,10 @@ def seed(conn: Connection, version: int, now: datetime) -> None:
         from gkh.server.demo.appeals import seed_v9
 
         seed_v9(conn, now)
+    elif version == 10 and _is_demo(conn):
+        from gkh.server.demo.outages import seed_v10
+
+        seed_v10(conn, now)
 
 
 def _is_demo(conn: Connection) -> bool:

@@ -26,4 +26,5 @@ class AddressSearch(Resource):
 
 class HousePassport(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, guid: str) -> None:
-        resp.media = addresses.house_passport(self.store, normalize_fias_guid(guid, field="guid"))
+        resp.media = addresses.house_passport(self.store, normalize_fias_guid(guid, field="guid"),
+                                                  req.context.now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from gkh.domain.address import query_needles, word_needles
 from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import is_fias_guid, normalize_fias_guid
@@ -9,6 +11,7 @@ from gkh.i18n import _
 from gkh.server.db import Connection, Dialect, PortalStore
 from gkh.server.http import ApiError, echo, invalid, not_found
 from gkh.server.services import Listing, listing_of
+from gkh.server.services.outages import house_outages
 from gkh.server.views import house_passport_view, house_summary
 
 SUGGESTIONS_MAX = 5
@@ -56,8 +59,9 @@ def _nearest_houses(conn: Connection, dialect: Dialect, needles: list[str]) -> l
     return [house_summary(row) for row in rows if row["shared"] == rows[0]["shared"]]
 
 
-def house_passport(store: PortalStore, guid: str) -> dict:
-    """A house's passport by its FIAS GUID (normalised): its window, size, state, managers and common meters."""
+def house_passport(store: PortalStore, guid: str, now: datetime | None = None) -> dict:
+    """A house's passport by its FIAS GUID (normalised): its window, size, state, managers and common meters; given
+    `now`, also its active and upcoming notices of outages (`outages`, soonest first)."""
     with store.read() as conn:
         house = conn.execute("SELECT * FROM houses WHERE guid = ?", (guid,)).fetchone()
         if house is None:
@@ -68,7 +72,11 @@ def house_passport(store: PortalStore, guid: str) -> dict:
             "SELECT resource, serial, unit, verified_on FROM common_meters WHERE house_guid = ? ORDER BY id",
             (guid,),
         ).fetchall()
-    return house_passport_view(house, org, flats, meters)
+        notices = house_outages(conn, guid, now) if now is not None else None
+    passport = house_passport_view(house, org, flats, meters)
+    if notices is not None:
+        passport["outages"] = notices
+    return passport
 
 
 def resolve_house(store: PortalStore, text: str, field: str) -> str:
