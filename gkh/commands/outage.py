@@ -47,12 +47,12 @@ MAX_TOPIC_CHARS = 200
 SEEN_FILE = "outages-seen.json"
 
 # A notice (the README's "Columns" table): csv/tsv/excel write them all, in this order, the instants as the
-# portal sends them (UTC). A terminal's table shows the id, the address, the resource, the status and the start
-# and end in the house's own time.
+# portal sends them (UTC). A terminal's table shows the id, the resource, the status and the start and end in the
+# house's own time, within 80 columns (--wide adds the address and the rest).
 OUTAGE_COLUMNS = Columns(
     Column("id", "ID", shown=True, kind="id"),
     Column("house.guid", "House GUID", kind="id"),
-    Column("house.address", "Address", shown=True, kind="address"),
+    Column("house.address", "Address", kind="address"),
     Column("resource", "Resource", shown=True, kind="term"),
     Column("status", "Status", shown=True, kind="term"),
     Column("start", "From", shown=True, kind="date"),
