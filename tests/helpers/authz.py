@@ -168,7 +168,21 @@ class World:
             "energo_appeal": "A-000003",
             "inspectorate_appeal": "A-000004",
             "unknown_appeal": "A-999999",
+            # The demo's notices of outages: the managing organisation's upcoming cold-water one at ул. Ленина, д. 5,
+            # the supplier's cancelled one there, and the managing organisation's at пр-т Мира, д. 12, корп. 1 (H2).
+            "uk_outage": "OT-000003",
+            "energo_outage": "OT-000004",
+            "h2_outage": "OT-000007",
+            "unknown_outage": "OT-999999",
+            "h2": "1a6385cd-3d60-4841-b526-2572c20caf24",  # г. Москва, пр-т Мира, д. 12, корп. 1
+            "h4": "d1b65725-455f-4e86-b0cd-06cd21e8682b",  # г. Екатеринбург, ул. Малышева, д. 51
         }
+        for outage, org, house, cancelled in (("OT-000003", ORG_UK_MOSCOW, ids["h1"], False),
+                                              ("OT-000004", ORG_ENERGO, ids["h1"], True),
+                                              ("OT-000007", ORG_UK_MOSCOW, ids["h2"], False)):
+            row = self.conn.execute("SELECT org_id, house_guid, cancelled_at IS NOT NULL FROM outages WHERE id = ?",
+                                    (outage,)).fetchone()
+            assert row is not None and tuple(row) == (org, house, cancelled), (outage, row and tuple(row))
         for key, appeal, part in (("uk_appeal_file", "A-000001", "attachment"),
                                   ("uk_answer_file", "A-000001", "answer"),
                                   ("energo_appeal_file", "A-000003", "attachment")):
@@ -230,8 +244,8 @@ class World:
         return set().union(*(self.account_details(self.ids[k]) for k in ("uk_els", "energo_els", "neighbour_els")))
 
     def state(self) -> tuple:
-        """What the routes can change: links, readings, tokens, payments, uploads, meetings and appeals (throttle
-        counters and idempotency keys aside)."""
+        """What the routes can change: links, readings, tokens, payments, uploads, meetings, appeals and outages
+        (throttle counters and idempotency keys aside)."""
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
@@ -253,6 +267,9 @@ class World:
             q("SELECT id, status, taken_by, taken_at, answered_by, answer_text, withdrawn_at FROM appeals"
               " ORDER BY id").fetchall(),
             q("SELECT appeal_id, upload_id, part, position FROM appeal_files ORDER BY 1, 2").fetchall(),
+            # Notices of outages: each one's dates, words, importance, cancel and version.
+            q("SELECT id, house_guid, org_id, starts_at, ends_at, text, topic, important, cancelled_at, version"
+              " FROM outages ORDER BY id").fetchall(),
         )
 
     def links_of(self, login: str) -> set[str]:

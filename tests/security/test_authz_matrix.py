@@ -75,6 +75,11 @@ APPEAL_FILE = ("GET", f"{API}/appeals/{{id}}/files/{{file}}")
 WITHDRAW = ("POST", f"{API}/appeals/{{id}}/withdraw")
 TAKE = ("POST", f"{API}/appeals/{{id}}/take")
 ANSWER = ("POST", f"{API}/appeals/{{id}}/answer")
+OUTAGES = ("GET", f"{API}/outages")
+POST_OUTAGE = ("POST", f"{API}/outages")
+OUTAGE = ("GET", f"{API}/outages/{{id}}")
+CHANGE_OUTAGE = ("PATCH", f"{API}/outages/{{id}}")
+CANCEL_OUTAGE = ("POST", f"{API}/outages/{{id}}/cancel")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -784,6 +789,110 @@ def _appeal_rows(add) -> None:
             check=answered_by("inspector", "inspectorate_appeal", 0)))
 
 
+OUTAGE_KEY = {"Idempotency-Key": "authz-matrix-outage-1"}
+H1_OUTAGES = ["OT-000003", "OT-000004", "OT-000002", "OT-000001"]  # newest start first
+# Who reads which of the demo's notices: residents of the house, the staff of an organisation serving it (managing it
+# or with accounts there), its inspectorate, admins.
+OUTAGES_SEEN = {"ivanov": H1_OUTAGES, "petrova": H1_OUTAGES, "energo-staff": H1_OUTAGES,
+                "uk-staff": ["OT-000007", *H1_OUTAGES], "inspector": ["OT-000007", *H1_OUTAGES],
+                "admin": ["OT-000007", "OT-000003", "OT-000004", "OT-000006", "OT-000002", "OT-000001", "OT-000005"]}
+
+
+def outage_body(**fields) -> dict:
+    """A notice of a hot-water outage at ул. Ленина, д. 5."""
+    body = {"house": "{h1}", "resource": "hot_water", "start": "2026-12-01", "end": "2026-12-14",
+            "text": "Ремонт трубопровода горячего водоснабжения."}
+    return {**body, **fields}
+
+
+def outages_seen(who: str):
+    def check(world: World, answer: Answer) -> None:
+        got = [o["id"] for o in answer.media["items"]]
+        assert got == OUTAGES_SEEN[who], f"lists {got}, expected {OUTAGES_SEEN[who]}"
+
+    return check
+
+
+def is_outage(key: str, status: str | None = None, version: int | None = None):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["id"] == world.ids[key], f"answered with notice {answer.media['id']}"
+        row = world.conn.execute("SELECT cancelled_at, version FROM outages WHERE id = ?", (world.ids[key],)).fetchone()
+        if status:
+            assert answer.media["status"] == status, answer.media["status"]
+            assert (row["cancelled_at"] is not None) == (status == "cancelled"), f"stored {tuple(row)}"
+        if version:
+            assert answer.media["version"] == version and row["version"] == version, f"stored {tuple(row)}"
+
+    return check
+
+
+def posted_by(login: str):
+    def check(world: World, answer: Answer) -> None:
+        row = world.conn.execute("SELECT posted_by, org_id FROM outages WHERE id = ?", (answer.media["id"],)).fetchone()
+        assert row is not None and row["posted_by"] == world.user_ids[login], row and tuple(row)
+
+    return check
+
+
+def _outage_rows(add) -> None:
+    """Outages: residents of a house, the staff of the organisations serving it, its inspectorate and admins read its
+    notices; the staff of an organisation serving it post them; the posting organisation's staff change and cancel
+    them; everyone else is told there is none."""
+    listing = f"{API}/outages"
+    add(Row(OUTAGES, "anonymous", listing, 401))
+    for who in SIGNED_IN:
+        add(Row(OUTAGES, who, listing, 200, check=outages_seen(who)))
+    add(Row(OUTAGES, "energo-staff", listing + "?house={h2}", 200, check=appeals_none,
+            why="a house the supplier does not serve: nothing, not a refusal"))
+
+    add(Row(POST_OUTAGE, "anonymous", listing, 401, outage_body()))
+    add(Row(POST_OUTAGE, "uk-staff", listing + DRY, 200, outage_body()))
+    add(Row(POST_OUTAGE, "uk-staff", listing, 404, outage_body(house="{h4}"), code="house_not_found",
+            why="the Yekaterinburg house is another organisation's"))
+    add(Row(POST_OUTAGE, "energo-staff", listing, 404, outage_body(house="{h2}"), code="house_not_found",
+            why="the supplier has no accounts at пр-т Мира"))
+    for who in ("ivanov", "petrova", "inspector", "admin"):
+        add(Row(POST_OUTAGE, who, listing, 403, outage_body(), code="forbidden", why="staff post notices"))
+    add(Row(POST_OUTAGE, "uk-staff", listing, 201, outage_body(), headers=OUTAGE_KEY, check=posted_by("uk-staff")))
+    add(Row(POST_OUTAGE, "uk-staff", listing, 201, outage_body(), headers=OUTAGE_KEY, check=posted_by("uk-staff"),
+            why="the same key again: posted once"))
+    add(Row(POST_OUTAGE, "energo-staff", listing, 201, outage_body(resource="electricity"),
+            check=posted_by("energo-staff"), why="the supplier serves ул. Ленина, д. 5 too"))
+
+    one = f"{API}/outages/"
+    uk, energo, h2 = one + "{uk_outage}", one + "{energo_outage}", one + "{h2_outage}"
+    add(Row(OUTAGE, "anonymous", one + "{unknown_outage}", 401))
+    for who in SIGNED_IN:
+        add(Row(OUTAGE, who, uk, 200, target="uk", check=is_outage("uk_outage", "upcoming")))
+    for who in STAFF:
+        add(Row(OUTAGE, who, energo, 200, target="energo", check=is_outage("energo_outage", "cancelled")))
+    for who in ("energo-staff", "ivanov"):
+        add(Row(OUTAGE, who, h2, 404, code="outage_not_found", target="uk", guess=("{h2_outage}", "{unknown_outage}"),
+                why="a house they have nothing at"))
+
+    for route, verb, body in ((CHANGE_OUTAGE, "", {"text": "Работы перенесены."}), (CANCEL_OUTAGE, "/cancel", None)):
+        add(Row(route, "anonymous", one + "{unknown_outage}" + verb, 401, body))
+        add(Row(route, "energo-staff", uk + verb, 403, body, target="uk",
+                why="sees it, another organisation posted it"))
+        add(Row(route, "uk-staff", energo + verb, 403, body, target="energo",
+                why="sees it, another organisation posted it"))
+        for who in ("ivanov", "petrova", "inspector", "admin"):
+            add(Row(route, who, uk + verb, 403, body, target="uk", why="sees it, is no staff of the poster"))
+        for who in ("energo-staff", "petrova"):
+            add(Row(route, who, h2 + verb, 404, body, code="outage_not_found", target="uk",
+                    guess=("{h2_outage}", "{unknown_outage}")))
+        add(Row(route, "uk-staff", uk + verb + DRY, 200, body, target="uk"))
+    add(Row(CHANGE_OUTAGE, "uk-staff", uk, 200, {"end": "2026-11-26"}, target="uk",
+            check=is_outage("uk_outage", "upcoming", 2)))
+    add(Row(CHANGE_OUTAGE, "energo-staff", energo, 422, {"text": "Работы возобновлены."}, code="cancelled",
+            target="energo"))
+    add(Row(CANCEL_OUTAGE, "uk-staff", uk + "/cancel", 200, target="uk", check=is_outage("uk_outage", "cancelled", 2)))
+    add(Row(CANCEL_OUTAGE, "uk-staff", uk + "/cancel", 200, target="uk", check=is_outage("uk_outage", "cancelled", 2),
+            why="cancelled already: unchanged"))
+    add(Row(CANCEL_OUTAGE, "energo-staff", energo + "/cancel", 200, target="energo",
+            check=is_outage("energo_outage", "cancelled", 2), why="the demo's cancelled one: unchanged"))
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
     add = rows.append
@@ -1113,6 +1222,7 @@ def _rows() -> list[Row]:
                 why="answered already", **page))
     _meeting_rows(add)
     _appeal_rows(add)
+    _outage_rows(add)
     return rows
 
 ROWS = _rows()
