@@ -18,6 +18,15 @@ COMMON_METER_COLUMNS = Columns(
     Column("unit", "Unit", kind="term"),
     Column("verified_on", "Verified on", kind="date"),
 )
+# The house's active and upcoming outages, soonest first (the outage notice's columns: gkh outage show).
+HOUSE_OUTAGE_COLUMNS = Columns(
+    Column("id", "ID", kind="id"),
+    Column("resource", "Resource", kind="term"),
+    Column("status", "Status", kind="term"),
+    Column("start", "From", kind="date"),
+    Column("end", "To", kind="date"),
+    Column("topic", "Topic"),
+)
 HOUSE_COLUMNS = Columns(
     Column("guid", "FIAS GUID", shown=True, kind="id"),
     Column("address", "Address", shown=True, kind="address"),
@@ -42,6 +51,7 @@ HOUSE_COLUMNS = Columns(
     Column("managing_organisation.ogrn", "Managing organisation OGRN", kind="id"),
     Column("managing_organisation.phone", "Managing organisation phone", kind="id"),
     Column("common_meters", "Common meters", items=COMMON_METER_COLUMNS),
+    Column("outages", "Outages", items=HOUSE_OUTAGE_COLUMNS),
 )
 
 
@@ -82,6 +92,13 @@ def show_(
     house: str = typer.Argument(..., help="A FIAS GUID, or an address that matches exactly one house."),
     output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
-    """The house passport: year built, floors, flats, areas, managing organisation, common meters."""
+    """The house passport: year built, floors, flats, areas, managing organisation, common meters, and the
+    outages going on or to come (on a terminal, in the house's own time)."""
+    from gkh.commands.outage import for_people, in_house_time, zone_of
+
     client = runtime().client
-    show(client.house(resolve_house(client, house)), HOUSE_COLUMNS, output)
+    passport = client.house(resolve_house(client, house))
+    if for_people(output) and isinstance(passport.get("outages"), list):
+        zone = zone_of(passport.get("timezone"))
+        passport = {**passport, "outages": in_house_time(passport["outages"], lambda _guid: zone)}
+    show(passport, HOUSE_COLUMNS, output)

@@ -90,14 +90,16 @@ def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
         "appeal withdraw", "auth status",
         "bill list", "bill show", "config list", "doctor", "house show", "meeting file", "meeting list",
         "meeting results", "meeting review", "meeting show", "meeting vote", "meter history", "meter list",
-        "meter submit", "pay", "payment list", "payment show", "payment wait", "server copy", "server users",
+        "meter submit", "outage cancel", "outage change", "outage list", "outage post", "outage show", "pay",
+        "payment list", "payment show", "payment wait", "server copy", "server users",
         "wallet show", "wallet top-up"]
     assert with_option("--limit") == ["account list", "address search", "appeal addressees", "appeal list",
-                                      "bill list", "meeting list", "meter list",
+                                      "bill list", "meeting list", "meter list", "outage list",
                                       "payment list"]
     assert with_option("--dry-run") == ["account link", "account unlink", "appeal send", "meeting file", "meeting vote",
-                                        "meter submit", "pay", "wallet top-up"]
-    assert with_option("--yes") == ["account unlink", "appeal withdraw", "pay", "server reset", "wallet top-up"]
+                                        "meter submit", "outage change", "outage post", "pay", "wallet top-up"]
+    assert with_option("--yes") == ["account unlink", "appeal withdraw", "outage cancel", "pay", "server reset",
+                                    "wallet top-up"]
 
 
 @pytest.mark.parametrize("verb", with_option("--output"))

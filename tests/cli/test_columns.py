@@ -30,6 +30,7 @@ from gkh.commands.meeting import (
     VOTE_COLUMNS,
 )
 from gkh.commands.meter import METER_COLUMNS, READING_COLUMNS, SUBMITTED_COLUMNS
+from gkh.commands.outage import OUTAGE_COLUMNS, POSTED_COLUMNS
 from gkh.commands.payment import PAID_BILL_COLUMNS, PAID_COLUMNS, PAYMENT_COLUMNS
 from gkh.commands.server import COPY_COLUMNS, DEMO_USER_COLUMNS
 from gkh.commands.wallet import WALLET_COLUMNS
@@ -56,6 +57,8 @@ MEETING = ["id", "house.guid", "house.address", "kind", "form", "status", "filed
 APPEAL = ["id", "house.guid", "house.address", "topic.code", "topic.title", "addressee.id", "addressee.name",
           "addressee.inn", "status", "registered_at", "due_date", "text", "attachments", "answer.text",
           "answer.answered_at", "answer.attachments", "author", "taken_at", "withdrawn_at"]
+OUTAGE = ["id", "house.guid", "house.address", "resource", "status", "start", "end", "topic", "text", "important",
+          "posted_by", "updated_at", "version"]
 READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
            "consumption.T3", "status", "warnings", "submitted_by"]
 
@@ -69,7 +72,7 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
         "year_built", "floors", "entrances", "flats", "total_area", "living_area", "condition", "energy_class",
         "managing_organisation.id", "managing_organisation.kind", "managing_organisation.name",
         "managing_organisation.short_name", "managing_organisation.inn", "managing_organisation.ogrn",
-        "managing_organisation.phone", "common_meters"]),
+        "managing_organisation.phone", "common_meters", "outages"]),
     "meter": (METER_COLUMNS, [
         "id", "serial", "resource", "unit", "zones", "account", "house.guid", "house.address", "last_reading.date",
         "last_reading.values.T1", "last_reading.values.T2", "last_reading.values.T3", "verification_due",
@@ -100,6 +103,8 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
     "appeal-file": (FILE_COLUMNS, ["id", "name", "size", "type"]),
     "appeal-topic": (TOPIC_COLUMNS, ["code", "title"]),
     "appeal-addressee": (ADDRESSEE_COLUMNS, ["id", "name", "short_name", "inn", "type", "address"]),
+    "outage": (OUTAGE_COLUMNS, OUTAGE),
+    "outage-posted": (POSTED_COLUMNS, [*OUTAGE, "dry_run"]),
     "auth-status": (STATUS_COLUMNS, ["profile", "portal", "portal_id", "demo", "login", "name", "role",
                                      "organisation", "token_source", "expires_at"]),
     "config": (SETTING_COLUMNS, ["profile", "key", "value", "source"]),
@@ -151,7 +156,7 @@ def readme_columns(noun: str) -> list[tuple[str, str, bool]]:
 def test_the_readme_documents_each_nouns_columns_their_headers_and_which_a_terminal_shows(noun):
     columns, _ = PINNED[noun]
     shared = {"reading": "reading-submitted", "payment": "payment-paid",  # documented with the dry_run column after
-              "meeting": "meeting-filed", "appeal": "appeal-sent"}
+              "meeting": "meeting-filed", "appeal": "appeal-sent", "outage": "outage-posted"}
     documented = readme_columns(shared[noun])[:-1] if noun in shared else readme_columns(noun)
     assert documented == [(c.name, c.header, c.shown) for c in columns]
 
@@ -193,6 +198,14 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "appeal withdraw": (["appeal", "withdraw", "<sent>", "--yes"], "appeal"),
     "appeal take": (["--profile", "uk-staff", "appeal", "take", "<sent>"], "appeal"),
     "appeal answer": (["--profile", "uk-staff", "appeal", "answer", "<sent>", "--text", "Исправлено."], "appeal"),
+    "outage list": (["outage", "list"], "outage"),
+    "outage show": (["outage", "show", "OT-000002"], "outage"),
+    "outage post": (["--profile", "uk-staff", "outage", "post", "--house", "ленина 5", "--resource", "hot-water",
+                     "--from", "01.12.2026", "--to", "14.12.2026", "--text", "Плановые работы.", "--dry-run"],
+                    "outage-posted"),
+    "outage change": (["--profile", "uk-staff", "outage", "change", "OT-000003", "--text", "Новый текст."],
+                      "outage-posted"),
+    "outage cancel": (["--profile", "uk-staff", "outage", "cancel", "OT-000003", "--yes"], "outage"),
     "auth status": (["auth", "status"], "auth-status"),
     "config list": (["config", "list"], "config"),
     "server users": (["server", "users"], "server-users"),
@@ -209,6 +222,8 @@ def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
     args = VERBS[verb][0]
     if verb in ("meeting file", "meeting review"):
         args = meeting_arguments(args)
+    if verb.startswith("outage ") and "uk-staff" in args:
+        login("uk-staff", "uk-staff")
     if "<sent>" in args:
         args = appeal_arguments(args)
     result = gkh(*args, *options, tty=tty, env=env)
@@ -293,7 +308,8 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 # --- on a terminal ------------------------------------------------------------------------------------------------
 
 LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
-         "server users", "meeting list", "meeting results", "appeal topics", "appeal addressees", "appeal list"]
+         "server users", "meeting list", "meeting results", "appeal topics", "appeal addressees", "appeal list",
+         "outage list"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
@@ -315,7 +331,8 @@ def test_wide_shows_every_column_of_a_list(home, verb):
 
 
 @pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show",
-                                  "payment show", "wallet show", "meeting show", "meeting vote", "appeal show"])
+                                  "payment show", "wallet show", "meeting show", "meeting vote", "appeal show",
+                                  "outage show"])
 def test_one_record_reads_down_as_header_and_value(home, verb):
     columns = PINNED[VERBS[verb][1]][0]
     lines = run(verb, tty=True).stdout.splitlines()
