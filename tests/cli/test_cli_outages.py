@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -265,3 +266,57 @@ def test_list_filters_and_new_over_http(home, http_portal):
     changed = gkh_json("--profile", "http-uk-staff", "outage", "change", "OT-000002", "--to", "21.11.2026 09:00")
     assert (changed["end"], changed["version"]) == ("2026-11-21T06:00:00+00:00", 2)
     assert ids(gkh_json("--profile", "http-ivanov", "outage", "list", "--new")) == ["OT-000002"]
+
+
+# --- the README's crontab recipe, as cron runs it ----------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+CRON_PATH = "/usr/bin:/bin"  # what cron gives its jobs
+README_GKH = "/home/me/.local/bin/gkh"  # the README's example of the absolute path
+
+
+def as_cron(command: str, home: Path, input: str | None = None) -> subprocess.CompletedProcess:
+    env = {"HOME": str(home), "PATH": CRON_PATH}
+    return subprocess.run(["env", "-i", *(f"{k}={v}" for k, v in env.items()), "/bin/sh", "-c", command],
+                          input=input, stdin=None if input else subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=120)
+
+
+def mailed(cron_home: Path) -> list[tuple[str, list[dict]]]:
+    """What the stand-in for mail(1) was given: each message's arguments and its JSON list."""
+    path = cron_home / "mailed"
+    if not path.exists():
+        return []
+    return [(args, json.loads(body)) for args, body in
+            (part.split("\n", 1) for part in path.read_text(encoding="utf-8").split("\x1e") if part.strip())]
+
+
+@pytest.mark.sqlite_only
+def test_the_readme_crontab_recipe_mails_each_new_notice_once(home, tmp_path):
+    line = next(line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("0 7 * * *"))
+    assert "%" not in line and " gkh " not in f" {line} " and f"{README_GKH} outage list --new -o json" in line
+    cron_home = tmp_path / "cron-home"
+    data = cron_home / ".local" / "share" / "gkh"  # the default data folder: the demo portal, its clock real
+    data.mkdir(parents=True)
+    shutil.copy(home / "portal.sqlite3", data / "portal.sqlite3")
+    mailer = tmp_path / "mail"  # stands in for mail(1): appends its arguments and what it reads
+    mailer.write_text('#!/bin/sh\nprintf "\\036%s\\n" "$*" >> "$HOME/mailed"; cat >> "$HOME/mailed"\n')
+    mailer.chmod(0o755)
+    command = line.split(None, 5)[5].replace(README_GKH, GKH).replace("then mail ", f"then {mailer} ")
+    assert as_cron(f"{GKH} auth status", cron_home).returncode == 0  # once by hand: the demo resident signs in
+
+    first = as_cron(command, cron_home)
+    assert (first.returncode, first.stdout, first.stderr) == (0, "", "")
+    [(args, notices)] = mailed(cron_home)
+    assert args == "-s gkh: outages me@example.ru" and sorted(ids(notices)) == sorted(LENINA)
+    again = as_cron(command, cron_home)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert len(mailed(cron_home)) == 1  # nothing new: nothing mailed
+
+    staff = f"{GKH} --profile staff"
+    assert as_cron(f"{staff} auth login --user uk-staff --password-stdin", cron_home,
+                   input="uk-staff-demo-2026\n").returncode == 0
+    changed = as_cron(f'{staff} outage change OT-000002 --text "Ремонт продлён."', cron_home)
+    assert changed.returncode == 0, changed.stderr
+    assert as_cron(command, cron_home).returncode == 0
+    assert [ids(notices) for _args, notices in mailed(cron_home)][1:] == [["OT-000002"]]
