@@ -23,8 +23,8 @@ HOUSE_OUTAGE_COLUMNS = Columns(
     Column("id", "ID", kind="id"),
     Column("resource", "Resource", kind="term"),
     Column("status", "Status", kind="term"),
-    Column("start", "From", kind="date"),
-    Column("end", "To", kind="date"),
+    Column("start", "Starts", kind="date"),
+    Column("end", "Ends", kind="date"),
     Column("topic", "Topic"),
 )
 HOUSE_COLUMNS = Columns(

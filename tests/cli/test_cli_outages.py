@@ -132,7 +132,7 @@ def test_the_times_are_the_houses_own_on_a_terminal_and_utc_in_the_data(staff):
 @pytest.mark.sqlite_only
 def test_the_list_fits_80_columns_on_a_terminal(staff):
     lines = gkh("--profile", "admin", "outage", "list", tty=True, env={"COLUMNS": "80"}).stdout.splitlines()
-    assert lines[0].split() == ["ID", "Resource", "Status", "From", "To"]
+    assert lines[0].split() == ["ID", "Resource", "Status", "Starts", "Ends"]
     assert max(len(line) for line in lines) <= 80, "\n".join(lines)
 
 
@@ -142,7 +142,7 @@ def test_house_show_lists_the_active_and_upcoming_outages(staff):
     assert ids(passport["outages"]) == ["OT-000002", "OT-000003"]  # soonest first; neither over nor cancelled
     out = gkh("house", "show", "ленина 5", tty=True, env={"COLUMNS": "120"}).stdout
     outages = out[out.index("Outages:"):].splitlines()
-    assert outages[0].split()[1:] == ["ID", "Resource", "Status", "From", "To", "Topic"]
+    assert outages[0].split()[1:] == ["ID", "Resource", "Status", "Starts", "Ends", "Topic"]
     assert outages[1].split()[:4] == ["OT-000002", "hot_water", "active", "2026-11-20"]
     assert "[{" not in out
     row = next(line for line in gkh("house", "show", "ленина 5", "-o", "csv").stdout.splitlines()[1:])
