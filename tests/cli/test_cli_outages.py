@@ -130,6 +130,22 @@ def test_the_times_are_the_houses_own_on_a_terminal_and_utc_in_the_data(staff):
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.parametrize("now,active", [
+    ("2026-11-23T09:59:00+05:00", []),  # a minute before 10:00 in Yekaterinburg (07:59 in Moscow)
+    ("2026-11-23T08:00:00+03:00", ["OT-000006"]),  # 10:00 there: it has begun
+    ("2026-11-23T15:59:00+05:00", ["OT-000006"]),
+    ("2026-11-23T14:00:00+03:00", []),  # 16:00 there: over
+])
+def test_active_and_upcoming_are_judged_in_the_houses_zone(staff, now, active):
+    at = {"GKH_NOW": now}
+    listed = gkh("--profile", "admin", "outage", "list", "--house", "малышева 51", "--active", "--json", env=at)
+    assert listed.exit_code == 0, listed.stderr
+    assert ids(json.loads(listed.stdout)) == active
+    upcoming = gkh("--profile", "admin", "outage", "list", "--house", "малышева 51", "--upcoming", "--json", env=at)
+    assert ids(json.loads(upcoming.stdout)) == ([] if active or now.startswith("2026-11-23T14") else ["OT-000006"])
+
+
+@pytest.mark.sqlite_only
 def test_the_list_fits_80_columns_on_a_terminal(staff):
     lines = gkh("--profile", "admin", "outage", "list", tty=True, env={"COLUMNS": "80"}).stdout.splitlines()
     assert lines[0].split() == ["ID", "Resource", "Status", "Starts", "Ends"]
