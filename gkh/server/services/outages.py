@@ -207,7 +207,7 @@ def post_outage(store: PortalStore, user: User, house_guid: str, body: Mapping[s
     400 naming the field at fault (resource, start, end, text, topic, important)."""
     resource = resource_of(body.get("resource"))
     text = _text(body, "text", MAX_TEXT)
-    topic = _text(body, "topic", MAX_TOPIC) if body.get("topic") is not None else DEFAULT_TOPICS[resource]
+    topic = _text(body, "topic", MAX_TOPIC) if "topic" in body else DEFAULT_TOPICS[resource]
     important = _important(body)
 
     def work(tx: Connection) -> tuple[int, dict]:
