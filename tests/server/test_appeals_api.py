@@ -10,7 +10,6 @@ The demo portal's clock stands at 2026-11-20 12:00 Moscow (GKH_NOW). At ул. Л
 from __future__ import annotations
 
 import pytest
-import requests
 
 from gkh.protocol import decode_file_name
 from gkh.server.demo import DEMO_ORGS, H1_GUID, H4_GUID, ORG_ENERGO, ORG_GZHI_MOSCOW, ORG_UK_EKB, ORG_UK_MOSCOW
@@ -45,24 +44,6 @@ def uploaded(api: Api, content: bytes, name: str) -> str:
     resp = upload(api, content, name)
     assert resp.status_code == 201, resp.text
     return resp.json()["id"]
-
-
-@pytest.fixture
-def add_user(http_portal, home):
-    """A user made for the test (a second clerk of an organisation, a resident of another house), signed in."""
-    from gkh.server.passwords import hash_password
-
-    def add(login: str, role: str, org_id: str | None) -> Api:
-        with db(home) as conn:
-            conn.execute("INSERT INTO users (login, name, email, role, org_id, password_hash, created_at)"
-                         " VALUES (?, ?, NULL, ?, ?, ?, '2026-11-01T00:00:00+00:00')",
-                         (login, "Тестов Тест Тестович", role, org_id, hash_password(f"{login}-password")))
-        resp = requests.post(f"{http_portal}/api/v1/auth/token",
-                             json={"login": login, "password": f"{login}-password"}, timeout=10)
-        assert resp.status_code == 201, resp.text
-        return Api(http_portal, resp.json()["token"])
-
-    return add
 
 
 # -- topics and addressees -----------------------------------------------------------------------------------------

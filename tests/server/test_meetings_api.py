@@ -75,24 +75,6 @@ def inspector(sign_in) -> Api:
     return sign_in("inspector")
 
 
-@pytest.fixture
-def add_user(http_portal, home):
-    """A user made for the test (another inspectorate's inspector, say), signed in."""
-    from gkh.server.passwords import hash_password
-
-    def add(login: str, role: str, org_id: str | None) -> Api:
-        with db(home) as conn:
-            conn.execute("INSERT INTO users (login, name, email, role, org_id, password_hash, created_at)"
-                         " VALUES (?, ?, NULL, ?, ?, ?, '2026-11-01T00:00:00+00:00')",
-                         (login, "Тестов Тест Тестович", role, org_id, hash_password(f"{login}-password")))
-        resp = requests.post(f"{http_portal}/api/v1/auth/token",
-                             json={"login": login, "password": f"{login}-password"}, timeout=10)
-        assert resp.status_code == 201, resp.text
-        return Api(http_portal, resp.json()["token"])
-
-    return add
-
-
 def register(home) -> tuple[dict[int, Fraction], dict[str, list[int]]]:
     """H1's owner register: each owner row's weight (share × area), and the rows of each demo user."""
     with db(home) as conn:

@@ -10,7 +10,6 @@ managed by ООО «УК Ленинский квартал» (uk-staff) and supp
 from __future__ import annotations
 
 import pytest
-import requests
 
 from gkh.server.demo import H1_GUID, H2_GUID, H4_GUID, ORG_UK_EKB
 from tests.helpers.api import Api, assert_error
@@ -48,24 +47,6 @@ def items(api: Api, query: str = "") -> list[dict]:
     resp = api.get(f"/outages{query}")
     assert resp.status_code == 200, resp.text
     return resp.json()["items"]
-
-
-@pytest.fixture
-def add_user(http_portal, home):
-    """A user made for the test (the Yekaterinburg managing organisation's clerk), signed in."""
-    from gkh.server.passwords import hash_password
-
-    def add(login: str, role: str, org_id: str | None) -> Api:
-        with db(home) as conn:
-            conn.execute("INSERT INTO users (login, name, email, role, org_id, password_hash, created_at)"
-                         " VALUES (?, ?, NULL, ?, ?, ?, '2026-11-01T00:00:00+00:00')",
-                         (login, "Тестов Тест Тестович", role, org_id, hash_password(f"{login}-password")))
-        resp = requests.post(f"{http_portal}/api/v1/auth/token",
-                             json={"login": login, "password": f"{login}-password"}, timeout=10)
-        assert resp.status_code == 201, resp.text
-        return Api(http_portal, resp.json()["token"])
-
-    return add
 
 
 # -- the demo's notices --------------------------------------------------------------------------------------------
