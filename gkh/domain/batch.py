@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import TypeVar
 
 from gkh.domain.errors import InvalidInput
+from gkh.domain.identifiers import normalize_account_number, normalize_els
 from gkh.i18n import _
 
+T = TypeVar("T")
+
 __all__ = ["BOM", "DELIMITERS", "EncodingProbe", "Field", "ACCOUNT_FIELDS", "READING_FIELDS", "sniff_delimiter",
-           "map_header"]
+           "map_header", "AccountRow", "RowProblem", "parse_account_row"]
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (";", ",", "\t")
@@ -138,3 +144,115 @@ def map_header(cells: Iterable[str], fields: tuple[Field, ...]) -> dict[str, int
 
 def _expected(fields: tuple[Field, ...]) -> str:
     return "; ".join(f"{f.name} ({f.russian[0]})" + ("" if f.required else "?") for f in fields)
+
+
+# --- rows ------------------------------------------------------------------------------------------------------
+
+MAX_TEXT = {"house": 300, "flat": 20, "payer": 200, "meter_serial": 40}
+KINDS = {"owner": "owner", "tenant": "tenant", "собственник": "owner", "наниматель": "tenant"}
+METER_RESOURCES = {"cold_water": "cold_water", "hot_water": "hot_water", "electricity": "electricity", "gas": "gas",
+                   "heat": "heat", "хвс": "cold_water", "гвс": "hot_water", "холодная вода": "cold_water",
+                   "горячая вода": "hot_water", "электроэнергия": "electricity", "газ": "gas",
+                   "тепловая энергия": "heat", "отопление": "heat"}
+MAX_AREA = Decimal("100000")
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One personal account as a batch file gives it, checked: what the portal upserts on (the organisation's
+    account number), the flat and house it is in, its payer, and the flat's meter when the row names one."""
+
+    line: int
+    house: str  # a FIAS GUID or an address: the portal resolves it
+    flat: str
+    number: str
+    payer: str
+    els: str | None = None
+    area: Decimal | None = None
+    share: Fraction | None = None
+    kind: str = "owner"
+    meter_serial: str | None = None
+    meter_resource: str | None = None
+    meter_zones: int | None = None
+
+
+class RowProblem(InvalidInput):
+    """A row that cannot go in: `line N: field: reason`, the row rejected (written, as it was, to the rejects)."""
+
+    def __init__(self, line: int, field: str, reason: str):
+        super().__init__(_("line {line}: {field}: {reason}").format(line=line, field=field, reason=reason), field)
+        self.line = line
+        self.reason = reason
+
+
+def parse_account_row(line: int, values: dict[str, str]) -> AccountRow:
+    """A data row of an accounts file (`values`: field name → the cell as text) → AccountRow, or RowProblem naming
+    the line and the first field that is wrong."""
+    def text(name: str, required: bool = False) -> str | None:
+        value = (values.get(name) or "").strip()
+        if not value:
+            if required:
+                raise RowProblem(line, name, _("empty"))
+            return None
+        if len(value) > MAX_TEXT.get(name, 100):
+            raise RowProblem(line, name, _("longer than {limit} characters").format(limit=MAX_TEXT.get(name, 100)))
+        return value
+
+    house, flat, payer = text("house", True), text("flat", True), text("payer", True)
+    assert house is not None and flat is not None and payer is not None
+    number = _checked(line, "number", lambda: normalize_account_number(values.get("number") or "", field="number"))
+    els_text = text("els")
+    els = _checked(line, "els", lambda: normalize_els(els_text, field="els")) if els_text else None
+    area_text = text("area")
+    area = _checked(line, "area", lambda: _area(area_text)) if area_text else None
+    share_text = text("share")
+    share = _checked(line, "share", lambda: _share(share_text)) if share_text else None
+    kind_text = (text("kind") or "owner").lower()
+    if kind_text not in KINDS:
+        raise RowProblem(line, "kind", _("must be owner or tenant (собственник, наниматель); got {got}").format(
+            got=repr(kind_text)))
+    serial, resource_text, zones_text = text("meter_serial"), text("meter_resource"), text("meter_zones")
+    if (resource_text or zones_text) and not serial:
+        raise RowProblem(line, "meter_serial", _("a meter's resource or zones without its serial number"))
+    resource = METER_RESOURCES.get(resource_text.lower().replace("ё", "е")) if resource_text else None
+    if serial and resource is None:
+        raise RowProblem(line, "meter_resource", _("must be one of {allowed}; got {got}").format(
+            allowed="cold_water, hot_water, electricity, gas, heat", got=repr(resource_text or "")))
+    zones = None
+    if serial:
+        zones = int(zones_text) if zones_text in ("1", "2", "3") else None
+        if zones_text is not None and zones is None:
+            raise RowProblem(line, "meter_zones", _("must be 1, 2 or 3; got {got}").format(got=repr(zones_text)))
+        zones = zones or 1
+    return AccountRow(line, house, flat, number, payer, els, area, share, KINDS[kind_text], serial, resource, zones)
+
+
+def _checked(line: int, field: str, parse: Callable[[], T]) -> T:
+    """A domain parser's refusal as the row's problem."""
+    try:
+        return parse()
+    except InvalidInput as error:
+        raise RowProblem(line, field, error.message) from None
+
+
+def _area(text: str | None) -> Decimal:
+    try:
+        value = Decimal((text or "").replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 < value <= MAX_AREA or value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(_("must be square metres above 0 with at most 2 decimals (54,3 or 54.30); got {got}")
+                           .format(got=repr(text)), "area")
+    return value
+
+
+def _share(text: str | None) -> Fraction:
+    raw = (text or "").replace(" ", "")
+    try:
+        value = Fraction(raw.replace(",", ".")) if raw else Fraction(-1)
+    except (ValueError, ZeroDivisionError):
+        value = Fraction(-1)
+    if not 0 < value <= 1:
+        raise InvalidInput(_("must be a share of the flat above 0 and at most 1 (1/2, 0,5 or 1); got {got}")
+                           .format(got=repr(text)), "share")
+    return value

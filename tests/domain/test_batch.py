@@ -59,3 +59,44 @@ def test_a_header_that_cannot_be_read_names_the_problem_and_lists_the_expected()
         map_header(["дом", "адрес", "квартира"], ACCOUNT_FIELDS)
     with pytest.raises(InvalidInput, match="line 1: the header lacks number, payer; expected"):
         map_header(["house", "flat"], ACCOUNT_FIELDS)
+
+
+def account(**cells: str) -> dict[str, str]:
+    return {"house": "ленина 5", "flat": "12", "number": "87892735", "payer": "Иванов Иван Петрович", **cells}
+
+
+def test_an_account_row_as_a_spreadsheet_has_it():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from gkh.domain.batch import parse_account_row
+
+    row = parse_account_row(2, account(els="77еж532838", area="68,6", share="1/2", kind="Собственник",
+                                       meter_serial="ХВ-21-115444", meter_resource="ХВС"))
+    assert (row.els, row.area, row.share, row.kind) == ("77ЕЖ532838", Decimal("68.6"), Fraction(1, 2), "owner")
+    assert (row.meter_serial, row.meter_resource, row.meter_zones) == ("ХВ-21-115444", "cold_water", 1)
+    plain = parse_account_row(3, account(share="0,5", kind="", area=""))
+    assert (plain.share, plain.kind, plain.area, plain.meter_serial) == (Fraction(1, 2), "owner", None, None)
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ({"flat": " "}, "line 7: flat: empty"),
+    ({"number": ""}, "line 7: number: account number must be 1–30 characters; got an empty value"),
+    ({"area": "-5"}, "line 7: area: must be square metres above 0 with at most 2 decimals"),
+    ({"area": "54,333"}, "line 7: area: must be square metres above 0"),
+    ({"share": "3/2"}, "line 7: share: must be a share of the flat above 0 and at most 1"),
+    ({"share": "1/0"}, "line 7: share: must be a share"),
+    ({"kind": "арендатор"}, "line 7: kind: must be owner or tenant"),
+    ({"els": "12345"}, "line 7: els: "),
+    ({"meter_resource": "ХВС"}, "line 7: meter_serial: a meter's resource or zones without its serial number"),
+    ({"meter_serial": "123", "meter_resource": "вода"}, "line 7: meter_resource: must be one of"),
+    ({"meter_serial": "123", "meter_resource": "газ", "meter_zones": "4"}, "line 7: meter_zones: must be 1, 2 or 3"),
+    ({"payer": "я" * 201}, "line 7: payer: longer than 200 characters"),
+])
+def test_a_bad_account_row_names_its_line_and_field(cells, message):
+    from gkh.domain.batch import RowProblem, parse_account_row
+
+    with pytest.raises(RowProblem) as caught:
+        parse_account_row(7, account(**cells))
+    assert caught.value.message.startswith(message)
+    assert caught.value.line == 7
