@@ -15,18 +15,21 @@ import codecs
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import TypeVar
 
+from gkh.domain.dates import parse_person_date
 from gkh.domain.errors import InvalidInput
 from gkh.domain.identifiers import normalize_account_number, normalize_els
+from gkh.domain.readings import parse_reading_value
 from gkh.i18n import _
 
 T = TypeVar("T")
 
 __all__ = ["BOM", "DELIMITERS", "EncodingProbe", "Field", "ACCOUNT_FIELDS", "READING_FIELDS", "sniff_delimiter",
-           "map_header", "AccountRow", "RowProblem", "parse_account_row"]
+           "map_header", "AccountRow", "RowProblem", "parse_account_row", "ReadingRow", "parse_reading_row"]
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (";", ",", "\t")
@@ -256,3 +259,39 @@ def _share(text: str | None) -> Fraction:
         raise InvalidInput(_("must be a share of the flat above 0 and at most 1 (1/2, 0,5 or 1); got {got}")
                            .format(got=repr(text)), "share")
     return value
+
+
+@dataclass(frozen=True)
+class ReadingRow:
+    """One meter reading as a batch file gives it, checked: the meter (its id or serial), a value per tariff zone
+    given (T1, then T2 and T3 where the file has them), the day it was taken (None: today in the house's zone)."""
+
+    line: int
+    meter: str
+    values: tuple[Decimal, ...]
+    taken_on: date | None = None
+
+
+def parse_reading_row(line: int, values: dict[str, str]) -> ReadingRow:
+    """A data row of a readings file → ReadingRow, or RowProblem naming the line and the field. A zone left empty
+    after one given (T1 and T3 without T2) is refused: the zones are in order."""
+    meter = (values.get("meter") or "").strip()
+    if not meter:
+        raise RowProblem(line, "meter", _("empty"))
+    readings: list[Decimal] = []
+    gap = None
+    for zone in ("T1", "T2", "T3"):
+        cell = (values.get(zone) or "").strip()
+        if not cell:
+            gap = gap or zone
+            continue
+        if gap is not None:
+            raise RowProblem(line, gap, _("empty, though {zone} is given").format(zone=zone))
+        try:
+            readings.append(parse_reading_value(cell, field=zone))
+        except InvalidInput as error:
+            raise RowProblem(line, zone, error.message) from None
+    day_text = (values.get("date") or "").strip()
+    taken = _checked(line, "date", lambda: parse_person_date(day_text, field="date", short_year=True)) \
+        if day_text else None
+    return ReadingRow(line, meter, tuple(readings), taken)

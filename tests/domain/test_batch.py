@@ -100,3 +100,30 @@ def test_a_bad_account_row_names_its_line_and_field(cells, message):
         parse_account_row(7, account(**cells))
     assert caught.value.message.startswith(message)
     assert caught.value.line == 7
+
+
+def test_a_reading_row_with_decimal_commas_and_a_short_year():
+    from datetime import date
+    from decimal import Decimal
+
+    from gkh.domain.batch import parse_reading_row
+
+    row = parse_reading_row(4, {"meter": " ХВ-21-115444 ", "T1": "2700,5", "date": "20.11.26"})
+    assert (row.meter, row.values, row.taken_on) == ("ХВ-21-115444", (Decimal("2700.5"),), date(2026, 11, 20))
+    three = parse_reading_row(5, {"meter": "M-000452", "T1": "2810,4", "T2": "3601.2", "T3": "2544,9", "date": ""})
+    assert three.values == (Decimal("2810.4"), Decimal("3601.2"), Decimal("2544.9")) and three.taken_on is None
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ({"meter": ""}, "line 9: meter: empty"),
+    ({"T1": ""}, "line 9: T1: empty, though T2 is given"),
+    ({"T2": "", "T3": "5"}, "line 9: T2: empty, though T3 is given"),
+    ({"T1": "-1"}, "line 9: T1: T1 must not be negative"),
+    ({"date": "31.02.2026"}, "line 9: date: "),
+])
+def test_a_bad_reading_row_names_its_line_and_field(cells, message):
+    from gkh.domain.batch import RowProblem, parse_reading_row
+
+    with pytest.raises(RowProblem) as caught:
+        parse_reading_row(9, {"meter": "M-000452", "T1": "1", "T2": "2", **cells})
+    assert caught.value.message.startswith(message)
