@@ -110,14 +110,13 @@ def type_choice(text: str) -> str:
 def appeal_id(text: str, field: str = "appeal") -> str:
     """An appeal's id as typed (a-1, A-000001, Cyrillic А) in its one spelling, A-000001; a usage error else."""
     from gkh.domain.errors import InvalidInput
-    from gkh.domain.identifiers import fold_lookalikes, quoted
+    from gkh.domain.identifiers import portal_number, quoted
 
-    folded = fold_lookalikes(text.strip())  # Latin look-alikes as their Cyrillic twins: A → А
-    number = folded[2:] if folded.startswith("А-") else ""
-    if not (number.isascii() and number.isdigit()) or not 1 <= len(number) <= 9:
+    number = portal_number(text, "A")
+    if number is None:
         raise InvalidInput(_("{field} must be an appeal's id such as A-000001; got {got}").format(
             field=field, got=quoted(text)), field)
-    return f"A-{int(number):06d}"
+    return f"A-{number:06d}"
 
 
 # --- the text and the attachments, checked here ---------------------------------------------------------------

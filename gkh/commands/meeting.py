@@ -119,14 +119,13 @@ def status_choice(text: str) -> str:
 def meeting_id(text: str, field: str = "meeting") -> str:
     """A meeting's id as typed (mt-1, MT-000001, Cyrillic МТ) in its one spelling, MT-000001; a usage error else."""
     from gkh.domain.errors import InvalidInput
-    from gkh.domain.identifiers import fold_lookalikes, quoted
+    from gkh.domain.identifiers import portal_number, quoted
 
-    folded = fold_lookalikes(text.strip())  # Latin look-alikes as their Cyrillic twins: MT → МТ
-    number = folded[3:] if folded.startswith("МТ-") else ""
-    if not (number.isascii() and number.isdigit()) or not 1 <= len(number) <= 9:
+    number = portal_number(text, "MT")
+    if number is None:
         raise InvalidInput(_("{field} must be a meeting's id such as MT-000001; got {got}").format(
             field=field, got=quoted(text)), field)
-    return f"MT-{int(number):06d}"
+    return f"MT-{number:06d}"
 
 
 # --- the template ------------------------------------------------------------------------------------------------

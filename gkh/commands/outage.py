@@ -118,14 +118,13 @@ def local_moment(when: str, *, end: bool) -> datetime:
 def outage_id(text: str, field: str = "outage") -> str:
     """A notice's id as typed (ot-1, OT-000001, Cyrillic ОТ) in its one spelling, OT-000001; a usage error else."""
     from gkh.domain.errors import InvalidInput
-    from gkh.domain.identifiers import fold_lookalikes, quoted
+    from gkh.domain.identifiers import portal_number, quoted
 
-    folded = fold_lookalikes(text.strip())  # Latin look-alikes as their Cyrillic twins: OT → ОТ
-    number = folded[3:] if folded.startswith("ОТ-") else ""
-    if not (number.isascii() and number.isdigit()) or not 1 <= len(number) <= 9:
+    number = portal_number(text, "OT")
+    if number is None:
         raise InvalidInput(_("{field} must be an outage's id such as OT-000001; got {got}").format(
             field=field, got=quoted(text)), field)
-    return f"OT-{int(number):06d}"
+    return f"OT-{number:06d}"
 
 
 def checked_text(text: str) -> str:

@@ -99,6 +99,15 @@ def fold_lookalikes(text: str) -> str:
     return text.translate(_FOLD)
 
 
+def portal_number(text: str, prefix: str) -> int | None:
+    """The number in a portal object's id as people type it (`mt-1`, `MT-000001`, a Cyrillic `МТ-1`) when it has
+    this prefix (`MT`), else None: what each noun's id parser turns into its one spelling (`MT-000001`)."""
+    head = fold_lookalikes(prefix) + "-"
+    folded = fold_lookalikes(text.strip())
+    number = folded[len(head):] if folded.startswith(head) else ""
+    return int(number) if number.isascii() and number.isdigit() and 1 <= len(number) <= 9 else None
+
+
 # --- meters: a portal id or a serial number, as people type them ------------------------------------------
 
 # The portal's meter ids are M-000123 (Latin M; prefixed, so never a serial number); folded, the M is Cyrillic.
