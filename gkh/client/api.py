@@ -20,6 +20,7 @@ from gkh.client.core import (
 from gkh.client.resources.accounts import Accounts
 from gkh.client.resources.addresses import Addresses
 from gkh.client.resources.appeals import Appeals
+from gkh.client.resources.batches import Batches
 from gkh.client.resources.bills import Bills
 from gkh.client.resources.meetings import Meetings
 from gkh.client.resources.meters import Meters
@@ -34,5 +35,5 @@ __all__ = [
 ]
 
 
-class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments, Meetings, Appeals, Outages):
+class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments, Meetings, Appeals, Outages, Batches):
     """The portal's API: thin methods returning the JSON the portal sends, typed errors for everything else."""
