@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from typing import TypeVar
 
 from gkh.domain.dates import parse_person_date
@@ -191,43 +192,40 @@ class RowProblem(InvalidInput):
 def parse_account_row(line: int, values: dict[str, str]) -> AccountRow:
     """A data row of an accounts file (`values`: field name → the cell as text) → AccountRow, or RowProblem naming
     the line and the first field that is wrong."""
-    def text(name: str, required: bool = False) -> str | None:
-        value = (values.get(name) or "").strip()
-        if not value:
-            if required:
-                raise RowProblem(line, name, _("empty"))
-            return None
+    cells = {name: (values.get(name) or "").strip() for name in _ACCOUNT_NAMES}  # one pass: rows come by 100 000
+    for name in ("house", "flat", "payer"):
+        if not cells[name]:
+            raise RowProblem(line, name, _("empty"))
+    for name, value in cells.items():
         if len(value) > MAX_TEXT.get(name, 100):
             raise RowProblem(line, name, _("longer than {limit} characters").format(limit=MAX_TEXT.get(name, 100)))
-        return value
-
-    house, flat, payer = text("house", True), text("flat", True), text("payer", True)
-    assert house is not None and flat is not None and payer is not None
     number = _checked(line, "number", lambda: normalize_account_number(values.get("number") or "", field="number"))
-    els_text = text("els")
+    els_text, area_text, share_text = cells["els"], cells["area"], cells["share"]
     els = _checked(line, "els", lambda: normalize_els(els_text, field="els")) if els_text else None
-    area_text = text("area")
     area = _checked(line, "area", lambda: _area(area_text)) if area_text else None
-    share_text = text("share")
     share = _checked(line, "share", lambda: _share(share_text)) if share_text else None
-    kind_text = (text("kind") or "owner").lower()
+    kind_text = (cells["kind"] or "owner").lower()
     if kind_text not in KINDS:
         raise RowProblem(line, "kind", _("must be owner or tenant (собственник, наниматель); got {got}").format(
             got=repr(kind_text)))
-    serial, resource_text, zones_text = text("meter_serial"), text("meter_resource"), text("meter_zones")
+    serial, resource_text, zones_text = cells["meter_serial"], cells["meter_resource"], cells["meter_zones"]
     if (resource_text or zones_text) and not serial:
         raise RowProblem(line, "meter_serial", _("a meter's resource or zones without its serial number"))
     resource = METER_RESOURCES.get(resource_text.lower().replace("ё", "е")) if resource_text else None
     if serial and resource is None:
         raise RowProblem(line, "meter_resource", _("must be one of {allowed}; got {got}").format(
-            allowed="cold_water, hot_water, electricity, gas, heat", got=repr(resource_text or "")))
+            allowed="cold_water, hot_water, electricity, gas, heat", got=repr(resource_text)))
     zones = None
     if serial:
         zones = int(zones_text) if zones_text in ("1", "2", "3") else None
-        if zones_text is not None and zones is None:
+        if zones_text and zones is None:
             raise RowProblem(line, "meter_zones", _("must be 1, 2 or 3; got {got}").format(got=repr(zones_text)))
         zones = zones or 1
-    return AccountRow(line, house, flat, number, payer, els, area, share, KINDS[kind_text], serial, resource, zones)
+    return AccountRow(line, cells["house"], cells["flat"], number, cells["payer"], els, area, share, KINDS[kind_text],
+                      serial or None, resource, zones)
+
+
+_ACCOUNT_NAMES = tuple(f.name for f in ACCOUNT_FIELDS)
 
 
 def _checked(line: int, field: str, parse: Callable[[], T]) -> T:
@@ -238,6 +236,7 @@ def _checked(line: int, field: str, parse: Callable[[], T]) -> T:
         raise RowProblem(line, field, error.message) from None
 
 
+@lru_cache(maxsize=4096)  # a file repeats its areas and shares: each parsed once
 def _area(text: str | None) -> Decimal:
     try:
         value = Decimal((text or "").replace(",", ".").replace(" ", "").replace("\u00a0", ""))
@@ -249,6 +248,7 @@ def _area(text: str | None) -> Decimal:
     return value
 
 
+@lru_cache(maxsize=256)
 def _share(text: str | None) -> Fraction:
     raw = (text or "").replace(" ", "")
     try:

@@ -218,7 +218,8 @@ def normalize_account_number(text: str, field: str = "number") -> str:
                 max=_ACCOUNT_MAX, length=len(canon), got=quoted(canon)),
             field,
         )
-    if any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in canon):
+    # isprintable() is false for every forbidden category: the per-character look only when it may find one.
+    if not canon.isprintable() and any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in canon):
         raise InvalidInput(
             _("account number must not contain control or invisible characters; got {got}").format(got=quoted(canon)),
             field,
