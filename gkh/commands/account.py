@@ -1,9 +1,10 @@
-"""gkh account: personal accounts — list, show, link, unlink."""
+"""gkh account: personal accounts — list, show, link, unlink, import from a CSV file."""
 
 from __future__ import annotations
 
 import typer
 
+from gkh.commands.batchfile import BatchSizeOption, DelimiterOption, EncodingOption, RejectsOption
 from gkh.commands.common import (
     DEFAULT_OUTPUT,
     DryRun,
@@ -17,10 +18,11 @@ from gkh.commands.common import (
     say,
     show,
 )
+from gkh.errors import ExitCode, GkhError
 from gkh.i18n import _
 from gkh.output import Column, Columns
 
-app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink.", no_args_is_help=True)
+app = typer.Typer(help="Personal accounts (лицевые счета): list, show, link, unlink, import.", no_args_is_help=True)
 
 # An account's columns (the README's "Columns" table): csv/tsv/excel write them all, in this order.
 ACCOUNT_COLUMNS = Columns(
@@ -144,3 +146,40 @@ def unlink(
     say((_("gkh: dry run: would have unlinked {els}") if dry_run else _("gkh: unlinked {els}")).format(els=els))
     if output.asked:
         show(result, LINK_COLUMNS, output)
+
+
+
+
+@app.command("import")
+@output_options
+def import_(
+    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
+    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
+                                  "commas), to fill in and import."),
+    encoding: str = EncodingOption,
+    delimiter: str = DelimiterOption,
+    rejects: str = RejectsOption,
+    batch_size: int = BatchSizeOption,
+    dry_run: DryRun = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """Create or update the organisation's accounts from a CSV file (organisation staff): house, flat, number,
+    ЕЛС, area, share, payer, kind, and the flat's meter. Columns by their English or Russian names; Windows-1251
+    or UTF-8; commas, semicolons or tabs. Safe to re-run: an account already as the file says is "unchanged".
+
+    Rejected rows are listed on stderr (line N: field: reason) and written to --rejects as they were; the others
+    go in. Exit 0 all rows in, 3 some rejected, 2 a file or header that cannot be read (nothing sent), 1 another
+    import running for this profile, and the usual codes for the portal's answers.
+    """
+    from gkh.commands.batchfile import accounts_kind, run_batch, write_template
+
+    if template:
+        if file is not None:
+            raise GkhError(_("--template prints a file to fill in: give no FILE with it"), ExitCode.USAGE)
+        write_template(accounts_kind())
+        return
+    if file is None:
+        raise GkhError(_("give the CSV file to import (- reads standard input), or --template for one to fill in"),
+                       ExitCode.USAGE)
+    run_batch(accounts_kind(), file, encoding=encoding, delimiter=delimiter, dry_run=dry_run, rejects=rejects,
+              batch_size=batch_size, output=output)

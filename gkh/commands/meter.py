@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from gkh.commands.batchfile import BatchSizeOption, DelimiterOption, EncodingOption, RejectsOption
 from gkh.commands.common import (
     DEFAULT_OUTPUT,
     DryRun,
@@ -20,6 +21,7 @@ from gkh.commands.common import (
     warn,
     whole_number,
 )
+from gkh.errors import ExitCode, GkhError
 from gkh.i18n import N_, _, term
 from gkh.output import Column, Columns
 
@@ -100,15 +102,24 @@ def list_(
 @app.command()
 @output_options
 def submit(
-    meter: str = MeterArg,
-    values: list[str] = typer.Argument(..., help="One value per tariff zone, in order T1 T2 T3 (123.45 or 123,45)."),
+    meter: str = typer.Argument(None, help="The meter's portal id (M-000123) or its serial number."),
+    values: list[str] = typer.Argument(None, help="One value per tariff zone, in order T1 T2 T3 (123.45 or 123,45)."),
     date: str = typer.Option(None, "--date", help="The day the reading was taken (DD.MM.YYYY, DD.MM.YY or "
                              "YYYY-MM-DD); default: today in the house's time zone."),
     rollover: bool = typer.Option(False, "--rollover", help="The meter passed its largest value and restarted."),
+    file: str = typer.Option(None, "--file", metavar="FILE|-", help="Submit every reading of a CSV file (meter, "
+                             "T1, T2, T3, date; - reads standard input) instead of one."),
+    template: bool = typer.Option(False, "--template", help="Print a readings file's header row and an example "
+                                  "line (UTF-8, commas), to fill in and submit with --file."),
+    encoding: str = EncodingOption,
+    delimiter: str = DelimiterOption,
+    rejects: str = RejectsOption,
+    batch_size: int = BatchSizeOption,
     dry_run: DryRun = False,
     output: OutputChoice = DEFAULT_OUTPUT,
 ) -> None:
-    """Submit a meter reading. Safe to re-run from cron: the same value again is "unchanged", exit 0.
+    """Submit a meter reading (or with --file, all of a CSV file's). Safe to re-run from cron: the same value again
+    is "unchanged", exit 0.
 
     Off a terminal it prints nothing on success unless -o/--json is given; warnings and errors go to
     stderr, each naming the meter. The exit code says what happened: 0 stored or unchanged; 1 no such
@@ -116,7 +127,30 @@ def submit(
     --date); 4 not signed in, or not allowed; 5 refused by the portal's rules (outside the window, lower
     than the previous reading, a closed period, ...); 6 the portal unreachable after retries; 130
     interrupted.
+
+    With --file: rejected rows listed on stderr (line N: field: reason) and written to --rejects as they were;
+    the others go in. Exit 0 all rows in, 3 some rejected, 2 a file or header that cannot be read (nothing sent),
+    1 another one running for this profile.
     """
+    if file is not None or template:
+        from gkh.commands.batchfile import readings_kind, run_batch, write_template
+
+        if meter is not None or values or date is not None or rollover or (file is not None and template):
+            raise GkhError(_("--file and --template take the meters, values and dates from the file: give no "
+                             "METER, VALUES, --date or --rollover with them, nor both"), ExitCode.USAGE)
+        if template:
+            write_template(readings_kind())
+            return
+        run_batch(readings_kind(), file, encoding=encoding, delimiter=delimiter, dry_run=dry_run, rejects=rejects,
+                  batch_size=batch_size, output=output)
+        return
+    if meter is None or not values:  # required without --file or --template, as the parser would say
+        from typer._click.exceptions import MissingParameter
+        from typer._click.globals import get_current_context
+
+        ctx = get_current_context()
+        missing = "meter" if meter is None else "values"
+        raise MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == missing))
     from gkh.domain.dates import parse_person_date
     from gkh.domain.readings import canonical, parse_reading_value
     from gkh.output import is_terminal

@@ -91,8 +91,9 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive flock on `<path>.lock` (kept, never deleted: deleting lock files races)."""
+def locked(path: Path, *, busy: str | None = None) -> Iterator[None]:
+    """Hold an exclusive flock on `<path>.lock` (kept, never deleted: deleting lock files races). With `busy`, do
+    not wait: while another process holds it, refuse at once with that message (exit 1)."""
     ensure_private_folder(path.parent)
     lock_path = path.with_name(path.name + ".lock")
     try:
@@ -106,7 +107,10 @@ def locked(path: Path) -> Iterator[None]:
         except ImportError:  # not POSIX: no advisory locks, the atomic replace still holds
             pass
         else:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy is not None else 0))
+            except BlockingIOError:
+                raise GkhError(busy or "", ExitCode.ERROR) from None
         yield
     finally:
         os.close(fd)  # closing releases the flock

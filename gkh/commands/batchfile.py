@@ -1,0 +1,437 @@
+"""Batch files on the command line (issue 15): `gkh account import FILE` and `gkh meter submit --file FILE`.
+
+One runner for both. The file (stdin spooled to a temporary file first, so it can be read twice) is read once
+to decide its encoding (`EncodingProbe`, over all of it) and count its lines for the progress bar, then again as
+CSV: each row checked here by the domain's rules (a bad row costs no request), the good ones sent in chunks of
+`--batch-size`, the portal's refusals merged with ours in line order. Rejected rows are written to `--rejects`
+exactly as the file had them, in its encoding, so the file can be fixed and fed back. Only the current chunk's
+rows are kept: memory does not grow with the file. A re-run is safe (the portal upserts on the natural key): a
+run cut short says up to which line the rows are in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import typer
+
+from gkh.commands.common import (
+    OutputChoice,
+    global_options,
+    profile_in_use,
+    runtime,
+    say,
+    show,
+    warn,
+    whole_number,
+)
+from gkh.errors import ExitCode, GkhError
+from gkh.i18n import N_, _
+from gkh.output import Column, Columns
+
+if TYPE_CHECKING:
+    from gkh.client.api import Client
+    from gkh.domain.batch import Field
+
+ENCODINGS = {"auto": None, "utf-8": "utf-8-sig", "utf8": "utf-8-sig", "cp1251": "cp1251",
+             "windows-1251": "cp1251"}  # utf-8 given: a BOM, if there is one, is still not data
+DELIMITER_NAMES = {"auto": None, ",": ",", ";": ";", "tab": "\t", "\t": "\t"}
+ENCODING_NAMES = {"utf-8-sig": N_("UTF-8 with a BOM"), "utf-8": N_("UTF-8"), "cp1251": N_("Windows-1251")}
+MAX_SHOWN = 20  # rejected rows listed on stderr; -o json has them all
+READ_SIZE = 1 << 20
+SPOOL_IN_MEMORY = 8 << 20  # stdin up to this size stays in memory, more goes to a temporary file
+
+# The summary (created / updated / unchanged / rejected), as a record for people and a row for csv/tsv.
+SUMMARY_COLUMNS = Columns(
+    Column("created", "Created", shown=True, kind="number"),
+    Column("updated", "Updated", shown=True, kind="number"),
+    Column("unchanged", "Unchanged", shown=True, kind="number"),
+    Column("rejected", "Rejected", shown=True, kind="number"),
+    Column("encoding", "Encoding", kind="id"),
+    Column("delimiter", "Delimiter", kind="id"),
+    Column("dry_run", "Dry run"),
+)
+
+
+@dataclass(frozen=True)
+class BatchKind:
+    """What a batch file holds: the command that reads it (for messages and its lock), its columns, the domain's
+    check of one row, the client's call for a chunk, and the template's example line."""
+
+    command: str
+    fields: tuple[Field, ...]
+    check: Callable[[int, dict[str, str]], object]
+    send: Callable[[Client, list[dict], bool], dict]
+    example: str
+
+
+def accounts_kind() -> BatchKind:
+    from gkh.domain.batch import ACCOUNT_FIELDS, parse_account_row
+
+    return BatchKind("gkh account import", ACCOUNT_FIELDS, parse_account_row,
+                     lambda client, rows, dry_run: client.import_accounts(rows, dry_run=dry_run),
+                     '"г. Москва, ул. Строителей, д. 3",1,90000001,,54.3,1,Иванов Иван Иванович,owner,'
+                     "ХВ-26-000001,cold_water,1")
+
+
+def readings_kind() -> BatchKind:
+    from gkh.domain.batch import READING_FIELDS, parse_reading_row
+
+    return BatchKind("gkh meter submit --file", READING_FIELDS, parse_reading_row,
+                     lambda client, rows, dry_run: client.submit_readings(rows, dry_run=dry_run),
+                     "M-000023,2700.5,,,")
+
+
+def write_template(kind: BatchKind) -> None:
+    """The header of English names and one example line, UTF-8 with commas: a file to fill in and import."""
+    from gkh.output import write_lines
+
+    write_lines([",".join(f.name for f in kind.fields), kind.example])
+
+
+def encoding_choice(text: str) -> str:
+    if text.lower() not in ENCODINGS:
+        raise typer.BadParameter(_("{text} is not one of {choices}").format(
+            text=repr(text), choices="auto, utf-8, cp1251"))
+    return text.lower()
+
+
+def delimiter_choice(text: str) -> str:
+    if text.lower() not in DELIMITER_NAMES:
+        raise typer.BadParameter(_("{text} is not one of {choices}").format(text=repr(text),
+                                                                            choices='auto, ",", ";", tab'))
+    return text.lower()
+
+
+# The options of a batch file, the same for `account import` and `meter submit --file`.
+EncodingOption = typer.Option("auto", "--encoding", parser=encoding_choice, metavar="auto|utf-8|cp1251",
+                              help="The file's encoding (default: UTF-8 when all of it is, else Windows-1251).")
+DelimiterOption = typer.Option("auto", "--delimiter", parser=delimiter_choice, metavar="auto|,|;|tab",
+                               help="What separates the fields (default: judged from the header row).")
+RejectsOption = typer.Option(None, "--rejects", metavar="FILE",
+                             help="Write the rejected rows here as the file had them, under its header: fix them "
+                                  "and feed this file back.")
+BatchSizeOption = typer.Option("1000", "--batch-size", parser=whole_number(1, 1000), metavar="1…1000",
+                               help="Rows per request.")
+
+
+@dataclass
+class Source:
+    """The file as read twice: its bytes (a file, or stdin spooled), its name for messages, its encoding and
+    delimiter, and how many lines it has."""
+
+    file: IO[bytes]
+    name: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    lines: int = 0
+
+
+@dataclass
+class Tally:
+    """What the portal answered so far, with our own refusals."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    done_to: int = 0  # every row up to this line is in (or was rejected)
+
+
+def open_source(path: str) -> Source:
+    """The file named, or stdin (`-`) spooled so it can be read twice; one that cannot be read is exit 2."""
+    if path == "-":
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by run_batch
+        stdin = getattr(sys.stdin, "buffer", None) or sys.stdin
+        while chunk := stdin.read(READ_SIZE):
+            spool.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
+        spool.seek(0)
+        return Source(spool, _("standard input"))
+    try:
+        return Source(open(path, "rb"), path)  # noqa: SIM115 - closed by run_batch
+    except OSError as error:
+        raise GkhError(_("cannot read {path}: {reason}").format(path=path, reason=error.strerror or error),
+                       ExitCode.USAGE) from None
+
+
+def probe(source: Source, encoding: str, delimiter: str) -> None:
+    """The first pass: the encoding (unless given), the count of lines; then the delimiter from the header."""
+    from gkh.domain.batch import EncodingProbe, sniff_delimiter
+
+    found = EncodingProbe()
+    lines, last = 0, b""
+    while chunk := source.file.read(READ_SIZE):
+        if ENCODINGS[encoding] is None:
+            found.feed(chunk)
+        lines += chunk.count(b"\n")
+        last = chunk
+    source.lines = lines + (1 if last and not last.endswith(b"\n") else 0)
+    source.encoding = ENCODINGS[encoding] or found.encoding()
+    source.file.seek(0)
+    header = source.file.readline()
+    source.file.seek(0)
+    given = DELIMITER_NAMES[delimiter]
+    source.delimiter = given or sniff_delimiter(header.decode(source.encoding, errors="replace"))
+
+
+class RawLines:
+    """The decoded lines of the file, each kept as it was (its line break too) until the row it belongs to is
+    read: csv.reader asks for the lines of one row at a time, so a row's raw text is what it asked for since."""
+
+    def __init__(self, text: IO[str]):
+        self._text = text
+        self.taken: list[str] = []
+        self.count = 0  # lines read so far
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline()
+        if not line:
+            raise StopIteration
+        self.count += 1
+        self.taken.append(line)
+        return line
+
+    def take(self) -> str:
+        raw, self.taken = "".join(self.taken), []
+        return raw
+
+
+def run_batch(kind: BatchKind, path: str, *, encoding: str, delimiter: str, dry_run: bool, rejects: str | None,
+              batch_size: int, output: OutputChoice) -> None:
+    """The whole command: read, check, send in chunks, write the rejects, say the summary; exit 3 when rows were
+    rejected."""
+    source = open_source(path)
+    with contextlib.closing(source.file):
+        probe(source, encoding, delimiter)
+        _run(kind, source, dry_run=dry_run, rejects=rejects, batch_size=batch_size, output=output)
+
+
+def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None, batch_size: int,
+         output: OutputChoice) -> None:
+    from gkh.domain.batch import map_header
+    from gkh.domain.errors import InvalidInput
+    from gkh.output import is_terminal
+
+    text = io.TextIOWrapper(source.file, encoding=source.encoding, newline="")
+    lines = RawLines(text)
+    reader = csv.reader(lines, delimiter=source.delimiter)
+    try:
+        header_cells = next(reader, [])
+        header_raw = lines.take()
+        columns = map_header(header_cells, kind.fields)
+    except InvalidInput as error:
+        raise GkhError(_("{file}: {message}").format(file=source.name, message=error.message), ExitCode.USAGE) \
+            from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise _unreadable(source, lines.count, error) from None
+    if is_terminal(sys.stderr):
+        say(_('gkh: reading {file} as {encoding}, fields separated by {delimiter}').format(
+            file=source.name, encoding=_(ENCODING_NAMES[source.encoding]), delimiter=_said(source.delimiter)))
+
+    run = runtime()
+    client = run.client  # signed in only now: a file that cannot be read costs no request
+    from gkh.config._files import locked
+    from gkh.paths import state_home
+
+    owner = hashlib.sha256(json.dumps([run.profile, client.portal_key, kind.command]).encode("utf-8")).hexdigest()
+    busy = _("another {command} is running for this profile; wait for it to finish").format(command=kind.command)
+    tally = Tally()
+    with locked(state_home() / f"batch-{owner[:16]}", busy=busy), \
+            _Rejects(rejects, source.encoding, header_raw) as rejected_file, \
+            _progress(source.lines - lines.count) as advance:
+        chunk: list[dict[str, object]] = []
+        raws: dict[int, str] = {}
+        ours: list[dict] = []  # our refusals since the last chunk went, merged with its answer in line order
+        names = [f.name for f in kind.fields]
+
+        def flush() -> None:
+            answer = _send(kind, client, chunk, dry_run, tally)
+            theirs = [dict(r) for r in answer.get("rejected", [])]
+            for item in sorted(ours + theirs, key=lambda r: r["line"]):
+                raw = raws.get(item["line"])
+                if raw is not None:
+                    rejected_file.write(raw)
+                tally.rejected.append({k: item.get(k) for k in ("line", "field", "message")})
+            tally.warnings += answer.get("warnings", [])
+            for warning in answer.get("warnings", []):
+                warn(str(warning.get("message", "")))
+            tally.done_to = lines.count
+            chunk.clear()
+            raws.clear()
+            ours.clear()
+
+        try:
+            for cells in reader:
+                line = lines.count - len(lines.taken) + 1
+                raw = lines.take()
+                advance(raw.count("\n") or 1)
+                if not any(c.strip() for c in cells):
+                    continue  # a blank row (or only delimiters): Excel leaves them
+                values = {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}
+                problem = _problem(kind, line, cells, len(header_cells), values)
+                raws[line] = raw
+                if problem is not None:
+                    ours.append(problem)
+                else:
+                    sent: dict[str, object] = {name: values.get(name) or None for name in names}
+                    sent["line"] = line
+                    chunk.append(sent)
+                if len(chunk) >= batch_size or len(ours) >= batch_size:  # a file of bad rows is streamed too
+                    flush()
+            if chunk or ours:
+                flush()
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise _unreadable(source, lines.count, error) from None
+        rejected_file.finish()
+    _summary(kind, source, tally, dry_run, output)
+
+
+def _problem(kind: BatchKind, line: int, cells: list[str], width: int, values: dict[str, str]) -> dict | None:
+    """Our refusal of a row, or None: more non-empty cells than the header has, or the domain's rules."""
+    from gkh.domain.batch import RowProblem
+
+    if any(c.strip() for c in cells[width:]):
+        return {"line": line, "field": None,
+                "message": _("line {line}: the row has more cells than the header").format(line=line)}
+    try:
+        kind.check(line, values)
+    except RowProblem as problem:
+        return {"line": line, "field": problem.field, "message": problem.message}
+    return None
+
+
+def _send(kind: BatchKind, client: Client, rows: list[dict], dry_run: bool, tally: Tally) -> dict:
+    """One chunk to the portal, its counts added; a failure is its own line and code, then up to where the rows
+    are in (every row before this chunk)."""
+    if not rows:
+        return {}
+    try:
+        answer = kind.send(client, rows, dry_run)
+    except Exception as error:
+        from gkh.errors import describe_error
+        from gkh.output import message
+
+        described = describe_error(error, profile_in_use())
+        if described is None:
+            raise
+        line, code = described
+        message(f"gkh: {line}")
+        if not dry_run:
+            message(_("gkh: rows up to line {line} are in; run the same command again to finish").format(
+                line=tally.done_to) if tally.done_to else
+                _("gkh: no rows went in; run the same command again to finish"))
+        raise typer.Exit(code) from None
+    tally.created += int(answer.get("created", 0))
+    tally.updated += int(answer.get("updated", 0))
+    tally.unchanged += int(answer.get("unchanged", 0))
+    return answer
+
+
+def _summary(kind: BatchKind, source: Source, tally: Tally, dry_run: bool, output: OutputChoice) -> None:
+    from gkh.output import message
+
+    for item in tally.rejected[:MAX_SHOWN]:
+        message(str(item["message"]))
+    if len(tally.rejected) > MAX_SHOWN:
+        message(_("… and {count} more").format(count=len(tally.rejected) - MAX_SHOWN))
+    summary = {"created": tally.created, "updated": tally.updated, "unchanged": tally.unchanged,
+               "rejected": len(tally.rejected), "rejected_lines": tally.rejected, "warnings": tally.warnings,
+               "encoding": source.encoding, "delimiter": source.delimiter, "dry_run": dry_run}
+    if output.format != "json":
+        summary = {k: v for k, v in summary.items() if k not in ("rejected_lines", "warnings")}
+    show(summary, SUMMARY_COLUMNS, output)
+    if dry_run:
+        say(_("gkh: dry run: the portal checked the rows and stored nothing"))
+    if tally.rejected:
+        raise typer.Exit(ExitCode.BATCH_ROWS_FAILED)
+
+
+def _said(delimiter: str) -> str:
+    return _("tabs") if delimiter == "\t" else f'"{delimiter}"'
+
+
+def _unreadable(source: Source, line: int, error: Exception) -> GkhError:
+    reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
+    return GkhError(_("{file}: line {line} cannot be read as {encoding}: {reason}; try --encoding").format(
+        file=source.name, line=max(line, 1), encoding=_(ENCODING_NAMES[source.encoding]), reason=reason),
+        ExitCode.USAGE)
+
+
+class _Rejects:
+    """The rejects file: the header line, then each rejected row as the file had it, in its encoding; written
+    beside the file asked for and renamed over it at the end (also when nothing was rejected). No --rejects:
+    nothing is written."""
+
+    def __init__(self, path: str | None, encoding: str, header: str):
+        self.path = Path(path) if path else None
+        self.encoding = encoding
+        self.header = header if header.endswith(("\n", "\r")) else header + "\r\n"
+        self.ending = "\r\n" if self.header.endswith("\r\n") else "\n"
+        self.temp: Path | None = None
+        self.out: IO[str] | None = None
+
+    def __enter__(self) -> _Rejects:
+        if self.path is not None:
+            self.temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+            try:
+                self.out = open(self.temp, "w", encoding=self.encoding, newline="")  # noqa: SIM115
+            except OSError as error:
+                raise GkhError(_("cannot write {path}: {reason}").format(path=self.path, reason=error.strerror),
+                               ExitCode.ERROR) from None
+            self.out.write(self.header)
+        return self
+
+    def write(self, raw: str) -> None:
+        if self.out is not None:
+            self.out.write(raw if raw.endswith(("\n", "\r")) else raw + self.ending)
+
+    def finish(self) -> None:
+        if self.out is not None and self.temp is not None and self.path is not None:
+            self.out.close()
+            os.replace(self.temp, self.path)
+            self.out = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.out is not None:  # cut short: the rejects file asked for is left as it was
+            self.out.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (rows done of the total, rows a second, the time left) at a terminal unless -q;
+    off it, nothing."""
+    from gkh.output import is_terminal
+
+    if global_options().quiet or not is_terminal(sys.stderr):
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(_("{rate} rows/s").format(rate=f"{task.speed or 0:.0f}"))
+
+    with Progress(BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
+                  console=Console(file=sys.stderr), transient=True) as bar:
+        task = bar.add_task("", total=max(total, 0))
+        yield lambda n: bar.advance(task, n)

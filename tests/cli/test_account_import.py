@@ -1,0 +1,215 @@
+"""gkh account import: the file as people have it (Windows-1251 or UTF-8 with a BOM, semicolons, decimal commas,
+Russian headers, blank and short lines), every row checked before anything is sent, chunks, the rejects file that
+can be fed back, the summary, the lock, the template — on the embedded portal, its batch call answered by a
+stand-in that keeps accounts as the portal does (upsert on the number), so what the command sends is seen."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import gkh, login
+
+GKH = str(Path(sys.executable).with_name("gkh"))
+HOUSE = "г. Москва, ул. Строителей, д. 3"
+RU_HEADER = "Дом;Квартира;Лицевой счет;ЕЛС;Площадь;Доля;ФИО;Вид;Номер счетчика;Ресурс;Зоны"
+
+
+class StandIn:
+    """The portal's batch call as the command sees it: each chunk recorded, accounts kept by number (created,
+    then unchanged or updated), a house it does not know rejected as the portal words it."""
+
+    def __init__(self):
+        self.chunks: list[list[dict]] = []
+        self.accounts: dict[str, dict] = {}
+        self.hold = None  # called with each chunk before it is answered
+
+    def __call__(self, client, rows, *, dry_run=False):
+        rows = list(rows)
+        self.chunks.append(rows)
+        if self.hold:
+            self.hold(rows)
+        answer = {"created": 0, "updated": 0, "unchanged": 0, "rejected": [], "warnings": []}
+        for row in rows:
+            if row["house"] == "нет такого дома":
+                answer["rejected"].append({"line": row["line"], "field": "house",
+                                           "message": f"line {row['line']}: house: no house {row['house']!r}"})
+                continue
+            kept = {k: v for k, v in row.items() if k != "line"}
+            before = self.accounts.get(row["number"])
+            answer["created" if before is None else "unchanged" if before == kept else "updated"] += 1
+            if not dry_run:
+                self.accounts[row["number"]] = kept
+        return answer
+
+    @property
+    def sent(self) -> list[dict]:
+        return [row for chunk in self.chunks for row in chunk]
+
+
+@pytest.fixture
+def portal_batch(home, monkeypatch) -> StandIn:
+    from gkh.client.resources.batches import Batches
+
+    login("local", "uk-staff")  # the organisation's staff, who import accounts
+    stand_in = StandIn()
+    monkeypatch.setattr(Batches, "import_accounts", lambda self, rows, dry_run=False: stand_in(self, rows,
+                                                                                              dry_run=dry_run))
+    return stand_in
+
+
+def write(path: Path, lines: list[str], encoding: str = "cp1251", ending: str = "\r\n") -> Path:
+    path.write_bytes("".join(line + ending for line in lines).encode(encoding))
+    return path
+
+
+def row(number: str, payer: str = "Иванов Иван Иванович", area: str = "54,3", flat: str = "12",
+        house: str = HOUSE) -> str:
+    return f"{house};{flat};{number};;{area};1/2;{payer};собственник;ХВ-26-{number};ХВС;1"
+
+
+def imported(*args: str, **kwargs):
+    return gkh("account", "import", *args, **kwargs)
+
+
+def test_a_1c_export_windows_1251_semicolons_decimal_commas_russian_headers(tmp_path, portal_batch):
+    path = write(tmp_path / "accounts.csv", [RU_HEADER, row("10000001"), row("10000002", area="61,05")])
+    result = imported(str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0, "rejected_lines": [],
+                       "warnings": [], "encoding": "cp1251", "delimiter": ";", "dry_run": False}
+    assert portal_batch.sent[0] == {"line": 2, "house": HOUSE, "flat": "12", "number": "10000001", "els": None,
+                                    "area": "54,3", "share": "1/2", "payer": "Иванов Иван Иванович",
+                                    "kind": "собственник", "meter_serial": "ХВ-26-10000001",
+                                    "meter_resource": "ХВС", "meter_zones": "1"}
+    assert portal_batch.sent[1]["area"] == "61,05"
+    again = imported(str(path), "--json")
+    assert json.loads(again.stdout)["unchanged"] == 2 and json.loads(again.stdout)["created"] == 0
+
+
+def test_utf8_with_a_bom_and_commas(tmp_path, portal_batch):
+    header = "house,flat,number,els,area,share,payer,kind"
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + f'{header}\n"{HOUSE}",7,10000003,,"48,2",1,Петрова Анна,owner\n'.encode())
+    summary = json.loads(imported(str(path), "-o", "json").stdout)
+    assert (summary["encoding"], summary["delimiter"], summary["created"]) == ("utf-8-sig", ",", 1)
+    assert portal_batch.sent[0]["house"] == HOUSE and portal_batch.sent[0]["area"] == "48,2"
+
+
+def test_a_1251_file_whose_first_2000_rows_are_plain_ascii(tmp_path, portal_batch):
+    rows = [row(f"2{n:07d}", payer="Ivanov Ivan", house="83804ac7-87c6-472e-a474-d02c6f740e9c")
+            for n in range(2000)]
+    path = write(tmp_path / "a.csv", ["house;flat;number;els;area;share;payer;kind;meter_serial;meter_resource;"
+                                      "meter_zones", *[r.replace("собственник", "owner").replace("ХВС", "cold_water")
+                                                       .replace("ХВ-", "CW-") for r in rows],
+                                      row("30000001", payer="Ёлкин Пётр")])
+    result = imported(str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["encoding"] == "cp1251"
+    assert portal_batch.sent[-1]["payer"] == "Ёлкин Пётр" and len(portal_batch.sent) == 2001
+    assert [len(chunk) for chunk in portal_batch.chunks] == [1000, 1000, 1]
+
+
+def test_blank_lines_are_skipped_and_short_and_long_ones_rejected(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", [RU_HEADER, "", row("10000001"), ";;;;;;;;;;", f"{HOUSE};5;10000002",
+                                      row("10000003") + ";лишнее", "   ", row("10000004")])
+    result = imported(str(path))
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == ["line 5: payer: empty", "line 6: the row has more cells than the header"]
+    assert [r["line"] for r in portal_batch.sent] == [3, 8]
+
+
+def test_an_unknown_header_is_one_line_listing_the_expected_and_nothing_is_sent(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", ["Дом;Квартира;Счёт;ФИО", row("10000001")])
+    result = imported(str(path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"gkh: {path}: line 1: unknown column 'Счёт'; expected: house (дом); ")
+    assert "meter_zones (зоны)?" in result.stderr
+    assert portal_batch.chunks == []
+
+
+def test_duplicate_rows_go_in_once(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001"), row("10000001")])
+    summary = json.loads(imported(str(path), "--json").stdout)
+    assert (summary["created"], summary["unchanged"]) == (1, 1)
+
+
+def test_good_and_bad_rows_exit_3_the_rejects_as_they_were_fixed_and_fed_back(tmp_path, portal_batch):
+    bad_area, unknown_house = row("10000002", area="пятьдесят"), row("10000004", house="нет такого дома")
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001"), bad_area, row("10000003"), unknown_house,
+                                      row("10000005")])
+    rejects = tmp_path / "rejects.csv"
+    result = imported(str(path), "--rejects", str(rejects), "--batch-size", "2", "--json")
+    assert result.exit_code == 3
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["rejected"]) == (3, 2)
+    assert [(r["line"], r["field"]) for r in summary["rejected_lines"]] == [(3, "area"), (5, "house")]
+    assert result.stderr.splitlines() == [
+        "line 3: area: must be square metres above 0 with at most 2 decimals (54,3 or 54.30); got 'пятьдесят'",
+        "line 5: house: no house 'нет такого дома'"]
+    assert rejects.read_bytes() == (f"{RU_HEADER}\r\n{bad_area}\r\n{unknown_house}\r\n").encode("cp1251")
+    assert [len(chunk) for chunk in portal_batch.chunks] == [2, 2]
+
+    rejects.write_bytes(rejects.read_bytes().replace("пятьдесят".encode("cp1251"), b"50").replace(
+        "нет такого дома".encode("cp1251"), HOUSE.encode("cp1251")))
+    fixed = imported(str(rejects), "--rejects", str(tmp_path / "again.csv"), "--json")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert json.loads(fixed.stdout)["created"] == 2
+    assert (tmp_path / "again.csv").read_bytes() == f"{RU_HEADER}\r\n".encode("cp1251")
+
+
+def test_a_dry_run_says_so(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001")])
+    result = imported(str(path), "--dry-run", "--json")
+    assert json.loads(result.stdout)["dry_run"] is True and "stored nothing" in result.stderr
+    assert portal_batch.accounts == {}
+
+
+def test_stdin_and_the_template_fed_back(tmp_path, portal_batch):
+    template = imported("--template")
+    assert template.exit_code == 0
+    lines = template.stdout.splitlines()
+    assert lines[0] == "house,flat,number,els,area,share,payer,kind,meter_serial,meter_resource,meter_zones"
+    assert lines[1].startswith(f'"{HOUSE}",')
+    result = imported("-", "--json", input=template.stdout)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["created"] == 1
+    assert portal_batch.sent[0]["house"] == HOUSE and portal_batch.sent[0]["line"] == 2
+
+
+def test_off_a_terminal_no_progress_bar_and_the_summary_as_a_row(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001")])
+    result = imported(str(path))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "1\t0\t0\t0\tcp1251\t;\tfalse\n"
+    shown = imported(str(path), tty=True)
+    assert "Unchanged" in shown.stdout and 'as Windows-1251, fields separated by ";"' in shown.stderr
+
+
+def test_a_second_import_while_one_runs_refuses(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001")])
+    seen = {}
+
+    def second(rows):
+        seen["run"] = subprocess.run([GKH, "account", "import", str(path)], capture_output=True, text=True,
+                                     timeout=60, env=os.environ.copy())
+
+    portal_batch.hold = second
+    assert imported(str(path)).exit_code == 0
+    assert seen["run"].returncode == 1
+    assert seen["run"].stderr.splitlines()[-1] == (
+        "gkh: another gkh account import is running for this profile; wait for it to finish")
+    assert imported(str(path)).exit_code == 0  # the lock went with the run
+
+
+def test_a_file_that_is_not_there_and_no_file(tmp_path, portal_batch):
+    missing = imported(str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr
+    assert imported().exit_code == 2
