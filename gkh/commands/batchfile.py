@@ -72,7 +72,7 @@ class BatchKind:
 
     command: str
     fields: tuple[Field, ...]
-    check: Callable[[int, dict[str, str]], object]
+    check: Callable[[int, dict[str, Any]], object]  # the cells by field, None for an empty one
     send: Callable[[Client, list[dict], bool], dict]
     example: str
 
@@ -224,7 +224,7 @@ def run_batch(kind: BatchKind, path: str, *, encoding: str, delimiter: str, dry_
 
 def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None, batch_size: int,
          output: OutputChoice) -> None:
-    from gkh.domain.batch import map_header
+    from gkh.domain.batch import RowProblem, map_header
     from gkh.domain.errors import InvalidInput
     from gkh.output import is_terminal
 
@@ -255,7 +255,7 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
     with locked(state_home() / f"batch-{owner[:16]}", busy=busy), \
             _Rejects(rejects, source.encoding, header_raw) as rejected_file, \
             _progress(source.lines - lines.count) as advance:
-        chunk: list[dict[str, object]] = []
+        chunk: list[dict[str, Any]] = []
         raws: dict[int, str] = {}
         ours: list[dict] = []  # our refusals since the last chunk went, merged with its answer in line order
         names = [f.name for f in kind.fields]
@@ -276,22 +276,35 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
             raws.clear()
             ours.clear()
 
+        width = len(header_cells)
+        where = [(name, columns.get(name)) for name in names]  # None: a column the file does not have
+        check = kind.check
         try:
             for cells in reader:
-                line = lines.count - len(lines.taken) + 1
-                raw = lines.take()
-                advance(raw.count("\n") or 1)
-                if not any(c.strip() for c in cells):
+                taken = lines.taken
+                line = lines.count - len(taken) + 1
+                raw = taken[0] if len(taken) == 1 else "".join(taken)
+                lines.taken = []
+                if advance is not None:
+                    advance(len(taken))
+                if not "".join(cells).strip():
                     continue  # a blank row (or only delimiters): Excel leaves them
-                values = {name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()}
-                problem = _problem(kind, line, cells, len(header_cells), values)
+                count = len(cells)
+                # The cells as the file has them, trimmed (None: empty): what is checked here and what is sent.
+                sent: dict[str, Any] = {name: (cells[index].strip() or None) if index is not None and index < count
+                                        else None for name, index in where}
                 raws[line] = raw
-                if problem is not None:
-                    ours.append(problem)
+                if count > width and "".join(cells[width:]).strip():
+                    ours.append({"line": line, "field": None, "message": _(
+                        "line {line}: the row has more cells than the header").format(line=line)})
                 else:
-                    sent: dict[str, object] = {name: values.get(name) or None for name in names}
-                    sent["line"] = line
-                    chunk.append(sent)
+                    try:
+                        check(line, sent)
+                    except RowProblem as problem:
+                        ours.append({"line": line, "field": problem.field, "message": problem.message})
+                    else:
+                        sent["line"] = line
+                        chunk.append(sent)
                 if len(chunk) >= batch_size or len(ours) >= batch_size:  # a file of bad rows is streamed too
                     flush()
             if chunk or ours:
@@ -300,20 +313,6 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
             raise _unreadable(source, lines.count, error) from None
         rejected_file.finish()
     _summary(kind, source, tally, dry_run, output)
-
-
-def _problem(kind: BatchKind, line: int, cells: list[str], width: int, values: dict[str, str]) -> dict | None:
-    """Our refusal of a row, or None: more non-empty cells than the header has, or the domain's rules."""
-    from gkh.domain.batch import RowProblem
-
-    if any(c.strip() for c in cells[width:]):
-        return {"line": line, "field": None,
-                "message": _("line {line}: the row has more cells than the header").format(line=line)}
-    try:
-        kind.check(line, values)
-    except RowProblem as problem:
-        return {"line": line, "field": problem.field, "message": problem.message}
-    return None
 
 
 def _send(kind: BatchKind, client: Client, rows: list[dict], dry_run: bool, tally: Tally) -> dict:
@@ -415,13 +414,13 @@ class _Rejects:
 
 
 @contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr (rows done of the total, rows a second, the time left) at a terminal unless -q;
     off it, nothing."""
     from gkh.output import is_terminal
 
     if global_options().quiet or not is_terminal(sys.stderr):
-        yield lambda n: None
+        yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
