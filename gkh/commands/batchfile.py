@@ -169,7 +169,7 @@ def open_source(path: str) -> Source:
 
 def probe(source: Source, encoding: str, delimiter: str) -> None:
     """The first pass: the encoding (unless given), the count of lines; then the delimiter from the header."""
-    from gkh.domain.batch import EncodingProbe, sniff_delimiter
+    from gkh.domain.batch import BOM, EncodingProbe, sniff_delimiter
 
     found = EncodingProbe()
     lines, last = 0, b""
@@ -182,6 +182,8 @@ def probe(source: Source, encoding: str, delimiter: str) -> None:
     source.encoding = ENCODINGS[encoding] or found.encoding()
     source.file.seek(0)
     header = source.file.readline()
+    if source.encoding == "utf-8-sig" and not header.startswith(BOM):
+        source.encoding = "utf-8"  # given as UTF-8: said, and the rejects written, as the file is
     source.file.seek(0)
     given = DELIMITER_NAMES[delimiter]
     source.delimiter = given or sniff_delimiter(header.decode(source.encoding, errors="replace"))
@@ -311,6 +313,12 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
                 flush()
         except (UnicodeDecodeError, csv.Error) as error:
             raise _unreadable(source, lines.count, error) from None
+        except KeyboardInterrupt:
+            if not dry_run:
+                from gkh.output import message
+
+                message(_resume(tally))
+            raise
         rejected_file.finish()
     _summary(kind, source, tally, dry_run, output)
 
@@ -332,14 +340,19 @@ def _send(kind: BatchKind, client: Client, rows: list[dict], dry_run: bool, tall
         line, code = described
         message(f"gkh: {line}")
         if not dry_run:
-            message(_("gkh: rows up to line {line} are in; run the same command again to finish").format(
-                line=tally.done_to) if tally.done_to else
-                _("gkh: no rows went in; run the same command again to finish"))
+            message(_resume(tally))
         raise typer.Exit(code) from None
     tally.created += int(answer.get("created", 0))
     tally.updated += int(answer.get("updated", 0))
     tally.unchanged += int(answer.get("unchanged", 0))
     return answer
+
+
+def _resume(tally: Tally) -> str:
+    """What a run cut short leaves: the rows up to where it got are in, the same command finishes the rest."""
+    if not tally.done_to:
+        return _("gkh: no rows went in; run the same command again to finish")
+    return _("gkh: rows up to line {line} are in; run the same command again to finish").format(line=tally.done_to)
 
 
 def _summary(kind: BatchKind, source: Source, tally: Tally, dry_run: bool, output: OutputChoice) -> None:

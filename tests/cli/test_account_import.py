@@ -213,3 +213,32 @@ def test_a_file_that_is_not_there_and_no_file(tmp_path, portal_batch):
     missing = imported(str(tmp_path / "nope.csv"))
     assert missing.exit_code == 2 and "cannot read" in missing.stderr
     assert imported().exit_code == 2
+
+
+def test_the_portal_gone_mid_file_says_up_to_where_the_rows_are_in(tmp_path, portal_batch):
+    from gkh.client.errors import Unreachable
+
+    def gone(rows):
+        if len(portal_batch.chunks) == 3:
+            raise Unreachable("cannot reach portal.example.ru: connection refused", code="unreachable")
+
+    portal_batch.hold = gone
+    path = write(tmp_path / "a.csv", [RU_HEADER, *(row(f"1000000{n}") for n in range(1, 8))])
+    result = imported(str(path), "--batch-size", "2", "--rejects", str(tmp_path / "rejects.csv"))
+    assert result.exit_code == 6 and result.stdout == ""
+    assert result.stderr.splitlines()[-2:] == [
+        "gkh: cannot reach portal.example.ru: connection refused (check the portal's URL: gkh --profile local "
+        "config get url)", "gkh: rows up to line 5 are in; run the same command again to finish"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith((".csv", ".tmp"))] == ["a.csv"]  # none half-made
+    portal_batch.hold = None
+    again = imported(str(path), "--json")
+    assert (json.loads(again.stdout)["created"], json.loads(again.stdout)["unchanged"]) == (3, 4)
+
+
+def test_given_as_utf8_a_file_without_a_bom_gets_rejects_without_one(tmp_path, portal_batch):
+    path = tmp_path / "a.csv"
+    path.write_text("house,flat,number,payer\nх,1,10000001,\n", encoding="utf-8")
+    rejects = tmp_path / "r.csv"
+    result = imported(str(path), "--encoding", "utf-8", "--rejects", str(rejects), "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["encoding"] == "utf-8"
+    assert rejects.read_bytes() == "house,flat,number,payer\nх,1,10000001,\n".encode()
