@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli_e2e import server  # noqa: F401 - `gkh server run` on a free port, on each engine
 from tests.helpers.cli import gkh, login
 
 GKH = str(Path(sys.executable).with_name("gkh"))
@@ -242,3 +243,130 @@ def test_given_as_utf8_a_file_without_a_bom_gets_rejects_without_one(tmp_path, p
     result = imported(str(path), "--encoding", "utf-8", "--rejects", str(rejects), "--json")
     assert result.exit_code == 3 and json.loads(result.stdout)["encoding"] == "utf-8"
     assert rejects.read_bytes() == "house,flat,number,payer\nх,1,10000001,\n".encode()
+
+
+# --- on the embedded demo portal itself ------------------------------------------------------------------------
+
+def held(home: Path, number: str) -> list[tuple]:
+    """(house address, flat, payer, area, meters) of the organisation's account with this number, as stored."""
+    from tests.helpers.rows import db
+
+    with db(home) as conn:
+        return [tuple(r) for r in conn.execute(
+            "SELECT h.address, f.number AS flat, a.payer, a.area, (SELECT COUNT(*) FROM meters m WHERE "
+            "m.account_id = a.id) AS meters FROM accounts a JOIN houses h ON h.guid = a.house_guid "
+            "LEFT JOIN flats f ON f.id = a.flat_id WHERE a.number = ? AND a.org_id = 'ORG-0001'", (number,))]
+
+
+@pytest.fixture
+def staff(home):
+    login("local", "uk-staff")
+
+
+def test_the_template_goes_in_as_it_is_then_is_unchanged_and_a_dry_run_stores_nothing(home, staff, tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text(imported("--template").stdout, encoding="utf-8")
+    dry = imported(str(path), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    assert (json.loads(dry.stdout)["created"], json.loads(dry.stdout)["dry_run"]) == (1, True)
+    assert held(home, "90000001") == []
+    first = imported(str(path), "--json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == 1
+    assert held(home, "90000001") == [(HOUSE, "1", "Иванов Иван Иванович", "54.3", 1)]
+    again = imported(str(path), "--json")
+    assert (json.loads(again.stdout)["unchanged"], json.loads(again.stdout)["created"]) == (1, 0)
+
+
+def test_the_portal_s_refusals_and_ours_in_line_order_and_the_rejects_fed_back(home, staff, tmp_path):
+    elsewhere = row("10000003", house="г. Екатеринбург, ул. Ленина, д. 24")
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001"), row("10000002", area="0"), elsewhere,
+                                      row("10000004", flat="77")])
+    rejects = tmp_path / "rejects.csv"
+    result = imported(str(path), "--rejects", str(rejects), "--json")
+    assert result.exit_code == 3, result.stderr
+    summary = json.loads(result.stdout)
+    assert [(r["line"], r["field"]) for r in summary["rejected_lines"]] == [(3, "area"), (4, "house")]
+    assert summary["created"] == 2
+    assert rejects.read_bytes() == f"{RU_HEADER}\r\n{row('10000002', area='0')}\r\n{elsewhere}\r\n".encode("cp1251")
+    rejects.write_bytes(f"{RU_HEADER}\r\n{row('10000002')}\r\n".encode("cp1251"))
+    fixed = imported(str(rejects), "--json")
+    assert fixed.exit_code == 0 and json.loads(fixed.stdout)["created"] == 1
+
+
+def test_a_resident_may_not_import_accounts(home, tmp_path):
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001")])
+    result = imported(str(path))
+    assert result.exit_code == 4 and "no rows went in" in result.stderr
+
+
+# --- against a real `gkh server run` ---------------------------------------------------------------------------
+
+def many(count: int, start: int = 0) -> list[str]:
+    """`count` new accounts at the demo's new house, each with its flat's cold-water meter (1C's way)."""
+    return [row(f"5{n:07d}", flat=str(n + 1), area=f"{40 + n % 30},{n % 10}") for n in range(start, start + count)]
+
+
+def imported_at(home: Path, numbers: list[str]) -> tuple[int, int]:
+    """(accounts, their meters) the portal holds with these numbers."""
+    from tests.helpers.rows import db
+
+    marks = ",".join("?" * len(numbers))
+    with db(home) as conn:
+        accounts = conn.execute(f"SELECT COUNT(*) AS n FROM accounts WHERE number IN ({marks})", numbers).fetchone()
+        meters = conn.execute(f"SELECT COUNT(*) AS n FROM meters m JOIN accounts a ON a.id = m.account_id "
+                              f"WHERE a.number IN ({marks})", numbers).fetchone()
+    return accounts["n"], meters["n"]
+
+
+def remote(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([GKH, "--profile", "remote", *args], capture_output=True, text=True, timeout=120,
+                          env=os.environ.copy(), **kwargs)
+
+
+@pytest.fixture
+def staff_remote(engine, request):
+    """The demo organisation's staff signed in to `gkh server run` (the profile "remote"); its URL."""
+    from tests.helpers.demo import password_of
+
+    url = request.getfixturevalue("server")
+    assert remote("config", "set", "url", url).returncode == 0
+    login = remote("auth", "login", "--user", "uk-staff", "--password-stdin", input=password_of("uk-staff") + "\n")
+    assert login.returncode == 0, login.stderr
+    return url
+
+
+@pytest.mark.e2e
+def test_over_http_an_import_then_the_same_file_again_is_all_unchanged(staff_remote, home, tmp_path):
+    path = write(tmp_path / "a.csv", [RU_HEADER, *many(250)])
+    first = remote("account", "import", str(path), "--batch-size", "100", "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == 250
+    again = remote("account", "import", str(path), "--json")
+    assert again.returncode == 0, again.stderr
+    assert (json.loads(again.stdout)["unchanged"], json.loads(again.stdout)["created"]) == (250, 0)
+    assert imported_at(home, [f"5{n:07d}" for n in range(250)]) == (250, 250)
+
+
+@pytest.mark.e2e
+@pytest.mark.sqlite_only
+def test_killed_mid_import_then_run_again_every_row_is_in_exactly_once(staff_remote, home, tmp_path):
+    import time
+
+    numbers = [f"5{n:07d}" for n in range(3000)]
+    path = write(tmp_path / "a.csv", [RU_HEADER, *many(3000)])
+    command = [GKH, "--profile", "remote", "account", "import", str(path), "--batch-size", "100"]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.monotonic() + 60
+    while imported_at(home, numbers)[0] < 300 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    child.kill()  # SIGKILL: no handler runs, the chunk in flight is lost or in, whole
+    child.wait(timeout=10)
+    before = imported_at(home, numbers)[0]
+    assert 300 <= before < 3000, "killed too late to show anything: make the file longer"
+    assert before % 100 == 0  # one transaction a chunk: never half of one
+    again = remote("account", "import", str(path), "--batch-size", "100", "--json")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["created"], summary["unchanged"], summary["rejected"]) == (3000 - before, before, 0)
+    assert imported_at(home, numbers) == (3000, 3000)
