@@ -28,6 +28,7 @@ from gkh.server.routes import (
     acquirer,
     addresses,
     appeals,
+    batches,
     bills,
     meetings,
     meters,
@@ -97,6 +98,7 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/accounts", accounts.AccountList(store))
     app.add_route(f"{API}/accounts/links", accounts.AccountLinks(store))
     app.add_route(f"{API}/accounts/links/{{els}}", accounts.AccountLink(store))
+    app.add_route(f"{API}/accounts/batch", batches.AccountBatch(store))
     app.add_route(f"{API}/accounts/{{els}}", accounts.AccountItem(store))
     app.add_route(f"{API}/meters", meters.MeterList(store))
     app.add_route(f"{API}/meters/{{meter}}", meters.MeterItem(store))

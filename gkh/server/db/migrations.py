@@ -563,6 +563,29 @@ CREATE TABLE IF NOT EXISTS outages (
 CREATE INDEX IF NOT EXISTS outages_house ON outages(house_guid, starts_at)
 """)
 
+
+# Columns m011 adds: (table, column, definition as written for SQLite).
+_M011_COLUMNS = (
+    ("accounts", "payer_kind", "TEXT NOT NULL DEFAULT 'owner' CHECK (payer_kind IN ('owner', 'tenant'))"),
+    ("accounts", "payer_share", "TEXT"),
+    ("houses", "region_code", "TEXT CHECK (region_code IS NULL OR length(region_code) = 2)"),
+)
+
+
+@migration
+def m011_batch_accounts(conn: Connection, dialect: Dialect) -> None:
+    """Accounts imported from a batch file: the payer's kind (owner or tenant) and share of the flat ("1/2"; NULL: not
+    given); houses gain their region's code (2 digits, the first two of the ЕЛС drawn for a new account there),
+    filled from the ЕЛС of the accounts each house has."""
+    for table, column, definition in _M011_COLUMNS:
+        if dialect.name == "postgres":
+            conn.execute(dialect.ddl(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"))
+        elif column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    conn.execute("UPDATE houses SET region_code = (SELECT substr(min(a.els), 1, 2) FROM accounts a"
+                 " WHERE a.house_guid = houses.guid) WHERE region_code IS NULL")
+
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

@@ -27,6 +27,8 @@ from gkh.server.demo.world import (
     H3_GUID,
     H4_GUID,
     H5_GUID,
+    H6_ADDRESS,
+    H6_GUID,
     ORG_ENERGO,
     ORG_GZHI_MOSCOW,
     ORG_GZHI_SVERDLOVSK,
@@ -57,6 +59,8 @@ __all__ = [
     "H3_GUID",
     "H4_GUID",
     "H5_GUID",
+    "H6_ADDRESS",
+    "H6_GUID",
     "ORG_ENERGO",
     "ORG_GZHI_MOSCOW",
     "ORG_GZHI_SVERDLOVSK",
@@ -115,6 +119,10 @@ def seed(conn: Connection, version: int, now: datetime) -> None:
         from gkh.server.demo.outages import seed_v10
 
         seed_v10(conn, now)
+    elif version == 11 and _is_demo(conn):
+        from gkh.server.demo.newbuild import seed_v11
+
+        seed_v11(conn, now)
 
 
 def _is_demo(conn: Connection) -> bool:

@@ -19,18 +19,18 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from gkh.domain.dates import house_zone, local_date, period_of
+from gkh.domain.meters import METER_DEFAULTS
 from gkh.server.demo import Connection
 from gkh.server.demo.world import DEMO_HOUSES, DEMO_OVERDUE_METER, DEMO_PETROVA_ACCOUNT, ORG_ENERGO, rng
 
 METER_HOUSES = ("H1", "H4", "H5")
 HISTORY_MONTHS = 12
 
-# resource → (unit, whole digits, fraction digits, verification interval in years, monthly use range)
-_KINDS = {
-    "cold_water": ("m3", 5, 3, 6, (3.0, 8.0)),
-    "hot_water": ("m3", 5, 3, 4, (2.0, 5.0)),
-    "electricity": ("kWh", 6, 1, 16, (120.0, 320.0)),
-}
+# resource → (unit, whole digits, fraction digits, verification interval in years: the portal's defaults for a new
+# meter, monthly use range)
+_USE = {"cold_water": (3.0, 8.0), "hot_water": (2.0, 5.0), "electricity": (120.0, 320.0)}
+_KINDS = {resource: (d.unit, d.whole_digits, d.fraction_digits, d.interval_years, _USE[resource])
+          for resource, d in METER_DEFAULTS.items() if resource in _USE}
 _SERIAL_PREFIX = {"cold_water": "ХВ", "hot_water": "ГВ", "electricity": "ЭЛ"}
 # Night and semi-peak shares of electricity use in multi-zone meters.
 _ZONE_SHARES = {1: (1.0,), 2: (0.7, 0.3), 3: (0.45, 0.25, 0.30)}

@@ -181,6 +181,12 @@ HOUSES: tuple[DemoHouse, ...] = (
 # H1 … H5 → the house (GUID, address, town, window, …).
 DEMO_HOUSES: dict[str, DemoHouse] = {h.key: h for h in HOUSES}
 
+# H6 (schema v11): a new build handed over in 2026, managed by the Moscow organisation, with no flats, accounts or
+# owners yet — the house `gkh account import` fills (its region code 77 draws the ЕЛС). Not in HOUSES: nothing drawn
+# for the houses above moves. Its GUID is drawn from random.Random(SEED + "/houses/H6") (see newbuild.h6_guid).
+H6_GUID = "11dad636-2ee9-4efb-a4db-9356abed64c5"
+H6_ADDRESS = "г. Москва, ул. Строителей, д. 3"
+
 
 # --- users ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,451 @@
+"""Batch work from CSV files (issue 15): a chunk of an organisation's accounts to create or update, a chunk of meter
+readings to submit — each chunk one transaction of a constant number of statements, whatever its size.
+
+A chunk's rows come in the file's order with their line numbers; each is checked again here by the rules of
+gkh.domain.batch (the command line checked them too, but a hand-made request gets the same refusals) and then
+against the portal's rows. A row that cannot go in is rejected (`line N: field: reason`) and the others still go in.
+A later row about the same account (meter and period) sees what an earlier one did, in the same chunk or an
+earlier one: the upsert on the natural key (the organisation's account number; the meter and period) makes a
+chunk sent twice, or a file imported again, change nothing and say so.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from gkh.domain.address import search_key
+from gkh.domain.batch import AccountRow, RowProblem, parse_account_row
+from gkh.domain.dates import house_zone, local_date
+from gkh.domain.identifiers import is_fias_guid, normalize_fias_guid, serial_key
+from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
+from gkh.i18n import _
+from gkh.server.access import User, _served_houses
+from gkh.server.db import Connection, PortalStore, Row
+from gkh.server.http import ApiError, echo
+from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
+
+MAX_ROWS = 1000
+# A new ЕЛС: the region's two digits, two of these letters, six digits (as the ГИС ЖКХ draws them).
+ELS_LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЭЮЯ"
+
+
+@dataclass
+class Tally:
+    """A chunk's answer as it is built: the counts, the rejected rows (by line) and the warnings."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, problem: RowProblem) -> None:
+        self.rejected.append({"line": problem.line, "field": problem.field, "message": problem.message})
+
+    def answer(self) -> dict[str, Any]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": sorted(self.rejected, key=lambda r: r["line"]),
+                "warnings": sorted(self.warnings, key=lambda w: w["line"])}
+
+
+def require_staff(user: User) -> None:
+    """Importing accounts is an organisation's act, done by its staff."""
+    if user.role != "staff" or user.org_id is None:
+        raise ApiError(403, "forbidden", _("only an organisation's staff import its personal accounts"))
+
+
+# --- accounts --------------------------------------------------------------------------------------------------
+
+
+def area_text(area: Decimal) -> str:
+    """An area as accounts.area stores it and batch rows are compared by: square metres without trailing zeros
+    ("54,30" and "54.3" are both "54.3"; "60,00" is "60")."""
+    return format(area.normalize(), "f")
+
+
+def share_text(share: Fraction) -> str:
+    """A payer's share as accounts.payer_share stores it: "1/2", "1" for the whole flat."""
+    return str(share)
+
+
+@dataclass
+class _House:
+    guid: str
+    address: str
+    timezone: str
+    region_code: str | None
+    served: bool
+
+
+@dataclass
+class _Account:
+    """An account of the chunk as it stands after the rows so far (`id` None: created by this chunk)."""
+
+    id: int | None
+    number: str
+    els: str
+    house: str
+    flat: str
+    flat_id: int | None
+    payer: str
+    area: str | None
+    kind: str
+    share: str | None
+    opened_on: str = ""
+    region: str | None = None  # a new account's house's region code: its ЕЛС is drawn there when not given
+    stored: tuple | None = None  # what the table holds (house, flat_id, payer, area, kind, share)
+
+    def state(self) -> tuple:
+        return (self.house, self.flat_id, self.payer, self.area, self.kind, self.share)
+
+
+@dataclass
+class _Meter:
+    id: str
+    account: _Account
+    serial: str
+    resource: str
+    zones: int
+    new: bool = False
+    installed_on: str = ""
+
+
+def import_accounts(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
+                    mutation: Mutation = PLAIN) -> Outcome:
+    """A chunk of the caller's organisation's accounts (`rows`: each row's line and its cells by field name), each
+    created or updated by its number, with its flat and its meter; 200 with the counts and the rejected rows."""
+    require_staff(user)
+    tally = Tally()
+    parsed: list[AccountRow] = []
+    for line, values in rows:
+        try:
+            parsed.append(parse_account_row(line, values))
+        except RowProblem as problem:
+            tally.reject(problem)
+
+    def work(tx: Connection) -> tuple[int, dict]:
+        done = Tally(rejected=list(tally.rejected))
+        _AccountImport(tx, user, now, done).run(parsed)
+        return 200, done.answer()
+
+    return run_mutation(store, user.id, now, mutation, work)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+class _AccountImport:
+    """One chunk's accounts in one transaction: what the rows name is read in a few queries, the rows are applied
+    in order to what was read, and what changed is written with one executemany a table."""
+
+    def __init__(self, tx: Connection, user: User, now: datetime, tally: Tally):
+        self.tx, self.org_id, self.now, self.tally = tx, user.org_id, now, tally
+        self.houses: dict[str, _House | RowProblem | None] = {}
+        self.accounts: dict[str, _Account] = {}
+        self.flats: dict[tuple[str, str], int | None] = {}  # (house, number) → id (None: created by this chunk)
+        self.flat_areas: dict[tuple[str, str], str] = {}
+        self.new_flats: dict[tuple[str, str], str] = {}  # (house, number) → area
+        self.meters: dict[tuple[str, str], _Meter] = {}  # (account number, serial key) → meter
+        self.taken_els: dict[str, str] = {}  # ЕЛС → the number of the account (of any organisation) holding it
+        self.next_meter = 0
+        self.todays: dict[str, date] = {}
+
+    def run(self, rows: list[AccountRow]) -> None:
+        if not rows:
+            return
+        self._load(rows)
+        for row in rows:
+            try:
+                self._apply(row)
+            except RowProblem as problem:
+                self.tally.reject(problem)
+        self._draw_els()
+        self._write()
+
+    # -- reading what the chunk names ----------------------------------------------------------------------------
+
+    def _load(self, rows: list[AccountRow]) -> None:
+        tx = self.tx
+        texts = list(dict.fromkeys(r.house for r in rows))
+        self._resolve_houses(texts)
+        numbers = list(dict.fromkeys(r.number for r in rows))
+        for r in tx.execute(
+                "SELECT a.id, a.number, a.els, a.house_guid, a.flat_id, f.number AS flat, a.payer, a.area,"
+                " a.payer_kind, a.payer_share FROM accounts a LEFT JOIN flats f ON f.id = a.flat_id"
+                f" WHERE a.org_id = ? AND a.number IN ({_marks(numbers)})", (self.org_id, *numbers)).fetchall():
+            account = _Account(r["id"], r["number"], r["els"], r["house_guid"], r["flat"] or "", r["flat_id"],
+                               r["payer"], r["area"], r["payer_kind"], r["payer_share"])
+            account.stored = account.state()
+            self.accounts[account.number] = account
+            self.taken_els[account.els] = account.number
+        guids = list({h.guid for h in self.houses.values() if isinstance(h, _House)}
+                     | {a.house for a in self.accounts.values()})
+        flat_numbers = list(dict.fromkeys(r.flat for r in rows))
+        if guids:
+            for r in tx.execute(f"SELECT id, house_guid, number, area FROM flats WHERE house_guid IN"
+                                f" ({_marks(guids)}) AND number IN ({_marks(flat_numbers)})",
+                                (*guids, *flat_numbers)).fetchall():
+                self.flats[(r["house_guid"], r["number"])] = r["id"]
+                self.flat_areas[(r["house_guid"], r["number"])] = r["area"]
+        given = list({r.els for r in rows if r.els} - set(self.taken_els))
+        if given:
+            self._mark_taken(given)
+        ids = [a.id for a in self.accounts.values()]
+        if any(r.meter_serial for r in rows) and ids:
+            by_id = {a.id: a for a in self.accounts.values()}
+            for r in tx.execute("SELECT id, account_id, serial, serial_key, resource, zones FROM meters"
+                                f" WHERE account_id IN ({_marks(ids)})", ids).fetchall():
+                account = by_id[r["account_id"]]
+                self.meters[(account.number, r["serial_key"])] = _Meter(
+                    r["id"], account, r["serial"], r["resource"], len(r["zones"].split(",")))
+
+    def _mark_taken(self, els: list[str]) -> list[str]:
+        """Which of `els` accounts hold (of any organisation): noted, and returned."""
+        found = self.tx.execute(f"SELECT els, number FROM accounts WHERE els IN ({_marks(els)})", els).fetchall()
+        for r in found:
+            self.taken_els.setdefault(r["els"], "")  # another organisation's account: its number is not said
+        return [r["els"] for r in found]
+
+    def _resolve_houses(self, texts: list[str]) -> None:
+        keys: dict[str, str] = {}
+        for text in texts:
+            keys[text] = normalize_fias_guid(text) if is_fias_guid(text) else search_key(text)
+        guids = [k for t, k in keys.items() if is_fias_guid(t)]
+        addresses = [k for t, k in keys.items() if not is_fias_guid(t)]
+        served, params = _served_houses(self.org_id)
+        conditions = []
+        if guids:
+            conditions.append(f"h.guid IN ({_marks(guids)})")
+        if addresses:
+            conditions.append(f"h.search_key IN ({_marks(addresses)})")
+        found = self.tx.execute(
+            f"SELECT h.guid, h.address, h.search_key, h.timezone, h.region_code, CASE WHEN {served} THEN 1 ELSE 0"
+            f" END AS served FROM houses h WHERE {' OR '.join(conditions)}", (*params, *guids, *addresses)).fetchall()
+        by_guid = {r["guid"]: r for r in found}
+        by_key: dict[str, list[Row]] = {}
+        for r in found:
+            by_key.setdefault(r["search_key"], []).append(r)
+        for text, key in keys.items():
+            if is_fias_guid(text):
+                matches = [by_guid[key]] if key in by_guid else []
+            else:
+                matches = by_key.get(key, [])
+            if len(matches) == 1:
+                r = matches[0]
+                self.houses[text] = _House(r["guid"], r["address"], r["timezone"], r["region_code"],
+                                           bool(r["served"]))
+            elif matches:
+                self.houses[text] = RowProblem(0, "house", _("several houses match {address}: give the house's FIAS "
+                                                             "GUID").format(address=echo(text)))
+            else:
+                self.houses[text] = None
+
+    # -- one row -------------------------------------------------------------------------------------------------
+
+    def _house(self, row: AccountRow) -> _House:
+        house = self.houses[row.house]
+        if isinstance(house, _House):
+            if not house.served:
+                raise RowProblem(row.line, "house", _("not among the houses your organisation serves"))
+            return house
+        if isinstance(house, RowProblem):
+            raise RowProblem(row.line, "house", house.reason)
+        if is_fias_guid(row.house):
+            raise RowProblem(row.line, "house", _("no house with FIAS GUID {guid}").format(guid=echo(row.house)))
+        raise RowProblem(row.line, "house", _("no house at {address}").format(address=echo(row.house)))
+
+    def _today(self, house: _House) -> date:
+        today = self.todays.get(house.timezone)
+        if today is None:
+            today = self.todays[house.timezone] = local_date(self.now, house_zone(house.timezone))
+        return today
+
+    def _flat(self, row: AccountRow, house: _House) -> tuple[tuple[str, str], bool]:
+        """The row's flat (house, number), and whether the portal lacks it (this row would create it)."""
+        key = (house.guid, row.flat)
+        if key in self.flats or key in self.new_flats:
+            return key, False
+        if row.area is None:
+            raise RowProblem(row.line, "area", _("required for a flat the portal does not have yet"))
+        return key, True
+
+    def _apply(self, row: AccountRow) -> None:
+        house = self._house(row)
+        account = self.accounts.get(row.number)
+        area = area_text(row.area) if row.area is not None else None
+        share = share_text(row.share) if row.share is not None else None
+        if account is None:
+            flat, new_flat = self._flat(row, house)
+            if row.els is not None:
+                if row.els in self.taken_els:
+                    raise RowProblem(row.line, "els", _("ЕЛС {els} belongs to another account").format(els=row.els))
+            elif house.region_code is None:
+                raise RowProblem(row.line, "els", _("give the ЕЛС: the portal does not know this house's region"))
+            meter = self._meter_check(row, None)
+            if new_flat:
+                self.new_flats[flat] = area or ""
+            if area is None:
+                area = self.flat_areas.get(flat) or self.new_flats.get(flat) or None
+            account = _Account(None, row.number, row.els or "", house.guid, row.flat, self.flats.get(flat),
+                               row.payer, area, row.kind, share, opened_on=self._today(house).isoformat(),
+                               region=house.region_code)
+            if row.els:
+                self.taken_els[row.els] = row.number
+            self.accounts[row.number] = account
+            if meter is not None:
+                self._add_meter(row, account, house)
+            self.tally.created += 1
+            return
+        if account.house != house.guid:
+            raise RowProblem(row.line, "house", _("account {number} is at {address}").format(
+                number=account.number, address=self._address_of(account.house)))
+        if row.els is not None and account.els and row.els != account.els:
+            raise RowProblem(row.line, "els", _("account {number} has ЕЛС {els}").format(
+                number=account.number, els=account.els))
+        flat, new_flat = (house.guid, account.flat), False
+        if row.flat != account.flat:
+            flat, new_flat = self._flat(row, house)
+        meter = self._meter_check(row, account)
+        before = (account.flat, account.payer, account.area, account.kind, account.share)
+        if new_flat:
+            self.new_flats[flat] = area or ""
+        if row.flat != account.flat:
+            account.flat, account.flat_id = row.flat, self.flats.get(flat)
+        account.payer, account.kind = row.payer, row.kind
+        if area is not None and (account.area is None or Decimal(account.area) != row.area):
+            account.area = area
+        if share is not None:
+            account.share = share
+        changed = before != (account.flat, account.payer, account.area, account.kind, account.share)
+        if meter is not None:
+            self._add_meter(row, account, house)
+            changed = True
+        if changed:
+            self.tally.updated += 1
+        else:
+            self.tally.unchanged += 1
+
+    def _address_of(self, guid: str) -> str:
+        for house in self.houses.values():
+            if isinstance(house, _House) and house.guid == guid:
+                return house.address
+        row = self.tx.execute("SELECT address FROM houses WHERE guid = ?", (guid,)).fetchone()
+        return row["address"] if row else guid
+
+    def _meter_check(self, row: AccountRow, account: _Account | None) -> str | None:
+        """The serial key of a meter the row adds (None: none, or the account has it already as the row says)."""
+        if row.meter_serial is None:
+            return None
+        key = serial_key(row.meter_serial)
+        meter = self.meters.get((account.number, key)) if account is not None else None
+        if meter is None:
+            return key
+        if meter.resource != row.meter_resource:
+            raise RowProblem(row.line, "meter_resource", _("meter {serial} of account {number} is for {resource}")
+                             .format(serial=meter.serial, number=row.number, resource=meter.resource))
+        if meter.zones != row.meter_zones:
+            raise RowProblem(row.line, "meter_zones", _("meter {serial} of account {number} has {zones} tariff "
+                                                        "zones").format(serial=meter.serial, number=row.number,
+                                                                        zones=meter.zones))
+        return None
+
+    def _add_meter(self, row: AccountRow, account: _Account, house: _House) -> None:
+        assert row.meter_serial is not None and row.meter_resource is not None
+        if not self.next_meter:
+            self.next_meter = self._last_meter_number() + 1
+        meter = _Meter(f"M-{self.next_meter:06d}", account, row.meter_serial, row.meter_resource,
+                       row.meter_zones or 1, new=True, installed_on=self._today(house).isoformat())
+        self.next_meter += 1
+        self.meters[(account.number, serial_key(row.meter_serial))] = meter
+
+    def _last_meter_number(self) -> int:
+        # The largest id by the primary key's order (one index step) is the largest number while ids have six
+        # digits; past M-999999 the longest ids are the largest, found by a scan.
+        top = self.tx.execute("SELECT max(id) FROM meters").fetchone()[0]
+        number = int(top[2:]) if top and top[2:].isdigit() else 0
+        if number >= 999_999:
+            number = self.tx.execute("SELECT max(CAST(substr(id, 3) AS INTEGER)) FROM meters").fetchone()[0] or 0
+        return number
+
+    # -- new ЕЛС -------------------------------------------------------------------------------------------------
+
+    def _draw_els(self) -> None:
+        """A ЕЛС for each new account without one: drawn in its house's region, drawn again while taken (checked
+        against the table for the whole chunk at once)."""
+        waiting = [a for a in self.accounts.values() if a.id is None and not a.els]
+        while waiting:
+            drawn: dict[str, _Account] = {}
+            for account in waiting:
+                els = _draw(account.region or "00")
+                if els in self.taken_els or els in drawn:
+                    continue
+                drawn[els] = account
+            taken = set(self._mark_taken(list(drawn))) if drawn else set()
+            for els, account in drawn.items():
+                if els not in taken:
+                    account.els = els
+                    self.taken_els[els] = account.number
+            waiting = [a for a in waiting if not a.els]
+
+    # -- writing -------------------------------------------------------------------------------------------------
+
+    def _write(self) -> None:
+        tx = self.tx
+        if self.new_flats:
+            tx.executemany("INSERT INTO flats (house_guid, number, area) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           [(house, number, area) for (house, number), area in self.new_flats.items()])
+            guids = list({h for h, _n in self.new_flats})
+            numbers = list({n for _h, n in self.new_flats})
+            for r in tx.execute(f"SELECT id, house_guid, number FROM flats WHERE house_guid IN ({_marks(guids)})"
+                                f" AND number IN ({_marks(numbers)})", (*guids, *numbers)).fetchall():
+                self.flats[(r["house_guid"], r["number"])] = r["id"]
+            for account in self.accounts.values():
+                if account.flat_id is None:
+                    account.flat_id = self.flats.get((account.house, account.flat))
+        created = [a for a in self.accounts.values() if a.id is None]
+        if created:
+            tx.executemany(
+                "INSERT INTO accounts (els, izhku, number, org_id, house_guid, flat_id, payer, area, opened_on,"
+                " payer_kind, payer_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(a.els, a.els + "-01", a.number, self.org_id, a.house, a.flat_id, a.payer, a.area, a.opened_on,
+                  a.kind, a.share) for a in created])
+        changed = [a for a in self.accounts.values() if a.id is not None and a.stored != a.state()]
+        if changed:
+            tx.executemany("UPDATE accounts SET flat_id = ?, payer = ?, area = ?, payer_kind = ?, payer_share = ?"
+                           " WHERE id = ?", [(a.flat_id, a.payer, a.area, a.kind, a.share, a.id) for a in changed])
+        meters = [m for m in self.meters.values() if m.new]
+        if not meters:
+            return
+        if any(m.account.id is None for m in meters):
+            numbers = [a.number for a in created]
+            ids = {r["number"]: r["id"] for r in tx.execute(
+                f"SELECT id, number FROM accounts WHERE org_id = ? AND number IN ({_marks(numbers)})",
+                (self.org_id, *numbers)).fetchall()}
+            for a in created:
+                a.id = ids[a.number]
+        tx.executemany(
+            "INSERT INTO meters (id, account_id, serial, serial_key, resource, unit, zones, whole_digits,"
+            " fraction_digits, installed_on, verified_on, verification_due)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_meter_row(m) for m in meters])
+
+
+def _meter_row(meter: _Meter) -> tuple:
+    defaults = METER_DEFAULTS[meter.resource]
+    installed = date.fromisoformat(meter.installed_on)
+    return (meter.id, meter.account.id, meter.serial, serial_key(meter.serial), meter.resource, defaults.unit,
+            zones_of(meter.zones), defaults.whole_digits, defaults.fraction_digits, meter.installed_on,
+            meter.installed_on, verification_due(meter.resource, installed).isoformat())
+
+
+def _draw(region: str) -> str:
+    return (region + secrets.choice(ELS_LETTERS) + secrets.choice(ELS_LETTERS)
+            + f"{secrets.randbelow(10**6):06d}")
+
