@@ -370,3 +370,13 @@ def test_killed_mid_import_then_run_again_every_row_is_in_exactly_once(staff_rem
     summary = json.loads(again.stdout)
     assert (summary["created"], summary["unchanged"], summary["rejected"]) == (3000 - before, before, 0)
     assert imported_at(home, numbers) == (3000, 3000)
+
+
+@pytest.mark.parametrize("size", ["1000", "1"])  # the duplicate in the same chunk, then in the next one
+def test_on_the_portal_a_row_twice_in_one_file_goes_in_once(home, staff, tmp_path, size):
+    path = write(tmp_path / "a.csv", [RU_HEADER, row("10000001"), row("10000001"), row("10000001", area="60")])
+    result = imported(str(path), "--batch-size", size, "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["unchanged"], summary["updated"]) == (1, 1, 1)
+    assert held(home, "10000001") == [(HOUSE, "12", "Иванов Иван Иванович", "60", 1)]
