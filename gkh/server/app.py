@@ -103,6 +103,7 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/meters", meters.MeterList(store))
     app.add_route(f"{API}/meters/{{meter}}", meters.MeterItem(store))
     app.add_route(f"{API}/meters/{{meter}}/readings", meters.MeterReadings(store))
+    app.add_route(f"{API}/readings/batch", batches.ReadingBatch(store))
     app.add_route(f"{API}/bills", bills.BillList(store))
     app.add_route(f"{API}/bills/{{id}}", bills.BillItem(store))
     app.add_route(f"{API}/payments", payments.PaymentList(store, postman))

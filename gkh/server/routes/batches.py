@@ -60,3 +60,13 @@ class AccountBatch(Resource):
         rows = chunk_rows(body, ACCOUNT_FIELDS)
         respond(resp, batches.import_accounts(self.store, req.context.user, rows, req.context.now,
                                               mutation_of(req, body)))
+
+
+class ReadingBatch(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Submit a chunk of meter readings (residents, staff): the counts, the rejected rows and the warnings."""
+        batches.require_submitter(req.context.user)
+        body = json_body(req)
+        rows = chunk_rows(body, READING_FIELDS)
+        respond(resp, batches.submit_readings(self.store, req.context.user, rows, req.context.now,
+                                              mutation_of(req, body)))

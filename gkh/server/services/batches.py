@@ -20,15 +20,19 @@ from fractions import Fraction
 from typing import Any
 
 from gkh.domain.address import search_key
-from gkh.domain.batch import AccountRow, RowProblem, parse_account_row
-from gkh.domain.dates import house_zone, local_date
-from gkh.domain.identifiers import is_fias_guid, normalize_fias_guid, serial_key
+from gkh.domain.batch import AccountRow, ReadingRow, RowProblem, parse_account_row, parse_reading_row
+from gkh.domain.dates import format_instant, house_zone, local_date
+from gkh.domain.errors import InvalidInput, Refused
+from gkh.domain.identifiers import is_fias_guid, meter_reference, normalize_fias_guid, serial_key
 from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
+from gkh.domain.readings import ZONE_NAMES
 from gkh.i18n import _
-from gkh.server.access import User, _served_houses
+from gkh.server.access import User, _served_houses, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError, echo
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
+from gkh.server.services.meters import MAX_HISTORY_MONTHS, check_submission, with_consumption
+from gkh.server.views import meter_spec
 
 MAX_ROWS = 1000
 # A new ЕЛС: the region's two digits, two of these letters, six digits (as the ГИС ЖКХ draws them).
@@ -449,3 +453,163 @@ def _draw(region: str) -> str:
     return (region + secrets.choice(ELS_LETTERS) + secrets.choice(ELS_LETTERS)
             + f"{secrets.randbelow(10**6):06d}")
 
+
+
+# --- readings --------------------------------------------------------------------------------------------------
+
+# A meter's readings a row's checks need: those before its period (the jump check averages up to
+# MAX_HISTORY_MONTHS of consumption, the single submit's history) and the open period's own.
+_HISTORY_ROWS = MAX_HISTORY_MONTHS + 2
+_METERS = """
+SELECT m.*, h.timezone, h.window_from, h.window_to, h.window_to_next_month, h.window_from_last_day,
+       h.window_to_last_day
+FROM meters m
+JOIN accounts a ON a.id = m.account_id
+JOIN houses h ON h.guid = a.house_guid
+"""
+
+
+def require_submitter(user: User) -> None:
+    """Readings come in batches from residents (their accounts' meters) and staff (their organisation's)."""
+    if user.role not in ("resident", "staff") or (user.role == "staff" and user.org_id is None):
+        raise ApiError(403, "forbidden", _("only residents and an organisation's staff submit meter readings"))
+
+
+def submit_readings(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
+                    mutation: Mutation = PLAIN) -> Outcome:
+    """A chunk of meter readings (`rows`: each row's line and its cells), each through every rule of a single
+    submit; 200 with the counts (created: accepted, updated: replaced, unchanged), the rejected rows and the
+    warnings of the readings stored with one."""
+    require_submitter(user)
+    tally = Tally()
+    parsed: list[ReadingRow] = []
+    for line, values in rows:
+        try:
+            parsed.append(parse_reading_row(line, values))
+        except RowProblem as problem:
+            tally.reject(problem)
+
+    def work(tx: Connection) -> tuple[int, dict]:
+        done = Tally(rejected=list(tally.rejected))
+        _ReadingSubmit(tx, user, now, done).run(parsed)
+        return 200, done.answer()
+
+    return run_mutation(store, user.id, now, mutation, work)
+
+
+def _reading_field(error: InvalidInput | Refused, values: tuple[Decimal, ...], zones: int) -> str:
+    """The column a rule's refusal is about: a value's zone (the first one missing or too many, for a count that
+    does not fit the meter), the date, or else the meter (its window, its verification)."""
+    if error.field == "values":
+        if error.code == "wrong_zone_count":
+            return ZONE_NAMES[min(len(values), zones, len(ZONE_NAMES) - 1)]
+        return error.details.get("zone", "T1")
+    if error.field == "date":
+        return "date"
+    return "meter"
+
+
+class _ReadingSubmit:
+    """One chunk's readings in one transaction: the meters the rows name and their recent readings read in two
+    queries, each row checked by services.meters.check_submission in order, the new and replaced readings written
+    with one executemany each."""
+
+    def __init__(self, tx: Connection, user: User, now: datetime, tally: Tally):
+        self.tx, self.user, self.now, self.tally = tx, user, now, tally
+        self.by_id: dict[str, Row] = {}
+        self.by_serial: dict[str, list[Row]] = {}
+        self.history: dict[str, list[Row]] = {}  # meter → its stored readings, oldest first
+        self.current: dict[tuple[str, str], tuple[str, str, bool]] = {}  # (meter, period) → (date, values, stored)
+        self.inserts: dict[tuple[str, str], tuple] = {}
+        self.updates: dict[tuple[str, str], tuple] = {}
+
+    def run(self, rows: list[ReadingRow]) -> None:
+        if not rows:
+            return
+        self._load(rows)
+        for row in rows:
+            try:
+                self._apply(row)
+            except RowProblem as problem:
+                self.tally.reject(problem)
+        self._write()
+
+    def _load(self, rows: list[ReadingRow]) -> None:
+        refs = {row.meter: meter_reference(row.meter) for row in rows}
+        ids = list({key for kind, key in refs.values() if kind == "id"})
+        serials = list({key for kind, key in refs.values() if kind == "serial"})
+        visible, params = visible_account_ids(self.user)
+        wanted = []
+        if ids:
+            wanted.append(f"m.id IN ({_marks(ids)})")
+        if serials:
+            wanted.append(f"m.serial_key IN ({_marks(serials)})")
+        found = self.tx.execute(f"{_METERS} WHERE m.account_id IN ({visible}) AND ({' OR '.join(wanted)})"
+                                " ORDER BY m.id", (*params, *ids, *serials)).fetchall()
+        for meter in found:
+            self.by_id[meter["id"]] = meter
+            self.by_serial.setdefault(meter["serial_key"], []).append(meter)
+        self.refs = refs
+        meter_ids = list(self.by_id)
+        if not meter_ids:
+            return
+        for r in self.tx.execute(
+                "SELECT meter_id, period, taken_on, reading_values, rollover, submitted_by FROM (SELECT r.meter_id,"
+                " r.period, r.taken_on, r.reading_values, r.rollover, r.submitted_by, ROW_NUMBER() OVER"
+                " (PARTITION BY r.meter_id ORDER BY r.period DESC) AS n FROM readings r"
+                f" WHERE r.meter_id IN ({_marks(meter_ids)})) recent WHERE n <= ? ORDER BY meter_id, period",
+                (*meter_ids, _HISTORY_ROWS)).fetchall():
+            self.history.setdefault(r["meter_id"], []).append(r)
+            self.current[(r["meter_id"], r["period"])] = (r["taken_on"], r["reading_values"], True)
+
+    def _meter(self, row: ReadingRow) -> Row:
+        kind, key = self.refs[row.meter]
+        matches = ([self.by_id[key]] if key in self.by_id else []) if kind == "id" else self.by_serial.get(key, [])
+        if not matches:
+            raise RowProblem(row.line, "meter", _("no meter {meter} among yours").format(meter=echo(row.meter)))
+        if len(matches) > 1:
+            raise RowProblem(row.line, "meter", _("serial number {serial} is on several of your meters ({meters}):"
+                                                  " give the meter's id").format(
+                serial=echo(row.meter), meters=", ".join(m["id"] for m in matches)))
+        return matches[0]
+
+    def _before(self, meter: Row, period: str) -> list[dict]:
+        stored = [r for r in self.history.get(meter["id"], ()) if r["period"] < period]
+        return with_consumption(meter_spec(meter), stored[-(MAX_HISTORY_MONTHS + 1):])
+
+    def _apply(self, row: ReadingRow) -> None:
+        meter = self._meter(row)
+        try:
+            checked = check_submission(meter, list(row.values), row.taken_on, False, self.now,
+                                       lambda period: self._before(meter, period))
+        except (InvalidInput, Refused) as error:
+            raise RowProblem(row.line, _reading_field(error, row.values, len(meter["zones"].split(","))),
+                             error.message) from None
+        key = (meter["id"], checked.period)
+        taken, stored = checked.taken.isoformat(), checked.stored
+        existing = self.current.get(key)
+        submitted = (taken, stored, 0, self.user.id, format_instant(self.now))
+        if existing is None:
+            self.tally.created += 1
+            self.inserts[key] = submitted
+        elif existing[:2] == (taken, stored):
+            self.tally.unchanged += 1
+        else:
+            self.tally.updated += 1
+            (self.updates if existing[2] else self.inserts)[key] = submitted
+        self.current[key] = (taken, stored, existing[2] if existing else False)
+        for warning in checked.warnings:
+            self.tally.warnings.append({"line": row.line, "message": _("line {line}: meter {meter}: {warning}").format(
+                line=row.line, meter=meter["id"], warning=warning)})
+
+    def _write(self) -> None:
+        if self.inserts:
+            self.tx.executemany(
+                "INSERT INTO readings (meter_id, period, taken_on, reading_values, rollover, submitted_by,"
+                " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(meter, period, *values) for (meter, period), values in self.inserts.items()])
+        if self.updates:
+            self.tx.executemany(
+                "UPDATE readings SET taken_on = ?, reading_values = ?, rollover = ?, submitted_by = ?,"
+                " submitted_at = ? WHERE meter_id = ? AND period = ?",
+                [(*values, meter, period) for (meter, period), values in self.updates.items()])

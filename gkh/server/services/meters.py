@@ -4,6 +4,7 @@ gkh.domain.readings."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -87,28 +88,11 @@ def submit_reading(store: PortalStore, user: User, meter: str, submission: Submi
 
     def submit(tx: Connection) -> tuple[int, dict]:
         row = _find_meter(tx, user, meter)
-        spec = meter_spec(row)
-        zone = house_zone(row["timezone"])
-        today = local_date(now, zone)
-        taken = rules.reading_date(taken_text, now, zone)
-        zoned = rules.check_values(spec, values, meter_id=row["id"])
-        rules.check_verification(date.fromisoformat(row["verification_due"]), min(taken, today), meter_id=row["id"])
-        window = submission_window(row)
-        rules.check_window(window, today)
-        # The period is the month the reading's window opened in (its date's month, or the month before for the
-        # tail of a window ending in the next month), and it must be the one open today.
-        period = window.period_of(taken)
-        history = _history(tx, row, before_period=period)
-        previous = history[-1] if history else None
-        rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
-        rules.check_period_open(period, closed=period != window.period_of(today))
-        past = [h["consumption"] for h in history if h["consumption"]]
-        if rollover:
-            rules.check_rollover(previous["values"] if previous else None, zoned, spec, past, meter_id=row["id"])
-        used = rules.consumption(previous["values"] if previous else None, zoned, spec, rollover,
-                                 meter_id=row["id"])
-        warnings = rules.suspicious_jump(used, past) if used else []
-        stored = json.dumps(rules.canonical_values(zoned))
+        checked = check_submission(row, values, taken_text, rollover, now,
+                                   lambda period: _history(tx, row, before_period=period))
+        period, taken, zoned, used, warnings = (checked.period, checked.taken, checked.values, checked.used,
+                                                checked.warnings)
+        stored = checked.stored
         existing = tx.execute("SELECT r.taken_on, r.reading_values, u.name FROM readings r"
                               " LEFT JOIN users u ON u.id = r.submitted_by WHERE r.meter_id = ? AND r.period = ?",
                               (row["id"], period)).fetchone()
@@ -129,6 +113,52 @@ def submit_reading(store: PortalStore, user: User, meter: str, submission: Submi
         return (201 if status == "accepted" else 200), view
 
     return run_mutation(store, user.id, now, mutation, submit)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A reading that passed every rule: its period and date, its value per zone, its consumption since the
+    reading before (None: the first), and the warnings it is stored with."""
+
+    period: str
+    taken: date
+    values: dict[str, Decimal]
+    used: dict[str, Decimal] | None
+    warnings: list[str]
+
+    @property
+    def stored(self) -> str:
+        """The values as readings.reading_values holds them."""
+        return json.dumps(rules.canonical_values(self.values))
+
+
+def check_submission(row: Row, values: list[Decimal], taken_on: str | date | None, rollover: bool, now: datetime,
+                     history_before: Callable[[str], list[dict]]) -> Checked:
+    """Every rule of gkh.domain.readings a reading of the meter `row` (its columns and its house's, as _SELECT
+    reads them) must pass — the one set the single submit and the batch both apply. `taken_on`: the date as typed
+    (judged in the house's zone) or as parsed, None for today; `history_before(period)`: the meter's stored
+    readings before that period, oldest first, each with its consumption (as _history gives them)."""
+    spec = meter_spec(row)
+    zone = house_zone(row["timezone"])
+    today = local_date(now, zone)
+    taken = taken_on if isinstance(taken_on, date) else rules.reading_date(taken_on, now, zone)
+    zoned = rules.check_values(spec, values, meter_id=row["id"])
+    rules.check_verification(date.fromisoformat(row["verification_due"]), min(taken, today), meter_id=row["id"])
+    window = submission_window(row)
+    rules.check_window(window, today)
+    # The period is the month the reading's window opened in (its date's month, or the month before for the
+    # tail of a window ending in the next month), and it must be the one open today.
+    period = window.period_of(taken)
+    history = history_before(period)
+    previous = history[-1] if history else None
+    rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
+    rules.check_period_open(period, closed=period != window.period_of(today))
+    past = [h["consumption"] for h in history if h["consumption"]]
+    if rollover:
+        rules.check_rollover(previous["values"] if previous else None, zoned, spec, past, meter_id=row["id"])
+    used = rules.consumption(previous["values"] if previous else None, zoned, spec, rollover, meter_id=row["id"])
+    warnings = rules.suspicious_jump(used, past) if used else []
+    return Checked(period, taken, zoned, used, warnings)
 
 
 def _find_meter(conn: Connection, user: User, meter: str) -> Row:
@@ -161,7 +191,13 @@ def _history(conn: Connection, meter: Row, before_period: str | None = None,
         sql += " AND r.period < ?"
         params.append(before_period)
     rows = conn.execute(sql + " ORDER BY r.period DESC LIMIT ?", (*params, months + 1)).fetchall()[::-1]
-    spec, out = meter_spec(meter), []
+    return with_consumption(meter_spec(meter), rows)[-months:]
+
+
+def with_consumption(spec: rules.MeterSpec, rows: Sequence[Row]) -> list[dict]:
+    """A meter's stored readings (period, taken_on, reading_values, rollover, submitted_by), oldest first, each
+    with its consumption since the one before (None for the first)."""
+    out = []
     previous: dict[str, Decimal] | None = None
     for row in rows:
         values = _values(row["reading_values"])
@@ -169,4 +205,4 @@ def _history(conn: Connection, meter: Row, before_period: str | None = None,
         out.append({"period": row["period"], "date": row["taken_on"], "values": values, "consumption": used,
                     "submitted_by": row["submitted_by"]})
         previous = values
-    return out[-months:]
+    return out
