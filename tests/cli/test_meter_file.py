@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_cli_e2e import server  # noqa: F401 - `gkh server run` on a free port, on each engine
 from tests.helpers.cli import gkh
 from tests.helpers.demo import COLD, HOT, POWER
 
@@ -111,3 +112,67 @@ def test_a_forced_encoding_the_file_is_not_in_is_exit_2(tmp_path: Path, portal_b
     path.write_bytes(f"Счетчик;Т1\r\n{COLD};1\r\n".encode("cp1251"))
     result = submitted("--file", str(path), "--encoding", "utf-8")
     assert result.exit_code == 2 and "cannot be read as UTF-8" in result.stderr and portal_batch.chunks == []
+
+
+# --- on the embedded demo portal itself ------------------------------------------------------------------------
+
+def test_the_template_goes_in_then_is_unchanged_and_a_dry_run_stores_nothing(home, tmp_path):
+    from tests.helpers.rows import stored
+
+    path = tmp_path / "readings.csv"
+    path.write_text(submitted("--template").stdout, encoding="utf-8")
+    dry = submitted("--file", str(path), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    assert [r for r in stored(home, COLD) if r["period"] == "2026-11"] == []
+    first = submitted("--file", str(path), "--json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == 1
+    assert [(r["period"], r["reading_values"]) for r in stored(home, COLD, "2026-11")] == [
+        ("2026-11", '{"T1": "2700.5"}')]
+    again = submitted("--file", str(path), "--json")
+    assert (json.loads(again.stdout)["unchanged"], json.loads(again.stdout)["created"]) == (1, 0)
+
+
+def test_on_the_portal_refusals_in_line_order_a_row_again_unchanged_a_later_one_replacing_and_a_jump_warned(
+        home, tmp_path):
+    from tests.helpers.rows import stored
+
+    path = tmp_path / "readings.csv"
+    path.write_text(f"meter;T1\n{COLD};2700,5\nM-000001;5\n{HOT};1\n{COLD};2700,5\n{COLD};2800\n", encoding="utf-8")
+    result = submitted("--file", str(path), "--json")
+    assert result.exit_code == 3, result.stderr
+    summary = json.loads(result.stdout)
+    assert [(r["line"], r["field"]) for r in summary["rejected_lines"]] == [(3, "meter"), (4, "T1")]
+    assert summary["rejected_lines"][0]["message"] == "line 3: meter: no meter M-000001 among yours"
+    assert (summary["created"], summary["unchanged"], summary["updated"]) == (1, 1, 1)
+    assert [w["line"] for w in summary["warnings"]] == [6]
+    assert f"warning: line 6: meter {COLD}: T1: consumption" in result.stderr
+    assert [r["reading_values"] for r in stored(home, COLD, "2026-11")] == ['{"T1": "2800"}']
+
+
+@pytest.mark.e2e
+def test_over_http_a_readings_file_from_stdin_then_again_unchanged(engine, request, home):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.demo import password_of
+    from tests.helpers.rows import stored
+
+    url = request.getfixturevalue("server")  # `gkh server run` on a free port, on the test's engine
+
+    def remote(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(Path(sys.executable).with_name("gkh")), "--profile", "remote", *args],
+                              input=input, capture_output=True, text=True, timeout=60, env=os.environ.copy())
+
+    assert remote("config", "set", "url", url).returncode == 0
+    assert remote("auth", "login", "--user", "ivanov", "--password-stdin",
+                  input=password_of("ivanov") + "\n").returncode == 0
+    readings = f"Счетчик;Т1;Т2;Т3\n{COLD};2700,5;;\n{POWER};2800,1;3600;2500,2\n"
+    first = remote("meter", "submit", "--file", "-", "--json", input=readings)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == 2
+    again = remote("meter", "submit", "--file", "-", input=readings)
+    assert (again.returncode, again.stdout.split("\t")[:4]) == (0, ["0", "0", "2", "0"])
+    assert [r["reading_values"] for r in stored(home, POWER, "2026-11")] == [
+        '{"T1": "2800.1", "T2": "3600", "T3": "2500.2"}']
