@@ -176,6 +176,7 @@ class World:
             "unknown_outage": "OT-999999",
             "h2": "1a6385cd-3d60-4841-b526-2572c20caf24",  # г. Москва, пр-т Мира, д. 12, корп. 1
             "h4": "d1b65725-455f-4e86-b0cd-06cd21e8682b",  # г. Екатеринбург, ул. Малышева, д. 51
+            "h6": "11dad636-2ee9-4efb-a4db-9356abed64c5",  # г. Москва, ул. Строителей, д. 3: no flats yet
         }
         for outage, org, house, cancelled in (("OT-000003", ORG_UK_MOSCOW, ids["h1"], False),
                                               ("OT-000004", ORG_ENERGO, ids["h1"], True),
@@ -244,11 +245,17 @@ class World:
         return set().union(*(self.account_details(self.ids[k]) for k in ("uk_els", "energo_els", "neighbour_els")))
 
     def state(self) -> tuple:
-        """What the routes can change: links, readings, tokens, payments, uploads, meetings, appeals and outages
-        (throttle counters and idempotency keys aside)."""
+        """What the routes can change: links, accounts, flats, meters, readings, tokens, payments, uploads, meetings,
+        appeals and outages (throttle counters and idempotency keys aside)."""
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
+            # Accounts, flats and meters (the batch import's): how many, and a digest of what they hold.
+            q("SELECT count(*), max(id), coalesce(sum(flat_id), 0), coalesce(sum(length(payer) + length(els)"
+              " + coalesce(length(area), 0) + length(payer_kind) + coalesce(length(payer_share), 0)), 0)"
+              " FROM accounts").fetchone(),
+            q("SELECT count(*), max(id) FROM flats").fetchone(),
+            q("SELECT count(*), max(id) FROM meters").fetchone(),
             q("SELECT count(*), max(id), coalesce(sum(length(reading_values)), 0) FROM readings").fetchone(),
             q("SELECT * FROM readings WHERE period >= '2026-11' OR submitted_by IS NOT NULL ORDER BY id").fetchall(),
             q("SELECT token_hash, user_id, expires_at FROM tokens ORDER BY 1").fetchall(),

@@ -80,6 +80,8 @@ POST_OUTAGE = ("POST", f"{API}/outages")
 OUTAGE = ("GET", f"{API}/outages/{{id}}")
 CHANGE_OUTAGE = ("PATCH", f"{API}/outages/{{id}}")
 CANCEL_OUTAGE = ("POST", f"{API}/outages/{{id}}/cancel")
+ACCOUNT_BATCH = ("POST", f"{API}/accounts/batch")
+READING_BATCH = ("POST", f"{API}/readings/batch")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -893,6 +895,62 @@ def _outage_rows(add) -> None:
             check=is_outage("energo_outage", "cancelled", 2), why="the demo's cancelled one: unchanged"))
 
 
+# A batch of one new account at the demo's new build (no flats yet), and one at another organisation's house.
+NEW_ACCOUNT = {"line": 2, "house": "{h6}", "flat": "1", "number": "AUTHZ-1", "area": "40,5", "payer": "Тестов Т. Т."}
+BATCH_NEW = {"rows": [NEW_ACCOUNT]}
+BATCH_ELSEWHERE = {"rows": [{**NEW_ACCOUNT, "house": "{h4}"}]}
+# This month's reading of ivanov's cold-water meter in a batch, and the same for a meter that does not exist.
+BATCH_READING = {"rows": [{"line": 2, "meter": "{uk_meter}", "T1": "2675,5"}]}
+
+
+def batch_counts(created: int, updated: int, unchanged: int, rejected: tuple[str, ...] = ()):
+    """The batch's answer: its counts and the fields of its rejected rows."""
+    def check(world: World, answer: Answer) -> None:
+        got = (answer.media["created"], answer.media["updated"], answer.media["unchanged"],
+               tuple(r["field"] for r in answer.media["rejected"]))
+        assert got == (created, updated, unchanged, rejected), f"answered {answer.media}"
+
+    return check
+
+
+def one_reading_by(login: str):
+    def check(world: World, answer: Answer) -> None:
+        row = world.conn.execute("SELECT submitted_by, reading_values FROM readings WHERE meter_id = ? AND period = ?",
+                                 (world.ids["uk_meter"], "2026-11")).fetchone()
+        assert row is not None and row["submitted_by"] == world.user_ids[login], row and tuple(row)
+
+    return check
+
+
+def _batch_rows(add) -> None:
+    """Batch files: an organisation's staff import its accounts (nobody else); residents submit readings of their
+    linked accounts' meters and staff of their organisation's (nobody else) — a meter not among the caller's is a
+    rejected row that says no more than for a meter that does not exist."""
+    batch = f"{API}/accounts/batch"
+    add(Row(ACCOUNT_BATCH, "anonymous", batch, 401, BATCH_NEW))
+    for who in ("ivanov", "petrova", "inspector", "admin"):
+        add(Row(ACCOUNT_BATCH, who, batch, 403, BATCH_NEW, why="staff import their organisation's accounts"))
+    add(Row(ACCOUNT_BATCH, "uk-staff", batch + DRY, 200, BATCH_NEW, check=batch_counts(1, 0, 0)))
+    add(Row(ACCOUNT_BATCH, "uk-staff", batch, 200, BATCH_ELSEWHERE, check=batch_counts(0, 0, 0, ("house",)),
+            leak_check=True, why="the Yekaterinburg house is another organisation's: rejected, nothing stored"))
+    add(Row(ACCOUNT_BATCH, "energo-staff", batch, 200, BATCH_NEW, check=batch_counts(0, 0, 0, ("house",)),
+            why="the supplier serves no flat of the new build"))
+    add(Row(ACCOUNT_BATCH, "uk-staff", batch, 200, BATCH_NEW, check=batch_counts(1, 0, 0)))
+    add(Row(ACCOUNT_BATCH, "uk-staff", batch, 200, BATCH_NEW, check=batch_counts(0, 0, 1), why="the same again"))
+
+    readings = f"{API}/readings/batch"
+    add(Row(READING_BATCH, "anonymous", readings, 401, BATCH_READING))
+    for who in ("inspector", "admin"):
+        add(Row(READING_BATCH, who, readings, 403, BATCH_READING, why="residents and staff submit readings"))
+    add(Row(READING_BATCH, "ivanov", readings + DRY, 200, BATCH_READING, check=batch_counts(1, 0, 0)))
+    for who in ("petrova", "energo-staff"):
+        add(Row(READING_BATCH, who, readings, 200, BATCH_READING, check=batch_counts(0, 0, 0, ("meter",)),
+                leak_check=True, why="not a meter of theirs: rejected as one that does not exist"))
+    add(Row(READING_BATCH, "ivanov", readings, 200, BATCH_READING, check=one_reading_by("ivanov")))
+    add(Row(READING_BATCH, "uk-staff", readings, 200, {"rows": [{**BATCH_READING["rows"][0], "T1": "2676"}]},
+            check=one_reading_by("uk-staff"), why="the organisation's meter: the reading replaced"))
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
     add = rows.append
@@ -1223,6 +1281,7 @@ def _rows() -> list[Row]:
     _meeting_rows(add)
     _appeal_rows(add)
     _outage_rows(add)
+    _batch_rows(add)
     return rows
 
 ROWS = _rows()
