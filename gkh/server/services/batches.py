@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from gkh.domain.address import search_key
@@ -27,7 +28,7 @@ from gkh.domain.identifiers import is_fias_guid, meter_reference, normalize_fias
 from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
 from gkh.domain.readings import ZONE_NAMES
 from gkh.i18n import _
-from gkh.server.access import User, _served_houses, visible_account_ids
+from gkh.server.access import User, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError, echo
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
@@ -223,7 +224,11 @@ class _AccountImport:
             keys[text] = normalize_fias_guid(text) if is_fias_guid(text) else search_key(text)
         guids = [k for t, k in keys.items() if is_fias_guid(t)]
         addresses = [k for t, k in keys.items() if not is_fias_guid(t)]
-        served, params = _served_houses(self.org_id)
+        # The houses the organisation serves (access._served_houses: it manages them or has accounts there), asked
+        # of each house found by EXISTS, which stops at its first account rather than reading all the organisation's.
+        served = "(h.managing_org_id = ? OR EXISTS (SELECT 1 FROM accounts sa WHERE sa.house_guid = h.guid" \
+                 " AND sa.org_id = ?))"
+        params = [self.org_id, self.org_id]
         conditions = []
         if guids:
             conditions.append(f"h.guid IN ({_marks(guids)})")
@@ -443,15 +448,23 @@ class _AccountImport:
 
 def _meter_row(meter: _Meter) -> tuple:
     defaults = METER_DEFAULTS[meter.resource]
-    installed = date.fromisoformat(meter.installed_on)
     return (meter.id, meter.account.id, meter.serial, serial_key(meter.serial), meter.resource, defaults.unit,
             zones_of(meter.zones), defaults.whole_digits, defaults.fraction_digits, meter.installed_on,
-            meter.installed_on, verification_due(meter.resource, installed).isoformat())
+            meter.installed_on, _due(meter.resource, meter.installed_on))
+
+
+@lru_cache(maxsize=64)  # a chunk's new meters share a few resources and one day
+def _due(resource: str, installed_on: str) -> str:
+    return verification_due(resource, date.fromisoformat(installed_on)).isoformat()
+
+
+_ELS_PAIRS = [a + b for a in ELS_LETTERS for b in ELS_LETTERS]
 
 
 def _draw(region: str) -> str:
-    return (region + secrets.choice(ELS_LETTERS) + secrets.choice(ELS_LETTERS)
-            + f"{secrets.randbelow(10**6):06d}")
+    """A ЕЛС drawn in `region`: one draw of the system's generator for its letters and digits."""
+    letters, digits = divmod(secrets.randbelow(len(_ELS_PAIRS) * 10**6), 10**6)
+    return f"{region}{_ELS_PAIRS[letters]}{digits:06d}"
 
 
 
