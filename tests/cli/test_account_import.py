@@ -380,3 +380,13 @@ def test_on_the_portal_a_row_twice_in_one_file_goes_in_once(home, staff, tmp_pat
     summary = json.loads(result.stdout)
     assert (summary["created"], summary["unchanged"], summary["updated"]) == (1, 1, 1)
     assert held(home, "10000001") == [(HOUSE, "12", "Иванов Иван Иванович", "60", 1)]
+
+
+def test_stderr_lists_twenty_rejected_rows_and_json_all_of_them(tmp_path, portal_batch):
+    path = write(tmp_path / "a.csv", [RU_HEADER, *(row(f"1{n:07d}", area="0") for n in range(25))])
+    result = imported(str(path), "--json")
+    assert result.exit_code == 3
+    said = result.stderr.splitlines()
+    assert len(said) == 21 and said[0].startswith("line 2: area: ") and said[-1] == "… and 5 more"
+    assert [r["line"] for r in json.loads(result.stdout)["rejected_lines"]] == list(range(2, 27))
+    assert portal_batch.chunks == []  # nothing worth a request
