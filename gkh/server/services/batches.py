@@ -146,6 +146,23 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
+# Parameters in one statement: SQLite takes 32 766, PostgreSQL 65 535.
+MAX_PARAMETERS = 30_000
+
+
+def insert_rows(tx: Connection, into: str, rows: Sequence[tuple], tail: str = "") -> None:
+    """INSERT INTO `into` the `rows`, all of one width, as few multi-row statements as the parameters allow (one
+    for a chunk): on PostgreSQL a statement per row, even pipelined by executemany, costs several times more."""
+    if not rows:
+        return
+    per = max(1, MAX_PARAMETERS // len(rows[0]))
+    mark = "(" + ",".join("?" * len(rows[0])) + ")"
+    for start in range(0, len(rows), per):
+        part = rows[start:start + per]
+        tx.execute(f"INSERT INTO {into} VALUES {','.join([mark] * len(part))}{tail}",
+                   [value for row in part for value in row])
+
+
 class _AccountImport:
     """One chunk's accounts in one transaction: what the rows name is read in a few queries, the rows are applied
     in order to what was read, and what changed is written with one executemany a table."""
@@ -408,8 +425,9 @@ class _AccountImport:
     def _write(self) -> None:
         tx = self.tx
         if self.new_flats:
-            tx.executemany("INSERT INTO flats (house_guid, number, area) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                           [(house, number, area) for (house, number), area in self.new_flats.items()])
+            insert_rows(tx, "flats (house_guid, number, area)",
+                        [(house, number, area) for (house, number), area in self.new_flats.items()],
+                        " ON CONFLICT DO NOTHING")
             guids = list({h for h, _n in self.new_flats})
             numbers = list({n for _h, n in self.new_flats})
             for r in tx.execute(f"SELECT id, house_guid, number FROM flats WHERE house_guid IN ({_marks(guids)})"
@@ -420,11 +438,10 @@ class _AccountImport:
                     account.flat_id = self.flats.get((account.house, account.flat))
         created = [a for a in self.accounts.values() if a.id is None]
         if created:
-            tx.executemany(
-                "INSERT INTO accounts (els, izhku, number, org_id, house_guid, flat_id, payer, area, opened_on,"
-                " payer_kind, payer_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(a.els, a.els + "-01", a.number, self.org_id, a.house, a.flat_id, a.payer, a.area, a.opened_on,
-                  a.kind, a.share) for a in created])
+            insert_rows(tx, "accounts (els, izhku, number, org_id, house_guid, flat_id, payer, area, opened_on,"
+                            " payer_kind, payer_share)",
+                        [(a.els, a.els + "-01", a.number, self.org_id, a.house, a.flat_id, a.payer, a.area,
+                          a.opened_on, a.kind, a.share) for a in created])
         changed = [a for a in self.accounts.values() if a.id is not None and a.stored != a.state()]
         if changed:
             tx.executemany("UPDATE accounts SET flat_id = ?, payer = ?, area = ?, payer_kind = ?, payer_share = ?"
@@ -439,11 +456,9 @@ class _AccountImport:
                 (self.org_id, *numbers)).fetchall()}
             for a in created:
                 a.id = ids[a.number]
-        tx.executemany(
-            "INSERT INTO meters (id, account_id, serial, serial_key, resource, unit, zones, whole_digits,"
-            " fraction_digits, installed_on, verified_on, verification_due)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_meter_row(m) for m in meters])
+        insert_rows(tx, "meters (id, account_id, serial, serial_key, resource, unit, zones, whole_digits,"
+                        " fraction_digits, installed_on, verified_on, verification_due)",
+                    [_meter_row(m) for m in meters])
 
 
 def _meter_row(meter: _Meter) -> tuple:
