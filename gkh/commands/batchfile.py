@@ -189,29 +189,12 @@ def probe(source: Source, encoding: str, delimiter: str) -> None:
     source.delimiter = given or sniff_delimiter(header.decode(source.encoding, errors="replace"))
 
 
-class RawLines:
-    """The decoded lines of the file, each kept as it was (its line break too) until the row it belongs to is
-    read: csv.reader asks for the lines of one row at a time, so a row's raw text is what it asked for since."""
-
-    def __init__(self, text: IO[str]):
-        self._text = text
-        self.taken: list[str] = []
-        self.count = 0  # lines read so far
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = self._text.readline()
-        if not line:
-            raise StopIteration
-        self.count += 1
-        self.taken.append(line)
-        return line
-
-    def take(self) -> str:
-        raw, self.taken = "".join(self.taken), []
-        return raw
+def raw_lines(text: IO[str], taken: list[str]) -> Iterator[str]:
+    """The decoded lines of the file, each also put in `taken` as it was (its line break too): csv.reader asks for
+    the lines of one row at a time, so a row's raw text is what `taken` got since the row before."""
+    for line in text:
+        taken.append(line)
+        yield line
 
 
 def run_batch(kind: BatchKind, path: str, *, encoding: str, delimiter: str, dry_run: bool, rejects: str | None,
@@ -231,17 +214,18 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
     from gkh.output import is_terminal
 
     text = io.TextIOWrapper(source.file, encoding=source.encoding, newline="")
-    lines = RawLines(text)
-    reader = csv.reader(lines, delimiter=source.delimiter)
+    taken: list[str] = []
+    reader = csv.reader(raw_lines(text, taken), delimiter=source.delimiter)
     try:
         header_cells = next(reader, [])
-        header_raw = lines.take()
+        header_raw = "".join(taken)
+        taken.clear()
         columns = map_header(header_cells, kind.fields)
     except InvalidInput as error:
         raise GkhError(_("{file}: {message}").format(file=source.name, message=error.message), ExitCode.USAGE) \
             from None
     except (UnicodeDecodeError, csv.Error) as error:
-        raise _unreadable(source, lines.count, error) from None
+        raise _unreadable(source, error, reader.line_num) from None
     if is_terminal(sys.stderr):
         say(_('gkh: reading {file} as {encoding}, fields separated by {delimiter}').format(
             file=source.name, encoding=_(ENCODING_NAMES[source.encoding]), delimiter=_said(source.delimiter)))
@@ -256,7 +240,7 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
     tally = Tally()
     with locked(state_home() / f"batch-{owner[:16]}", busy=busy), \
             _Rejects(rejects, source.encoding, header_raw) as rejected_file, \
-            _progress(source.lines - lines.count) as advance:
+            _progress(source.lines - reader.line_num) as advance:
         chunk: list[dict[str, Any]] = []
         raws: dict[int, str] = {}
         ours: list[dict] = []  # our refusals since the last chunk went, merged with its answer in line order
@@ -273,7 +257,7 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
             tally.warnings += answer.get("warnings", [])
             for warning in answer.get("warnings", []):
                 warn(str(warning.get("message", "")))
-            tally.done_to = lines.count
+            tally.done_to = reader.line_num
             chunk.clear()
             raws.clear()
             ours.clear()
@@ -283,12 +267,11 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
         check = kind.check
         try:
             for cells in reader:
-                taken = lines.taken
-                line = lines.count - len(taken) + 1
+                line = reader.line_num - len(taken) + 1
                 raw = taken[0] if len(taken) == 1 else "".join(taken)
-                lines.taken = []
                 if advance is not None:
                     advance(len(taken))
+                taken.clear()
                 if not "".join(cells).strip():
                     continue  # a blank row (or only delimiters): Excel leaves them
                 count = len(cells)
@@ -312,7 +295,7 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
             if chunk or ours:
                 flush()
         except (UnicodeDecodeError, csv.Error) as error:
-            raise _unreadable(source, lines.count, error) from None
+            raise _unreadable(source, error, reader.line_num) from None
         except KeyboardInterrupt:
             if not dry_run:
                 from gkh.output import message
@@ -378,10 +361,21 @@ def _said(delimiter: str) -> str:
     return _("tabs") if delimiter == "\t" else f'"{delimiter}"'
 
 
-def _unreadable(source: Source, line: int, error: Exception) -> GkhError:
-    reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
+def _unreadable(source: Source, error: Exception, read: int) -> GkhError:
+    """A file that cannot be read as decided (or as given), naming the line: the first that cannot be decoded
+    (the text is decoded a block at a time, whose error does not say which line), or the one csv stopped at
+    (`read` lines in)."""
+    line, reason = max(read, 1), str(error)
+    if isinstance(error, UnicodeDecodeError):
+        source.file.seek(0)
+        for number, raw in enumerate(source.file, start=1):
+            try:
+                raw.decode(source.encoding)
+            except UnicodeDecodeError as bad:
+                line, reason = number, bad.reason
+                break
     return GkhError(_("{file}: line {line} cannot be read as {encoding}: {reason}; try --encoding").format(
-        file=source.name, line=max(line, 1), encoding=_(ENCODING_NAMES[source.encoding]), reason=reason),
+        file=source.name, line=line, encoding=_(ENCODING_NAMES[source.encoding]), reason=reason),
         ExitCode.USAGE)
 
 

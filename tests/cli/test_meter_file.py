@@ -176,3 +176,14 @@ def test_over_http_a_readings_file_from_stdin_then_again_unchanged(engine, reque
     assert (again.returncode, again.stdout.split("\t")[:4]) == (0, ["0", "0", "2", "0"])
     assert [r["reading_values"] for r in stored(home, POWER, "2026-11")] == [
         '{"T1": "2800.1", "T2": "3600", "T3": "2500.2"}']
+
+
+def test_a_byte_windows_1251_has_no_letter_for_is_named_by_its_line(tmp_path, portal_batch):
+    lines = ["Счетчик;Т1".encode("cp1251"), *(f"{COLD};{n}".encode() for n in range(1, 400))]
+    lines[150] = f"{COLD};1".encode() + b"\x98"  # neither UTF-8 nor a letter of Windows-1251
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    result = submitted("--file", str(path))
+    assert result.exit_code == 2 and portal_batch.chunks == []
+    assert result.stderr.splitlines()[-1] == (
+        f"gkh: {path}: line 151 cannot be read as Windows-1251: character maps to <undefined>; try --encoding")
