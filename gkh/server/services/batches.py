@@ -27,7 +27,7 @@ from gkh.domain.errors import InvalidInput, Refused
 from gkh.domain.identifiers import is_fias_guid, meter_reference, normalize_fias_guid, serial_key
 from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
 from gkh.domain.readings import ZONE_NAMES
-from gkh.i18n import _
+from gkh.i18n import _, ngettext, term
 from gkh.server.access import User, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError, echo
@@ -375,11 +375,12 @@ class _AccountImport:
             return key
         if meter.resource != row.meter_resource:
             raise RowProblem(row.line, "meter_resource", _("meter {serial} of account {number} is for {resource}")
-                             .format(serial=meter.serial, number=row.number, resource=meter.resource))
+                             .format(serial=meter.serial, number=row.number, resource=term(meter.resource)))
         if meter.zones != row.meter_zones:
-            raise RowProblem(row.line, "meter_zones", _("meter {serial} of account {number} has {zones} tariff "
-                                                        "zones").format(serial=meter.serial, number=row.number,
-                                                                        zones=meter.zones))
+            raise RowProblem(row.line, "meter_zones", ngettext(
+                "meter {serial} of account {number} has {zones} tariff zone",
+                "meter {serial} of account {number} has {zones} tariff zones", meter.zones).format(
+                serial=meter.serial, number=row.number, zones=meter.zones))
         return None
 
     def _add_meter(self, row: AccountRow, account: _Account, house: _House) -> None:
