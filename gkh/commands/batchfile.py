@@ -298,9 +298,7 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
             raise _unreadable(source, error, reader.line_num) from None
         except KeyboardInterrupt:
             if not dry_run:
-                from gkh.output import message
-
-                message(_resume(tally))
+                _resume(tally)
             raise
         rejected_file.finish()
     _summary(kind, source, tally, dry_run, output)
@@ -323,7 +321,7 @@ def _send(kind: BatchKind, client: Client, rows: list[dict], dry_run: bool, tall
         line, code = described
         message(f"gkh: {line}")
         if not dry_run:
-            message(_resume(tally))
+            _resume(tally)
         raise typer.Exit(code) from None
     tally.created += int(answer.get("created", 0))
     tally.updated += int(answer.get("updated", 0))
@@ -331,11 +329,14 @@ def _send(kind: BatchKind, client: Client, rows: list[dict], dry_run: bool, tall
     return answer
 
 
-def _resume(tally: Tally) -> str:
-    """What a run cut short leaves: the rows up to where it got are in, the same command finishes the rest."""
-    if not tally.done_to:
-        return _("gkh: no rows went in; run the same command again to finish")
-    return _("gkh: rows up to line {line} are in; run the same command again to finish").format(line=tally.done_to)
+def _resume(tally: Tally) -> None:
+    """What a run cut short after a chunk went in says: the rows up to where it got are in, the same command
+    finishes the rest (cut short before: the error alone says it, nothing is in)."""
+    from gkh.output import message
+
+    if tally.done_to:
+        message(_("gkh: rows up to line {line} are in; run the same command again to finish").format(
+            line=tally.done_to))
 
 
 def _summary(kind: BatchKind, source: Source, tally: Tally, dry_run: bool, output: OutputChoice) -> None:
