@@ -154,6 +154,11 @@ class Tally:
 def open_source(path: str) -> Source:
     """The file named, or stdin (`-`) spooled so it can be read twice; one that cannot be read is exit 2."""
     if path == "-":
+        from gkh.output import is_terminal
+
+        if is_terminal(sys.stdin):  # nothing piped in: it would wait for a person to type a CSV file
+            raise GkhError(_("- reads the file from standard input, which is a terminal here: pipe the file in, "
+                             "or give its name"), ExitCode.USAGE)
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by run_batch
         stdin = getattr(sys.stdin, "buffer", None) or sys.stdin
         while chunk := stdin.read(READ_SIZE):

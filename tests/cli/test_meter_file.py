@@ -187,3 +187,8 @@ def test_a_byte_windows_1251_has_no_letter_for_is_named_by_its_line(tmp_path, po
     assert result.exit_code == 2 and portal_batch.chunks == []
     assert result.stderr.splitlines()[-1] == (
         f"gkh: {path}: line 151 cannot be read as Windows-1251: character maps to <undefined>; try --encoding")
+
+
+def test_stdin_at_a_terminal_is_refused_rather_than_waited_on(portal_batch):
+    result = submitted("--file", "-", tty=True)
+    assert result.exit_code == 2 and "pipe the file in" in result.stderr and portal_batch.chunks == []
