@@ -68,6 +68,7 @@ def require_staff(user: User) -> None:
 # --- accounts --------------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # a file repeats its areas
 def area_text(area: Decimal) -> str:
     """An area as accounts.area stores it and batch rows are compared by: square metres without trailing zeros
     ("54,30" and "54.3" are both "54.3"; "60,00" is "60")."""
@@ -117,6 +118,7 @@ class _Meter:
     serial: str
     resource: str
     zones: int
+    key: str = ""  # the serial's key (domain.identifiers.serial_key)
     new: bool = False
     installed_on: str = ""
 
@@ -177,7 +179,7 @@ class _AccountImport:
         self.meters: dict[tuple[str, str], _Meter] = {}  # (account number, serial key) → meter
         self.taken_els: dict[str, str] = {}  # ЕЛС → the number of the account (of any organisation) holding it
         self.next_meter = 0
-        self.todays: dict[str, date] = {}
+        self.todays: dict[str, str] = {}
 
     def run(self, rows: list[AccountRow]) -> None:
         if not rows:
@@ -226,7 +228,7 @@ class _AccountImport:
                                 f" WHERE account_id IN ({_marks(ids)})", ids).fetchall():
                 account = by_id[r["account_id"]]
                 self.meters[(account.number, r["serial_key"])] = _Meter(
-                    r["id"], account, r["serial"], r["resource"], len(r["zones"].split(",")))
+                    r["id"], account, r["serial"], r["resource"], len(r["zones"].split(",")), r["serial_key"])
 
     def _mark_taken(self, els: list[str]) -> list[str]:
         """Which of `els` accounts hold (of any organisation): noted, and returned."""
@@ -287,10 +289,11 @@ class _AccountImport:
             raise RowProblem(row.line, "house", _("no house with FIAS GUID {guid}").format(guid=echo(row.house)))
         raise RowProblem(row.line, "house", _("no house at {address}").format(address=echo(row.house)))
 
-    def _today(self, house: _House) -> date:
+    def _today(self, house: _House) -> str:
+        """Today in the house's zone, as stored (YYYY-MM-DD)."""
         today = self.todays.get(house.timezone)
         if today is None:
-            today = self.todays[house.timezone] = local_date(self.now, house_zone(house.timezone))
+            today = self.todays[house.timezone] = local_date(self.now, house_zone(house.timezone)).isoformat()
         return today
 
     def _flat(self, row: AccountRow, house: _House) -> tuple[tuple[str, str], bool]:
@@ -320,13 +323,13 @@ class _AccountImport:
             if area is None:
                 area = self.flat_areas.get(flat) or self.new_flats.get(flat) or None
             account = _Account(None, row.number, row.els or "", house.guid, row.flat, self.flats.get(flat),
-                               row.payer, area, row.kind, share, opened_on=self._today(house).isoformat(),
+                               row.payer, area, row.kind, share, opened_on=self._today(house),
                                region=house.region_code)
             if row.els:
                 self.taken_els[row.els] = row.number
             self.accounts[row.number] = account
             if meter is not None:
-                self._add_meter(row, account, house)
+                self._add_meter(row, account, house, meter)
             self.tally.created += 1
             return
         if account.house != house.guid:
@@ -351,7 +354,7 @@ class _AccountImport:
             account.share = share
         changed = before != (account.flat, account.payer, account.area, account.kind, account.share)
         if meter is not None:
-            self._add_meter(row, account, house)
+            self._add_meter(row, account, house, meter)
             changed = True
         if changed:
             self.tally.updated += 1
@@ -383,14 +386,14 @@ class _AccountImport:
                 serial=meter.serial, number=row.number, zones=meter.zones))
         return None
 
-    def _add_meter(self, row: AccountRow, account: _Account, house: _House) -> None:
+    def _add_meter(self, row: AccountRow, account: _Account, house: _House, key: str) -> None:
         assert row.meter_serial is not None and row.meter_resource is not None
         if not self.next_meter:
             self.next_meter = self._last_meter_number() + 1
         meter = _Meter(f"M-{self.next_meter:06d}", account, row.meter_serial, row.meter_resource,
-                       row.meter_zones or 1, new=True, installed_on=self._today(house).isoformat())
+                       row.meter_zones or 1, key, new=True, installed_on=self._today(house))
         self.next_meter += 1
-        self.meters[(account.number, serial_key(row.meter_serial))] = meter
+        self.meters[(account.number, key)] = meter
 
     def _last_meter_number(self) -> int:
         # The largest id by the primary key's order (one index step) is the largest number while ids have six
@@ -409,8 +412,8 @@ class _AccountImport:
         waiting = [a for a in self.accounts.values() if a.id is None and not a.els]
         while waiting:
             drawn: dict[str, _Account] = {}
-            for account in waiting:
-                els = _draw(account.region or "00")
+            for account, els in zip(waiting, _draw(len(waiting))):
+                els = (account.region or "00") + els
                 if els in self.taken_els or els in drawn:
                     continue
                 drawn[els] = account
@@ -464,7 +467,7 @@ class _AccountImport:
 
 def _meter_row(meter: _Meter) -> tuple:
     defaults = METER_DEFAULTS[meter.resource]
-    return (meter.id, meter.account.id, meter.serial, serial_key(meter.serial), meter.resource, defaults.unit,
+    return (meter.id, meter.account.id, meter.serial, meter.key, meter.resource, defaults.unit,
             zones_of(meter.zones), defaults.whole_digits, defaults.fraction_digits, meter.installed_on,
             meter.installed_on, _due(meter.resource, meter.installed_on))
 
@@ -477,10 +480,18 @@ def _due(resource: str, installed_on: str) -> str:
 _ELS_PAIRS = [a + b for a in ELS_LETTERS for b in ELS_LETTERS]
 
 
-def _draw(region: str) -> str:
-    """A ЕЛС drawn in `region`: one draw of the system's generator for its letters and digits."""
-    letters, digits = divmod(secrets.randbelow(len(_ELS_PAIRS) * 10**6), 10**6)
-    return f"{region}{_ELS_PAIRS[letters]}{digits:06d}"
+_ELS_TAILS = len(_ELS_PAIRS) * 10**6
+
+
+def _draw(count: int) -> list[str]:
+    """`count` ЕЛС without their region: two letters and six digits each, from one read of the system's generator
+    (8 random bytes each, so the remainder's bias is below 10⁻¹⁰)."""
+    data = secrets.token_bytes(8 * count)
+    tails = []
+    for i in range(count):
+        letters, digits = divmod(int.from_bytes(data[8 * i:8 * i + 8], "big") % _ELS_TAILS, 10**6)
+        tails.append(f"{_ELS_PAIRS[letters]}{digits:06d}")
+    return tails
 
 
 
