@@ -5,8 +5,8 @@ decimal commas, Russian headers) or as UTF-8 with commas and English headers.
     python benchmarks/batch_files.py ROWS OUT_DIR [--house ADDRESS] [--utf8] [--seed N]
 
 writes OUT_DIR/accounts-ROWS.csv and OUT_DIR/readings-ROWS.csv and prints their paths. The same arguments write
-the same bytes. Account numbers are drawn (8 digits, never repeated), serial numbers follow the row
-(`ХВ-26-000001`), so the readings file names the meters the accounts file creates.
+the same bytes. Account numbers are drawn (10 digits, never repeated, never one of the demo's 8-digit ones),
+serial numbers follow the row (`ХВ-26-000001`), so the readings file names the meters the accounts file creates.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def payer(rng: random.Random) -> str:
 
 def accounts(rows: int, house: str, seed: int, comma: bool) -> Iterator[tuple[str, ...]]:
     rng = random.Random(f"accounts-{seed}")
-    numbers = rng.sample(range(10**7, 10**8), rows)  # drawn, never repeated
+    numbers = rng.sample(range(10**9, 10**10), rows)  # drawn, never repeated; 10 digits, unlike the demo's 8
     for i in range(1, rows + 1):
         area = f"{rng.randint(280, 1200) / 10:.1f}"
         share, kind = rng.choice((("1", "собственник"), ("1/2", "собственник"), ("", "наниматель")))
