@@ -12,6 +12,7 @@ run cut short says up to which line the rows are in.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
 import hashlib
 import io
@@ -245,24 +246,32 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
     tally = Tally()
     with locked(state_home() / f"batch-{owner[:16]}", busy=busy), \
             _Rejects(rejects, source.encoding, header_raw) as rejected_file, \
-            _progress(source.lines - reader.line_num) as advance:
+            _progress(source.lines - reader.line_num) as advance, \
+            _Sending(lambda rows: kind.send(client, rows, dry_run), lambda answer, sent: settle(answer, sent),
+                     lambda error: _failed(error, tally, dry_run)) as sending:
         chunk: list[dict[str, Any]] = []
         raws: dict[int, str] = {}
         ours: list[dict] = []  # our refusals since the last chunk went, merged with its answer in line order
         names = [f.name for f in kind.fields]
 
-        def flush() -> None:
-            answer = _send(kind, client, chunk, dry_run, tally)
+        def settle(answer: dict, sent: _Sent) -> None:
+            """A chunk's answer, in file order: its counts, its refusals with ours before it, its warnings."""
+            tally.created += int(answer.get("created", 0))
+            tally.updated += int(answer.get("updated", 0))
+            tally.unchanged += int(answer.get("unchanged", 0))
             theirs = [dict(r) for r in answer.get("rejected", [])]
-            for item in sorted(ours + theirs, key=lambda r: r["line"]):
-                raw = raws.get(item["line"])
+            for item in sorted(sent.ours + theirs, key=lambda r: r["line"]):
+                raw = sent.raws.get(item["line"])
                 if raw is not None:
                     rejected_file.write(raw)
                 tally.rejected.append({k: item.get(k) for k in ("line", "field", "message")})
             tally.warnings += answer.get("warnings", [])
             for warning in answer.get("warnings", []):
                 warn(str(warning.get("message", "")))
-            tally.done_to = reader.line_num
+            tally.done_to = sent.to
+
+        def flush() -> None:
+            sending.send(_Sent(list(chunk), dict(raws), list(ours), reader.line_num))
             chunk.clear()
             raws.clear()
             ours.clear()
@@ -299,6 +308,7 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
                     flush()
             if chunk or ours:
                 flush()
+            sending.drain()
         except (UnicodeDecodeError, csv.Error) as error:
             raise _unreadable(source, error, reader.line_num) from None
         except KeyboardInterrupt:
@@ -309,29 +319,20 @@ def _run(kind: BatchKind, source: Source, *, dry_run: bool, rejects: str | None,
     _summary(kind, source, tally, dry_run, output)
 
 
-def _send(kind: BatchKind, client: Client, rows: list[dict], dry_run: bool, tally: Tally) -> dict:
-    """One chunk to the portal, its counts added; a failure is its own line and code, then up to where the rows
-    are in (every row before this chunk)."""
-    if not rows:
-        return {}
-    try:
-        answer = kind.send(client, rows, dry_run)
-    except Exception as error:
-        from gkh.errors import describe_error
-        from gkh.output import message
+def _failed(error: Exception, tally: Tally, dry_run: bool) -> typer.Exit:
+    """A chunk the portal did not take: the error's own line (and code), then up to where the rows are in (every
+    row before this chunk: the one before it was settled before this one was sent)."""
+    from gkh.errors import describe_error
+    from gkh.output import message
 
-        described = describe_error(error, profile_in_use())
-        if described is None:
-            raise
-        line, code = described
-        message(f"gkh: {line}")
-        if not dry_run:
-            _resume(tally)
-        raise typer.Exit(code) from None
-    tally.created += int(answer.get("created", 0))
-    tally.updated += int(answer.get("updated", 0))
-    tally.unchanged += int(answer.get("unchanged", 0))
-    return answer
+    described = describe_error(error, profile_in_use())
+    if described is None:
+        raise error
+    line, code = described
+    message(f"gkh: {line}")
+    if not dry_run:
+        _resume(tally)
+    return typer.Exit(code)
 
 
 def _resume(tally: Tally) -> None:
@@ -383,6 +384,55 @@ def _unreadable(source: Source, error: Exception, read: int) -> GkhError:
     return GkhError(_("{file}: line {line} cannot be read as {encoding}: {reason}; try --encoding").format(
         file=source.name, line=line, encoding=_(ENCODING_NAMES[source.encoding]), reason=reason),
         ExitCode.USAGE)
+
+
+@dataclass
+class _Sent:
+    """A chunk on its way: its rows, the raw text of each of its lines, our refusals since the chunk before, and
+    the line it ends at."""
+
+    rows: list[dict[str, Any]]
+    raws: dict[int, str]
+    ours: list[dict]
+    to: int
+
+
+class _Sending:
+    """Chunks sent one at a time by a thread of their own while the next is read and checked: over HTTP the portal
+    works on one chunk while this process parses the next (two cores busy, not one after the other). At most one
+    chunk is in flight; each answer is settled, in file order, before the next chunk goes, so a failure leaves
+    every earlier chunk settled."""
+
+    def __init__(self, send: Callable[[list[dict]], dict], settle: Callable[[dict, _Sent], None],
+                 failed: Callable[[Exception], BaseException]):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._send, self._settle, self._failed = send, settle, failed
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gkh-batch")
+        self._pending: tuple[Any, _Sent] | None = None
+
+    def __enter__(self) -> _Sending:
+        return self
+
+    def send(self, sent: _Sent) -> None:
+        self.drain()
+        # The thread runs in a copy of this context: the language of the messages the portal is asked for.
+        self._pending = (self._pool.submit(contextvars.copy_context().run, self._send, sent.rows)
+                         if sent.rows else None, sent)
+
+    def drain(self) -> None:
+        """Wait for the chunk in flight and settle it (its failure raised here, in the main thread)."""
+        if self._pending is not None:
+            future, sent = self._pending
+            self._pending = None
+            try:
+                answer = future.result() if future is not None else {}
+            except Exception as error:
+                raise self._failed(error) from None
+            self._settle(answer, sent)
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)  # a chunk in flight is answered (or fails) before the command ends
 
 
 class _Rejects:
