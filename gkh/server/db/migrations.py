@@ -584,6 +584,11 @@ def m011_batch_accounts(conn: Connection, dialect: Dialect) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
     conn.execute("UPDATE houses SET region_code = (SELECT substr(min(a.els), 1, 2) FROM accounts a"
                  " WHERE a.house_guid = houses.guid) WHERE region_code IS NULL")
+    if dialect.name == "postgres":
+        # Statistics for the tables a batch import reads by key: without any (a database just made and filled),
+        # PostgreSQL guesses an organisation's accounts are few, reads all of them for a chunk's numbers, and an
+        # import of 100 000 accounts slows to a third of its speed as it goes.
+        conn.execute("ANALYZE accounts, flats, meters, readings")
 
 
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
