@@ -28,7 +28,7 @@ from gkh.domain.identifiers import is_fias_guid, meter_reference, normalize_fias
 from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
 from gkh.domain.readings import ZONE_NAMES
 from gkh.i18n import _, ngettext, term
-from gkh.server.access import User, visible_account_ids
+from gkh.server.access import User, account_visible
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError, echo
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
@@ -578,14 +578,14 @@ class _ReadingSubmit:
         refs = {row.meter: meter_reference(row.meter) for row in rows}
         ids = list({key for kind, key in refs.values() if kind == "id"})
         serials = list({key for kind, key in refs.values() if kind == "serial"})
-        visible, params = visible_account_ids(self.user)
+        visible, params = account_visible(self.user, "m.account_id")
         wanted = []
         if ids:
             wanted.append(f"m.id IN ({_marks(ids)})")
         if serials:
             wanted.append(f"m.serial_key IN ({_marks(serials)})")
-        found = self.tx.execute(f"{_METERS} WHERE m.account_id IN ({visible}) AND ({' OR '.join(wanted)})"
-                                " ORDER BY m.id", (*params, *ids, *serials)).fetchall()
+        found = self.tx.execute(f"{_METERS} WHERE ({' OR '.join(wanted)}) AND {visible} ORDER BY m.id",
+                                (*ids, *serials, *params)).fetchall()
         for meter in found:
             self.by_id[meter["id"]] = meter
             self.by_serial.setdefault(meter["serial_key"], []).append(meter)

@@ -15,7 +15,7 @@ from gkh.domain import readings as rules
 from gkh.domain.dates import format_instant, house_zone, local_date, period_of
 from gkh.domain.identifiers import meter_reference
 from gkh.i18n import _
-from gkh.server.access import User, visible_account_ids
+from gkh.server.access import User, account_visible, visible_account_ids
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, invalid, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
@@ -164,11 +164,10 @@ def check_submission(row: Row, values: list[Decimal], taken_on: str | date | Non
 def _find_meter(conn: Connection, user: User, meter: str) -> Row:
     """A meter by its portal id (M-000123) or serial number, among the user's; 404 for anyone else's. Either in
     any case and with Latin/Cyrillic look-alikes (m-000123 with a Cyrillic м, xb-21-115444 for ХВ-21-115444)."""
-    ids, params = visible_account_ids(user)
     kind, key = meter_reference(meter)
     column = "m.id" if kind == "id" else "m.serial_key"
-    rows = conn.execute(f"{_SELECT} WHERE m.account_id IN ({ids}) AND {column} = ? ORDER BY m.id",
-                        (*params, key)).fetchall()
+    visible, params = account_visible(user, "m.account_id")
+    rows = conn.execute(f"{_SELECT} WHERE {column} = ? AND {visible} ORDER BY m.id", (key, *params)).fetchall()
     if not rows:
         raise not_found(_("no meter {meter} among yours").format(meter=echo(meter)), "meter_not_found")
     if len(rows) > 1:
