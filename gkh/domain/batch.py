@@ -174,7 +174,7 @@ class AccountRow:
     els: str | None = None
     area: Decimal | None = None
     share: Fraction | None = None
-    kind: str = "owner"
+    kind: str | None = None  # owner or tenant; None (an empty cell): owner for a new account, as stored for another
     meter_serial: str | None = None
     meter_resource: str | None = None
     meter_zones: int | None = None
@@ -204,8 +204,8 @@ def parse_account_row(line: int, values: dict[str, str]) -> AccountRow:
     els = _checked(line, "els", lambda: normalize_els(els_text, field="els")) if els_text else None
     area = _checked(line, "area", lambda: _area(area_text)) if area_text else None
     share = _checked(line, "share", lambda: _share(share_text)) if share_text else None
-    kind_text = (cells["kind"] or "owner").lower()
-    if kind_text not in KINDS:
+    kind_text = cells["kind"].lower()
+    if kind_text and kind_text not in KINDS:
         raise RowProblem(line, "kind", _("must be owner or tenant (собственник, наниматель); got {got}").format(
             got=repr(kind_text)))
     serial, resource_text, zones_text = cells["meter_serial"], cells["meter_resource"], cells["meter_zones"]
@@ -221,8 +221,8 @@ def parse_account_row(line: int, values: dict[str, str]) -> AccountRow:
         if zones_text and zones is None:
             raise RowProblem(line, "meter_zones", _("must be 1, 2 or 3; got {got}").format(got=repr(zones_text)))
         zones = zones or 1
-    return AccountRow(line, cells["house"], cells["flat"], number, cells["payer"], els, area, share, KINDS[kind_text],
-                      serial or None, resource, zones)
+    return AccountRow(line, cells["house"], cells["flat"], number, cells["payer"], els, area, share,
+                      KINDS.get(kind_text), serial or None, resource, zones)
 
 
 _ACCOUNT_NAMES = tuple(f.name for f in ACCOUNT_FIELDS)

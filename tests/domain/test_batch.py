@@ -76,7 +76,7 @@ def test_an_account_row_as_a_spreadsheet_has_it():
     assert (row.els, row.area, row.share, row.kind) == ("77ЕЖ532838", Decimal("68.6"), Fraction(1, 2), "owner")
     assert (row.meter_serial, row.meter_resource, row.meter_zones) == ("ХВ-21-115444", "cold_water", 1)
     plain = parse_account_row(3, account(share="0,5", kind="", area=""))
-    assert (plain.share, plain.kind, plain.area, plain.meter_serial) == (Fraction(1, 2), "owner", None, None)
+    assert (plain.share, plain.kind, plain.area, plain.meter_serial) == (Fraction(1, 2), None, None, None)
 
 
 @pytest.mark.parametrize(("cells", "message"), [

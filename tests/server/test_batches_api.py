@@ -161,6 +161,9 @@ def test_the_same_chunk_again_is_all_unchanged_and_a_changed_payer_is_updated(st
     stored_row = account(home, "10000002")
     assert (stored_row["payer"], stored_row["payer_kind"]) == ("Кузнецова Мария Ивановна", "tenant")
     assert table_counts(home) == before
+    # An empty kind, like an empty area or share, keeps what is stored: the tenant stays a tenant.
+    assert counts(accounts(staff, [row(2, payer="Кузнецова Мария Ивановна", kind=None)])) == (0, 0, 1)
+    assert account(home, "10000002")["payer_kind"] == "tenant"
 
 
 def test_an_existing_account_gets_a_new_meter_and_is_updated(staff, home):

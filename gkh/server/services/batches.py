@@ -323,7 +323,7 @@ class _AccountImport:
             if area is None:
                 area = self.flat_areas.get(flat) or self.new_flats.get(flat) or None
             account = _Account(None, row.number, row.els or "", house.guid, row.flat, self.flats.get(flat),
-                               row.payer, area, row.kind, share, opened_on=self._today(house),
+                               row.payer, area, row.kind or "owner", share, opened_on=self._today(house),
                                region=house.region_code)
             if row.els:
                 self.taken_els[row.els] = row.number
@@ -347,7 +347,9 @@ class _AccountImport:
             self.new_flats[flat] = area or ""
         if row.flat != account.flat:
             account.flat, account.flat_id = row.flat, self.flats.get(flat)
-        account.payer, account.kind = row.payer, row.kind
+        account.payer = row.payer
+        if row.kind is not None:  # an empty cell keeps what is stored, as for the area and the share
+            account.kind = row.kind
         if area is not None and (account.area is None or Decimal(account.area) != row.area):
             account.area = area
         if share is not None:
