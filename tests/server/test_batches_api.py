@@ -343,6 +343,7 @@ def test_each_reading_rule_is_a_rejected_line_with_its_field(ivanov, home, cells
     assert counts(answer) == (1, 0, 0)
     ((line, got_field, message),) = rejected(answer)
     assert (line, got_field) == (3, field) and message.startswith(f"line 3: {field}: ")
+    assert not message.startswith(f"line 3: {field}: {field}: ")  # a zone's refusal names its zone once
     if reason:
         assert message == f"line 3: {field}: {reason}"
     assert table_counts(home)[3] == before[3] + 1

@@ -625,8 +625,10 @@ class _ReadingSubmit:
             checked = check_submission(meter, list(row.values), row.taken_on, False, self.now,
                                        lambda period: self._before(meter, period))
         except (InvalidInput, Refused) as error:
-            raise RowProblem(row.line, _reading_field(error, row.values, len(meter["zones"].split(","))),
-                             error.message) from None
+            column = _reading_field(error, row.values, len(meter["zones"].split(",")))
+            # A zone's refusal names its zone first ("T1: the new reading …"): the row's message names it once.
+            reason = error.message.removeprefix(f"{column}: ")
+            raise RowProblem(row.line, column, reason) from None
         key = (meter["id"], checked.period)
         taken, stored = checked.taken.isoformat(), checked.stored
         existing = self.current.get(key)
