@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gkh.i18n import _
@@ -115,6 +116,17 @@ class PgConnection:
         cursor = self.raw.cursor()
         cursor.executemany(POSTGRES.sql(sql), [tuple(p) for p in parameters])
         return cursor
+
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """COPY `rows` into `table` (Dialect.insert_rows on this engine): one stream, no statement to plan."""
+        if self._begin is not None:
+            begin, self._begin = self._begin, None
+            self.raw.execute(begin)
+        with self.raw.cursor(row_factory=tuple_row).copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 class PostgresStore:

@@ -29,7 +29,7 @@ from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
 from gkh.domain.readings import ZONE_NAMES
 from gkh.i18n import _, ngettext, term
 from gkh.server.access import User, account_visible
-from gkh.server.db import Connection, PortalStore, Row
+from gkh.server.db import Connection, Dialect, PortalStore, Row
 from gkh.server.http import ApiError, echo
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
 from gkh.server.services.meters import MAX_HISTORY_MONTHS, check_submission, with_consumption
@@ -138,39 +138,18 @@ def import_accounts(store: PortalStore, user: User, rows: Sequence[tuple[int, di
 
     def work(tx: Connection) -> tuple[int, dict]:
         done = Tally(rejected=list(tally.rejected))
-        _AccountImport(tx, user, now, done).run(parsed)
+        _AccountImport(tx, store.dialect, user, now, done).run(parsed)
         return 200, done.answer()
 
     return run_mutation(store, user.id, now, mutation, work)
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ",".join("?" * len(values))
-
-
-# Parameters in one statement: SQLite takes 32 766, PostgreSQL 65 535.
-MAX_PARAMETERS = 30_000
-
-
-def insert_rows(tx: Connection, into: str, rows: Sequence[tuple], tail: str = "") -> None:
-    """INSERT INTO `into` the `rows`, all of one width, as few multi-row statements as the parameters allow (one
-    for a chunk): on PostgreSQL a statement per row, even pipelined by executemany, costs several times more."""
-    if not rows:
-        return
-    per = max(1, MAX_PARAMETERS // len(rows[0]))
-    mark = "(" + ",".join("?" * len(rows[0])) + ")"
-    for start in range(0, len(rows), per):
-        part = rows[start:start + per]
-        tx.execute(f"INSERT INTO {into} VALUES {','.join([mark] * len(part))}{tail}",
-                   [value for row in part for value in row])
 
 
 class _AccountImport:
     """One chunk's accounts in one transaction: what the rows name is read in a few queries, the rows are applied
     in order to what was read, and what changed is written with one executemany a table."""
 
-    def __init__(self, tx: Connection, user: User, now: datetime, tally: Tally):
-        self.tx, self.org_id, self.now, self.tally = tx, user.org_id, now, tally
+    def __init__(self, tx: Connection, dialect: Dialect, user: User, now: datetime, tally: Tally):
+        self.tx, self.dialect, self.org_id, self.now, self.tally = tx, dialect, user.org_id, now, tally
         self.houses: dict[str, _House | RowProblem | None] = {}
         self.accounts: dict[str, _Account] = {}
         self.flats: dict[tuple[str, str], int | None] = {}  # (house, number) → id (None: created by this chunk)
@@ -199,11 +178,12 @@ class _AccountImport:
         tx = self.tx
         texts = list(dict.fromkeys(r.house for r in rows))
         self._resolve_houses(texts)
-        numbers = list(dict.fromkeys(r.number for r in rows))
+        any_of = self.dialect.any_of
+        numbers, numbers_params = any_of("a.number", list(dict.fromkeys(r.number for r in rows)))
         for r in tx.execute(
                 "SELECT a.id, a.number, a.els, a.house_guid, a.flat_id, f.number AS flat, a.payer, a.area,"
                 " a.payer_kind, a.payer_share FROM accounts a LEFT JOIN flats f ON f.id = a.flat_id"
-                f" WHERE a.org_id = ? AND a.number IN ({_marks(numbers)})", (self.org_id, *numbers)).fetchall():
+                f" WHERE a.org_id = ? AND {numbers}", (self.org_id, *numbers_params)).fetchall():
             account = _Account(r["id"], r["number"], r["els"], r["house_guid"], r["flat"] or "", r["flat_id"],
                                r["payer"], r["area"], r["payer_kind"], r["payer_share"])
             account.stored = account.state()
@@ -211,11 +191,11 @@ class _AccountImport:
             self.taken_els[account.els] = account.number
         guids = list({h.guid for h in self.houses.values() if isinstance(h, _House)}
                      | {a.house for a in self.accounts.values()})
-        flat_numbers = list(dict.fromkeys(r.flat for r in rows))
         if guids:
-            for r in tx.execute(f"SELECT id, house_guid, number, area FROM flats WHERE house_guid IN"
-                                f" ({_marks(guids)}) AND number IN ({_marks(flat_numbers)})",
-                                (*guids, *flat_numbers)).fetchall():
+            houses, houses_params = any_of("house_guid", guids)
+            flats, flats_params = any_of("number", list(dict.fromkeys(r.flat for r in rows)))
+            for r in tx.execute(f"SELECT id, house_guid, number, area FROM flats WHERE {houses} AND {flats}",
+                                (*houses_params, *flats_params)).fetchall():
                 self.flats[(r["house_guid"], r["number"])] = r["id"]
                 self.flat_areas[(r["house_guid"], r["number"])] = r["area"]
         given = list({r.els for r in rows if r.els} - set(self.taken_els))
@@ -224,15 +204,17 @@ class _AccountImport:
         ids = [a.id for a in self.accounts.values()]
         if any(r.meter_serial for r in rows) and ids:
             by_id = {a.id: a for a in self.accounts.values()}
+            accounts, accounts_params = any_of("account_id", ids)
             for r in tx.execute("SELECT id, account_id, serial, serial_key, resource, zones FROM meters"
-                                f" WHERE account_id IN ({_marks(ids)})", ids).fetchall():
+                                f" WHERE {accounts}", accounts_params).fetchall():
                 account = by_id[r["account_id"]]
                 self.meters[(account.number, r["serial_key"])] = _Meter(
                     r["id"], account, r["serial"], r["resource"], len(r["zones"].split(",")), r["serial_key"])
 
     def _mark_taken(self, els: list[str]) -> list[str]:
         """Which of `els` accounts hold (of any organisation): noted, and returned."""
-        found = self.tx.execute(f"SELECT els, number FROM accounts WHERE els IN ({_marks(els)})", els).fetchall()
+        condition, params = self.dialect.any_of("els", els)
+        found = self.tx.execute(f"SELECT els, number FROM accounts WHERE {condition}", params).fetchall()
         for r in found:
             self.taken_els.setdefault(r["els"], "")  # another organisation's account: its number is not said
         return [r["els"] for r in found]
@@ -249,13 +231,14 @@ class _AccountImport:
                  " AND sa.org_id = ?))"
         params = [self.org_id, self.org_id]
         conditions = []
-        if guids:
-            conditions.append(f"h.guid IN ({_marks(guids)})")
-        if addresses:
-            conditions.append(f"h.search_key IN ({_marks(addresses)})")
+        for column, values in (("h.guid", guids), ("h.search_key", addresses)):
+            if values:
+                condition, values_params = self.dialect.any_of(column, values)
+                conditions.append(condition)
+                params += values_params
         found = self.tx.execute(
             f"SELECT h.guid, h.address, h.search_key, h.timezone, h.region_code, CASE WHEN {served} THEN 1 ELSE 0"
-            f" END AS served FROM houses h WHERE {' OR '.join(conditions)}", (*params, *guids, *addresses)).fetchall()
+            f" END AS served FROM houses h WHERE {' OR '.join(conditions)}", params).fetchall()
         by_guid = {r["guid"]: r for r in found}
         by_key: dict[str, list[Row]] = {}
         for r in found:
@@ -431,22 +414,23 @@ class _AccountImport:
     def _write(self) -> None:
         tx = self.tx
         if self.new_flats:
-            insert_rows(tx, "flats (house_guid, number, area)",
-                        [(house, number, area) for (house, number), area in self.new_flats.items()],
-                        " ON CONFLICT DO NOTHING")
-            guids = list({h for h, _n in self.new_flats})
-            numbers = list({n for _h, n in self.new_flats})
-            for r in tx.execute(f"SELECT id, house_guid, number FROM flats WHERE house_guid IN ({_marks(guids)})"
-                                f" AND number IN ({_marks(numbers)})", (*guids, *numbers)).fetchall():
+            # Read as absent in this transaction: a concurrent import adding one of them fails one of the two (a
+            # serialization failure on PostgreSQL, run again), as SQLite's one writer never lets it happen.
+            self.dialect.insert_rows(tx, "flats", ("house_guid", "number", "area"),
+                                     [(house, number, area) for (house, number), area in self.new_flats.items()])
+            houses, houses_params = self.dialect.any_of("house_guid", list({h for h, _n in self.new_flats}))
+            flats, flats_params = self.dialect.any_of("number", list({n for _h, n in self.new_flats}))
+            for r in tx.execute(f"SELECT id, house_guid, number FROM flats WHERE {houses} AND {flats}",
+                                (*houses_params, *flats_params)).fetchall():
                 self.flats[(r["house_guid"], r["number"])] = r["id"]
             for account in self.accounts.values():
                 if account.flat_id is None:
                     account.flat_id = self.flats.get((account.house, account.flat))
         created = [a for a in self.accounts.values() if a.id is None]
         if created:
-            insert_rows(tx, "accounts (els, izhku, number, org_id, house_guid, flat_id, payer, area, opened_on,"
-                            " payer_kind, payer_share)",
-                        [(a.els, a.els + "-01", a.number, self.org_id, a.house, a.flat_id, a.payer, a.area,
+            self.dialect.insert_rows(tx, "accounts", ("els", "izhku", "number", "org_id", "house_guid", "flat_id",
+                                                      "payer", "area", "opened_on", "payer_kind", "payer_share"),
+                                     [(a.els, a.els + "-01", a.number, self.org_id, a.house, a.flat_id, a.payer, a.area,
                           a.opened_on, a.kind, a.share) for a in created])
         changed = [a for a in self.accounts.values() if a.id is not None and a.stored != a.state()]
         if changed:
@@ -456,15 +440,15 @@ class _AccountImport:
         if not meters:
             return
         if any(m.account.id is None for m in meters):
-            numbers = [a.number for a in created]
+            numbers, numbers_params = self.dialect.any_of("number", [a.number for a in created])
             ids = {r["number"]: r["id"] for r in tx.execute(
-                f"SELECT id, number FROM accounts WHERE org_id = ? AND number IN ({_marks(numbers)})",
-                (self.org_id, *numbers)).fetchall()}
+                f"SELECT id, number FROM accounts WHERE org_id = ? AND {numbers}",
+                (self.org_id, *numbers_params)).fetchall()}
             for a in created:
                 a.id = ids[a.number]
-        insert_rows(tx, "meters (id, account_id, serial, serial_key, resource, unit, zones, whole_digits,"
-                        " fraction_digits, installed_on, verified_on, verification_due)",
-                    [_meter_row(m) for m in meters])
+        self.dialect.insert_rows(tx, "meters", ("id", "account_id", "serial", "serial_key", "resource", "unit",
+                                                "zones", "whole_digits", "fraction_digits", "installed_on",
+                                                "verified_on", "verification_due"), [_meter_row(m) for m in meters])
 
 
 def _meter_row(meter: _Meter) -> tuple:
@@ -533,7 +517,7 @@ def submit_readings(store: PortalStore, user: User, rows: Sequence[tuple[int, di
 
     def work(tx: Connection) -> tuple[int, dict]:
         done = Tally(rejected=list(tally.rejected))
-        _ReadingSubmit(tx, user, now, done).run(parsed)
+        _ReadingSubmit(tx, store.dialect, user, now, done).run(parsed)
         return 200, done.answer()
 
     return run_mutation(store, user.id, now, mutation, work)
@@ -556,8 +540,8 @@ class _ReadingSubmit:
     queries, each row checked by services.meters.check_submission in order, the new and replaced readings written
     with one executemany each."""
 
-    def __init__(self, tx: Connection, user: User, now: datetime, tally: Tally):
-        self.tx, self.user, self.now, self.tally = tx, user, now, tally
+    def __init__(self, tx: Connection, dialect: Dialect, user: User, now: datetime, tally: Tally):
+        self.tx, self.dialect, self.user, self.now, self.tally = tx, dialect, user, now, tally
         self.by_id: dict[str, Row] = {}
         self.by_serial: dict[str, list[Row]] = {}
         self.history: dict[str, list[Row]] = {}  # meter → its stored readings, oldest first
@@ -581,26 +565,27 @@ class _ReadingSubmit:
         ids = list({key for kind, key in refs.values() if kind == "id"})
         serials = list({key for kind, key in refs.values() if kind == "serial"})
         visible, params = account_visible(self.user, "m.account_id")
-        wanted = []
-        if ids:
-            wanted.append(f"m.id IN ({_marks(ids)})")
-        if serials:
-            wanted.append(f"m.serial_key IN ({_marks(serials)})")
+        wanted, wanted_params = [], []
+        for column, keys in (("m.id", ids), ("m.serial_key", serials)):
+            if keys:
+                condition, keys_params = self.dialect.any_of(column, keys)
+                wanted.append(condition)
+                wanted_params += keys_params
         found = self.tx.execute(f"{_METERS} WHERE ({' OR '.join(wanted)}) AND {visible} ORDER BY m.id",
-                                (*ids, *serials, *params)).fetchall()
+                                (*wanted_params, *params)).fetchall()
         for meter in found:
             self.by_id[meter["id"]] = meter
             self.by_serial.setdefault(meter["serial_key"], []).append(meter)
         self.refs = refs
-        meter_ids = list(self.by_id)
-        if not meter_ids:
+        if not self.by_id:
             return
+        meters, meters_params = self.dialect.any_of("r.meter_id", list(self.by_id))
         for r in self.tx.execute(
                 "SELECT meter_id, period, taken_on, reading_values, rollover, submitted_by FROM (SELECT r.meter_id,"
                 " r.period, r.taken_on, r.reading_values, r.rollover, r.submitted_by, ROW_NUMBER() OVER"
                 " (PARTITION BY r.meter_id ORDER BY r.period DESC) AS n FROM readings r"
-                f" WHERE r.meter_id IN ({_marks(meter_ids)})) recent WHERE n <= ? ORDER BY meter_id, period",
-                (*meter_ids, _HISTORY_ROWS)).fetchall():
+                f" WHERE {meters}) recent WHERE n <= ? ORDER BY meter_id, period",
+                (*meters_params, _HISTORY_ROWS)).fetchall():
             self.history.setdefault(r["meter_id"], []).append(r)
             self.current[(r["meter_id"], r["period"])] = (r["taken_on"], r["reading_values"], True)
 
