@@ -220,6 +220,18 @@ def normalise_base_url(base_url: str) -> tuple[str, str, str]:
     return portal.url, portal.key, portal.shown
 
 
+def json_bytes(value: Any) -> bytes | None:
+    """A request's JSON body as sent, encoded once (every retry resends these bytes): UTF-8, no NaN; a lone
+    surrogate refused naming its field (check_text)."""
+    if value is None:
+        return None
+    try:
+        return jsonlib.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        check_text(value, "body")
+        raise
+
+
 def check_text(value: Any, field: str) -> None:
     """Refuse a lone surrogate (a byte the locale could not decode, e.g. from $'\\xff') before it is sent."""
     if isinstance(value, (dict, list)):
@@ -653,12 +665,12 @@ class ClientCore:
         url = self._api + path
         query = {k: v for k, v in (params or {}).items() if v is not None}
         check_text(query, "query")
-        check_text(json, "body")
+        body = json_bytes(json)
         if dry_run:
             query[DRY_RUN_PARAM] = "true"
         # The portal writes its messages for people in our language (i18n.current(): the CLI's locale).
         sent = {**self._headers, "Accept-Language": i18n.current(), **(headers or {}),
-                **(upload.headers if upload else {})}
+                **(upload.headers if upload else {}), **({"Content-Type": "application/json"} if body else {})}
         if method in MUTATING and idempotent:
             sent[IDEMPOTENCY_KEY] = idempotency_key or str(uuid.uuid4())
         retryable = (method in SAFE or IDEMPOTENCY_KEY in sent) and (upload is None or upload.replayable)
@@ -671,7 +683,7 @@ class ClientCore:
             last = attempt == attempts
             try:
                 response = self.session.request(
-                    method, url, params=query, json=json, data=upload.data() if upload else None, headers=sent,
+                    method, url, params=query, data=upload.data() if upload else body, headers=sent,
                     auth=self._auth, timeout=(self.timeout, self.timeout), allow_redirects=method in SAFE,
                     stream=stream,
                 )
