@@ -252,7 +252,7 @@ def test_concurrent_first_use_creates_one_world(tmp_path):
         w.join(timeout=60)
     assert len(ids) == 1
     with sqlite3.connect(tmp_path / "fresh" / "portal.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM houses").fetchone()[0] == 5
+        assert conn.execute("SELECT count(*) FROM houses").fetchone()[0] == 6  # with the new build
         assert conn.execute("SELECT count(*) FROM users WHERE login = 'ivanov'").fetchone()[0] == 1
 
 
