@@ -12,7 +12,7 @@ chunk sent twice, or a file imported again, change nothing and say so.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -128,17 +128,26 @@ def import_accounts(store: PortalStore, user: User, rows: Sequence[tuple[int, di
     """A chunk of the caller's organisation's accounts (`rows`: each row's line and its cells by field name), each
     created or updated by its number, with its flat and its meter; 200 with the counts and the rejected rows."""
     require_staff(user)
+    return _chunk(store, user, rows, now, mutation, parse_account_row,
+                  lambda tx, tally, parsed: _AccountImport(tx, store.dialect, user, now, tally).run(parsed))
+
+
+def _chunk(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
+           mutation: Mutation, parse: Callable[[int, dict[str, str]], Any],
+           apply: Callable[[Connection, Tally, list], None]) -> Outcome:
+    """A chunk: each row checked by `parse` first (a refusal is a rejected row, nothing asked of the database),
+    then the rest applied by `apply(tx, tally, parsed)` in one transaction under the Idempotency-Key."""
     tally = Tally()
-    parsed: list[AccountRow] = []
+    parsed = []
     for line, values in rows:
         try:
-            parsed.append(parse_account_row(line, values))
+            parsed.append(parse(line, values))
         except RowProblem as problem:
             tally.reject(problem)
 
     def work(tx: Connection) -> tuple[int, dict]:
         done = Tally(rejected=list(tally.rejected))
-        _AccountImport(tx, store.dialect, user, now, done).run(parsed)
+        apply(tx, done, parsed)
         return 200, done.answer()
 
     return run_mutation(store, user.id, now, mutation, work)
@@ -507,20 +516,8 @@ def submit_readings(store: PortalStore, user: User, rows: Sequence[tuple[int, di
     submit; 200 with the counts (created: accepted, updated: replaced, unchanged), the rejected rows and the
     warnings of the readings stored with one."""
     require_submitter(user)
-    tally = Tally()
-    parsed: list[ReadingRow] = []
-    for line, values in rows:
-        try:
-            parsed.append(parse_reading_row(line, values))
-        except RowProblem as problem:
-            tally.reject(problem)
-
-    def work(tx: Connection) -> tuple[int, dict]:
-        done = Tally(rejected=list(tally.rejected))
-        _ReadingSubmit(tx, store.dialect, user, now, done).run(parsed)
-        return 200, done.answer()
-
-    return run_mutation(store, user.id, now, mutation, work)
+    return _chunk(store, user, rows, now, mutation, parse_reading_row,
+                  lambda tx, tally, parsed: _ReadingSubmit(tx, store.dialect, user, now, tally).run(parsed))
 
 
 def _reading_field(error: InvalidInput | Refused, values: tuple[Decimal, ...], zones: int) -> str:
