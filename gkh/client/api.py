@@ -19,6 +19,7 @@ from gkh.client.core import (
 )
 from gkh.client.resources.accounts import Accounts
 from gkh.client.resources.addresses import Addresses
+from gkh.client.resources.admin import Admin
 from gkh.client.resources.appeals import Appeals
 from gkh.client.resources.batches import Batches
 from gkh.client.resources.bills import Bills
@@ -35,5 +36,6 @@ __all__ = [
 ]
 
 
-class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments, Meetings, Appeals, Outages, Batches):
+class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments, Meetings, Appeals, Outages, Batches,
+             Admin):
     """The portal's API: thin methods returning the JSON the portal sends, typed errors for everything else."""

@@ -21,3 +21,8 @@ class PortalSession(ClientCore):
     def me(self) -> dict:
         """The signed-in user, their token's expiry and the portal."""
         return self.request("GET", "/me")
+
+    def change_password(self, current: str, new: str) -> dict:
+        """A password of one's own in place of `current` ({"status": "changed"}): the other sign-ins of the user
+        end, this one stays. A wrong current one: PermissionDenied (wrong_password), not AuthenticationError."""
+        return self.request("POST", "/auth/password", json={"current": current, "new": new})
