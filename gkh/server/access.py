@@ -18,6 +18,13 @@ class User:
     email: str | None
     role: str  # resident | staff | inspector | admin
     org_id: str | None
+    must_change_password: bool = False  # signed in with a one-time password: only changing it is allowed
+
+
+def require_admin(user: User) -> None:
+    """The portal's organisations, users and settings are its admins' to manage."""
+    if user.role != "admin":
+        raise ApiError(403, "forbidden", _("only the portal's admins manage its organisations, users and settings"))
 
 
 def visible_account_ids(user: User) -> tuple[str, list]:

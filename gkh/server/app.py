@@ -27,6 +27,7 @@ from gkh.server.routes import (
     accounts,
     acquirer,
     addresses,
+    admin,
     appeals,
     batches,
     bills,
@@ -37,7 +38,7 @@ from gkh.server.routes import (
     session,
     uploads,
 )
-from gkh.server.services.session import authenticate
+from gkh.server.services.session import authenticate, require_own_password
 
 API = protocol.API_PREFIX
 
@@ -67,6 +68,8 @@ class RequestContext:
         if not hasattr(resource, f"on_{req.method.lower()}"):
             return  # let Falcon answer 405 rather than ask an anonymous caller to sign in
         req.context.user = authenticate(self.store, bearer_token(req), req.context.now)
+        if not getattr(resource, "before_own_password", False):
+            require_own_password(req.context.user)  # a one-time password only lets its user set their own
 
     def process_response(self, req, resp, resource, req_succeeded) -> None:
         if request_id := req.context.get("request_id"):
@@ -93,6 +96,14 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/portal", session.PortalInfo(store))
     app.add_route(f"{API}/auth/token", session.Token(store))
     app.add_route(f"{API}/me", session.Me(store))
+    app.add_route(f"{API}/auth/password", session.Password(store))
+    app.add_route(f"{API}/admin/settings", admin.SettingList(store))
+    app.add_route(f"{API}/admin/settings/{{key}}", admin.SettingItem(store))
+    app.add_route(f"{API}/admin/organisations", admin.OrganisationList(store))
+    app.add_route(f"{API}/admin/users", admin.UserList(store))
+    app.add_route(f"{API}/admin/users/{{login}}/disable", admin.UserDisable(store))
+    app.add_route(f"{API}/admin/users/{{login}}/enable", admin.UserEnable(store))
+    app.add_route(f"{API}/admin/users/{{login}}/password", admin.UserPassword(store))
     app.add_route(f"{API}/addresses", addresses.AddressSearch(store))
     app.add_route(f"{API}/houses/{{guid}}", addresses.HousePassport(store))
     app.add_route(f"{API}/accounts", accounts.AccountList(store))

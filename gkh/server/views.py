@@ -29,7 +29,7 @@ def organisation_view(row: Row | None) -> dict | None:
 
 def user_view(user: User, organisation: Row | None) -> dict:
     return {"login": user.login, "name": user.name, "email": user.email, "role": user.role,
-            "organisation": organisation_view(organisation)}
+            "organisation": organisation_view(organisation), "must_change_password": user.must_change_password}
 
 
 def house_summary(row: Row) -> dict:

@@ -591,6 +591,24 @@ def m011_batch_accounts(conn: Connection, dialect: Dialect) -> None:
         conn.execute("ANALYZE accounts, flats, meters, readings")
 
 
+
+# Columns m012 adds to users: (column, definition as written for SQLite).
+_M012_COLUMNS = (
+    ("must_change_password", "INTEGER NOT NULL DEFAULT 0"),
+    ("disabled_at", "TEXT"),
+)
+
+
+@migration
+def m012_user_admin(conn: Connection, dialect: Dialect) -> None:
+    """Users a portal's admin manages: whether they must set a password of their own before anything else (a new
+    user's one-time password, one reset by the admin), and when they were disabled (NULL: active)."""
+    for column, definition in _M012_COLUMNS:
+        if dialect.name == "postgres":
+            conn.execute(dialect.ddl(f"ALTER TABLE users ADD COLUMN IF NOT EXISTS {column} {definition}"))
+        elif column not in {row[1] for row in conn.execute("PRAGMA table_info(users)")}:
+            conn.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

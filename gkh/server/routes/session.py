@@ -32,5 +32,19 @@ class Token(Resource):
 
 
 class Me(Resource):
+    before_own_password = True  # says must_change_password, so a client knows to ask for a new one
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = session.me(self.store, req.context.user, bearer_token(req))
+
+
+class Password(Resource):
+    before_own_password = True  # the one thing a one-time password is for
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """A password of the caller's own in place of the current one; the caller's other tokens are deleted."""
+        body = json_body(req)
+        current = text_field(body, "current")
+        new = text_field(body, "new")
+        resp.media = session.change_password(self.store, req.context.user, bearer_token(req), current, new,
+                                             req.context.now)

@@ -8,12 +8,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from gkh.domain.dates import format_instant
+from gkh.domain.users import check_new_password
 from gkh.i18n import _, human_time
 from gkh.server import throttle
 from gkh.server.access import User
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError
-from gkh.server.passwords import unknown_login_hash, verify_password
+from gkh.server.passwords import hash_password, unknown_login_hash, verify_password
 from gkh.server.views import portal_view, user_view
 
 TOKEN_LIFETIME = timedelta(days=90)
@@ -31,7 +32,8 @@ def authenticate(store: PortalStore, token: str | None, now: datetime) -> User:
     token = _required(token)
     with store.read(snapshot=False) as conn:  # every request's first read: one statement, one round trip
         row = _live_token(conn, token, now, with_user=True)
-    user = User(**{field: row[field] for field in ("id", "login", "name", "email", "role", "org_id")})
+    user = User(**{field: row[field] for field in ("id", "login", "name", "email", "role", "org_id")},
+                must_change_password=bool(row["must_change_password"]))
     if row["renewed_at"] <= format_instant(now - RENEW_AFTER):
         # Row locks suffice: the last of two renewals at once wins, and both write the same.
         store.transact(lambda tx: tx.execute(
@@ -53,10 +55,11 @@ def sign_in(store: PortalStore, login: str, password: str, address: str, now: da
     with store.read() as conn:
         for limit, key in limits:
             throttle.check(conn, limit, key, now)
-        row = conn.execute("SELECT id, password_hash FROM users WHERE login = ?", (login,)).fetchone()
-    # An unknown login costs a hash check too, so timing does not tell which logins exist.
+        row = conn.execute("SELECT id, password_hash, disabled_at FROM users WHERE login = ?", (login,)).fetchone()
+    # An unknown login costs a hash check too, so timing does not tell which logins exist; a disabled user is
+    # answered as a wrong password, after the same check.
     stored = row["password_hash"] if row else unknown_login_hash()
-    if not verify_password(password, stored) or row is None:
+    if not verify_password(password, stored) or row is None or row["disabled_at"] is not None:
         throttle.record_failures(store, now, *limits)
         raise ApiError(401, "invalid_credentials", _("wrong login or password"))
     def issue(tx: Connection) -> dict:
@@ -64,6 +67,38 @@ def sign_in(store: PortalStore, login: str, password: str, address: str, now: da
         return _new_session(tx, row["id"], now)
 
     return store.transact(issue, row_locks=True)
+
+
+def change_password(store: PortalStore, user: User, token: str | None, current: str, new: str,
+                    now: datetime) -> dict:
+    """The caller's password of its own, in place of `current` (a wrong one is 403 wrong_password, counted by the
+    sign-in throttle of the login); clears must_change_password and deletes the user's other tokens (the one
+    used stays signed in)."""
+    token = _required(token)
+    limit = (throttle.SIGN_IN_PER_LOGIN, throttle.digest(user.login.casefold()))
+    with store.read() as conn:
+        throttle.check(conn, *limit, now)
+        row = conn.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
+    if row is None or not verify_password(current, row["password_hash"]):
+        throttle.record_failures(store, now, limit)
+        raise ApiError(403, "wrong_password", _("the current password is wrong"), "current")
+    check_new_password(new, user.login, current)
+    new_hash = hash_password(new)
+
+    def change(tx: Connection) -> dict:
+        tx.execute("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", (new_hash, user.id))
+        tx.execute("DELETE FROM tokens WHERE user_id = ? AND token_hash <> ?", (user.id, _token_hash(token)))
+        throttle.clear(tx, *limit)
+        return {"status": "changed"}
+
+    return store.transact(change, row_locks=True)
+
+
+def require_own_password(user: User) -> None:
+    """A user signed in with a one-time password may only set a password of its own (or sign out) first."""
+    if user.must_change_password:
+        raise ApiError(403, "password_change_required",
+                       _("set your own password first: gkh auth password"))
 
 
 def sign_in_without_password(store: PortalStore, login: str, now: datetime) -> dict:
@@ -112,8 +147,9 @@ def _required(token: str | None) -> str:
 
 def _live_token(conn: Connection, token: str, now: datetime, *, with_user: bool = False) -> Row:
     """The token's row (and its user's columns, with_user); 401 for a token unknown or expired."""
-    sql = ("SELECT t.user_id, t.expires_at, t.renewed_at, u.id, u.login, u.name, u.email, u.role, u.org_id"
-           " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?" if with_user else
+    sql = ("SELECT t.user_id, t.expires_at, t.renewed_at, u.id, u.login, u.name, u.email, u.role, u.org_id,"
+           " u.must_change_password FROM tokens t JOIN users u ON u.id = t.user_id"
+           " WHERE t.token_hash = ? AND u.disabled_at IS NULL" if with_user else
            "SELECT user_id, expires_at, renewed_at FROM tokens WHERE token_hash = ?")
     row = conn.execute(sql, (_token_hash(token),)).fetchone()
     if row is None:
@@ -137,8 +173,9 @@ def _new_session(tx: Connection, user_id: int, now: datetime) -> dict:
 
 
 def _load_user(conn: Connection, user_id: int) -> User:
-    row = conn.execute("SELECT id, login, name, email, role, org_id FROM users WHERE id = ?", (user_id,)).fetchone()
-    return User(**dict(row))
+    row = conn.execute("SELECT id, login, name, email, role, org_id, must_change_password FROM users WHERE id = ?",
+                       (user_id,)).fetchone()
+    return User(**{**dict(row), "must_change_password": bool(row["must_change_password"])})
 
 
 def _organisation(conn: Connection, org_id: str | None) -> Row | None:
