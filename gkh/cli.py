@@ -251,6 +251,7 @@ def _mount() -> None:
     from gkh.commands import (
         account,
         address,
+        admin,
         appeal,
         auth,
         bill,
@@ -280,6 +281,7 @@ def _mount() -> None:
     app.add_typer(meeting.app, name="meeting")
     app.add_typer(appeal.app, name="appeal")
     app.add_typer(outage.app, name="outage")
+    app.add_typer(admin.app, name="admin")
     app.add_typer(server.app, name="server")
     app.command("doctor")(doctor.doctor)
     app.command("completion", help="Print the shell completion script for bash, zsh or fish "

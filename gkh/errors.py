@@ -61,12 +61,22 @@ def describe_error(error: Exception, profile: str | None = None) -> tuple[str, i
     if isinstance(error, portal.PortalUnusable) and error.code == DATABASE_UNUSABLE:
         return _line(error.message, error.field, _("check --db / GKH_DB, and that the database server runs")), \
             ExitCode.UNREACHABLE
+    if isinstance(error, portal.PermissionDenied) and error.code == PASSWORD_CHANGE_REQUIRED:
+        return set_password_line(gkh), ExitCode.AUTH
     if isinstance(error, portal.NotFound) and (hint := not_found_hint(error.code, error.details, gkh)):
         return _line(error.message, error.field, hint), ExitCode.ERROR
     for kind, code, hint in table:
         if isinstance(error, kind):
             return _line(error.message, error.field, hint), code
     return _line(error.message, error.field, None), ExitCode.ERROR
+
+
+PASSWORD_CHANGE_REQUIRED = "password_change_required"  # signed in with a one-time password: set one's own first
+
+
+def set_password_line(gkh: str = "gkh") -> str:
+    """What a user signed in with a one-time password is told, wherever they are stopped."""
+    return _("set your own password now: {command}").format(command=f"{gkh} auth password")
 
 
 SUGGESTIONS_SHOWN = 5

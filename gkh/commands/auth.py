@@ -57,6 +57,61 @@ def login(
     who = result["user"]
     say(said.format(url=rt.url, login=who["login"], name=who["name"], role=term(who["role"]),
                     profile=rt.profile, until=human_time(result["expires_at"])))
+    if who.get("must_change_password"):
+        _tell_to_set_password()
+
+
+def _tell_to_set_password() -> None:
+    """Signed in with a one-time password: the one line saying what to do first (never silenced by -q)."""
+    from gkh.commands.common import gkh_of_profile
+    from gkh.errors import set_password_line
+    from gkh.output import message
+
+    message(f"gkh: {set_password_line(gkh_of_profile())}")
+
+
+def _read_new_password(password_stdin: bool) -> tuple[str, str]:
+    """The current password and the new one: two lines of stdin, or hidden prompts (the new one twice)."""
+    if password_stdin:
+        current = sys.stdin.readline().rstrip("\r\n")
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        unable = _("no terminal to ask for the passwords: pipe the current one and the new one in, a line each, "
+                   "with --password-stdin")
+        current = ask(_("Current password"), secret=True, unable=unable)
+        new = ask(_("New password"), secret=True, unable=unable)
+        if ask(_("New password again"), secret=True, unable=unable) != new:
+            raise GkhError(_("the new passwords typed differ: nothing was changed"), ExitCode.USAGE)
+    if not current:
+        raise GkhError(_("current password: empty"), ExitCode.USAGE)
+    if not new:
+        raise GkhError(_("new password: empty"), ExitCode.USAGE)
+    return current, new
+
+
+@app.command()
+def password(
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the current password and the new "
+                                        "one from stdin, a line each."),
+) -> None:
+    """Set a password of your own (after signing in with a one-time password, or any time): the current one, then
+    the new one twice, by hidden prompt. At least 10 characters, not your login. Your other sign-ins end; this
+    one stays."""
+    from gkh.client.errors import PermissionDenied
+    from gkh.commands.common import named_as_typed
+
+    rt = runtime()
+    client = rt.client
+    current, new = _read_new_password(password_stdin)
+    try:
+        with named_as_typed({"new": _("new password"), "current": _("current password")}):
+            client.change_password(current, new)
+    except PermissionDenied as denied:
+        if denied.code != "wrong_password":
+            raise
+        raise GkhError(_("the current password is wrong: nothing was changed"), ExitCode.AUTH) from None
+    say(_("gkh: your password on {url} is changed (profile {profile}); your other sign-ins ended, this one "
+          "stays").format(url=rt.url, profile=rt.profile))
 
 
 # Who is signed in (the README's "Columns" table): csv/tsv/excel write them all, in this order.
@@ -94,6 +149,8 @@ def status(output: OutputChoice = DEFAULT_OUTPUT) -> None:
         "token_source": "GKH_TOKEN" if os.environ.get("GKH_TOKEN") else "stored",
         "expires_at": me["token_expires_at"],
     }, STATUS_COLUMNS, output)
+    if me.get("must_change_password"):
+        _tell_to_set_password()
 
 
 @app.command()

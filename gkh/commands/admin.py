@@ -1,0 +1,257 @@
+"""gkh admin: the portal's admin at work — its organisations, its users and its settings. Only the portal's admins
+may (everyone else is refused, exit 4).
+
+A new user, and one whose password was reset, gets a one-time password: `user add` and `user reset-password`
+print it on stdout and nothing else (a note on stderr), once — the portal keeps only its hash. They sign in with
+it and set their own with `gkh auth password` before anything else."""
+
+from __future__ import annotations
+
+import typer
+
+from gkh.commands.common import (
+    DEFAULT_OUTPUT,
+    DryRun,
+    OutputChoice,
+    named_as_typed,
+    output_options,
+    runtime,
+    say,
+    show,
+)
+from gkh.i18n import _
+from gkh.output import Column, Columns
+
+app = typer.Typer(help="The portal's admin (admins only): its organisations, users and settings.",
+                  no_args_is_help=True)
+org_app = typer.Typer(help="The portal's organisations: list them, add one.", no_args_is_help=True)
+user_app = typer.Typer(help="The portal's users: list them, add one with a one-time password, disable, enable, "
+                            "give a new one-time password.", no_args_is_help=True)
+settings_app = typer.Typer(help="The portal's settings: list them with their defaults, set one, unset one.",
+                           no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(settings_app, name="settings")
+
+KINDS = ("managing", "supplier", "inspectorate", "authority")
+ROLES = ("resident", "staff", "inspector", "admin")
+
+# An organisation (the README's "Columns" table): csv/tsv/excel write them all, in this order; a terminal's table
+# shows its id, kind, short name, ИНН and card commission.
+ORGANISATION_COLUMNS = Columns(
+    Column("id", "ID", shown=True, kind="id"),
+    Column("kind", "Kind", shown=True, kind="term"),
+    Column("name", "Name"),
+    Column("short_name", "Short name", shown=True),
+    Column("inn", "INN", shown=True, kind="id"),
+    Column("ogrn", "OGRN", kind="id"),
+    Column("kpp", "KPP", kind="id"),
+    Column("card_commission", "Card commission, %", shown=True, kind="number"),
+    Column("phone", "Phone", kind="id"),
+    Column("email", "E-mail"),
+    Column("address", "Address", kind="address"),
+    Column("bank_name", "Bank"),
+    Column("bik", "BIK", kind="id"),
+    Column("bank_account", "Bank account", kind="id"),
+    Column("correspondent_account", "Correspondent account", kind="id"),
+)
+# What adding answers: the organisation, and whether it was a dry run (the organisation as it would be).
+ORGANISATION_ADDED_COLUMNS = Columns(ORGANISATION_COLUMNS, Column("dry_run", "Dry run"))
+
+# A user as the admin sees them (the README's "Columns" table).
+USER_COLUMNS = Columns(
+    Column("login", "Login", shown=True, kind="id"),
+    Column("name", "Name", shown=True),
+    Column("email", "E-mail"),
+    Column("role", "Role", shown=True, kind="term"),
+    Column("organisation", "Organisation", shown=True, kind="id"),
+    Column("must_change_password", "Must set a password"),
+    Column("disabled_at", "Disabled at", shown=True, kind="date"),
+    Column("created_at", "Created at", kind="date"),
+)
+
+# A setting of the portal (the README's "Columns" table and its "Settings" table).
+PORTAL_SETTING_COLUMNS = Columns(
+    Column("key", "Key", shown=True, kind="id"),
+    Column("value", "Value", shown=True),
+    Column("default", "Default", shown=True),
+    Column("description", "Meaning", shown=True),
+)
+
+# The API's fields as the command line names them.
+ORGANISATION_FIELDS = {"name": "--name", "short_name": "--short-name", "inn": "--inn", "ogrn": "--ogrn",
+                       "kpp": "--kpp", "kind": "--kind", "card_commission": "--commission", "phone": "--phone",
+                       "email": "--email", "address": "--address", "dry_run": "--dry-run"}
+USER_FIELDS = {"login": "LOGIN", "name": "--name", "email": "--email", "role": "--role", "org": "--org"}
+SETTING_FIELDS = {"key": "KEY", "value": "VALUE", "dry_run": "--dry-run"}
+
+LoginArg = typer.Argument(..., metavar="LOGIN", help="The user's login.")
+
+
+def _choice(choices: tuple[str, ...]):
+    def parse(text: str) -> str:
+        chosen = text.strip().lower()
+        if chosen not in choices:
+            raise typer.BadParameter(_("{text} is not one of {choices}").format(text=repr(text),
+                                                                                choices=", ".join(choices)))
+        return chosen
+
+    return parse
+
+
+# --- organisations -------------------------------------------------------------------------------------------------
+
+
+@org_app.command("list")
+@output_options
+def org_list(output: OutputChoice = DEFAULT_OUTPUT) -> None:
+    """The portal's organisations, by id."""
+    show(runtime().client.admin_organisations(), ORGANISATION_COLUMNS, output,
+         empty=_("gkh: the portal has no organisations yet: add one with gkh admin org add"))
+
+
+@org_app.command("add")
+@output_options
+def org_add(
+    name: str = typer.Option(..., "--name", metavar="NAME", help="The full name (ТСЖ «Берёзка»)."),
+    inn: str = typer.Option(..., "--inn", metavar="INN", help="ИНН: 10 digits, checked by its check digit."),
+    ogrn: str = typer.Option(..., "--ogrn", metavar="OGRN", help="ОГРН: 13 digits, checked by its check digit."),
+    kind: str = typer.Option(..., "--kind", parser=_choice(KINDS), metavar="KIND",
+                             help="managing, supplier, inspectorate or authority."),
+    short_name: str = typer.Option(None, "--short-name", metavar="NAME",
+                                   help="The name people read in lists (default: the full name)."),
+    kpp: str = typer.Option(None, "--kpp", metavar="KPP", help="КПП: 9 characters."),
+    commission: str = typer.Option(None, "--commission", metavar="PERCENT",
+                                   help="What a card payment to it costs, percent of the sum, 0–5 (0.8 or 0,8; "
+                                        "default: the payments.card_commission setting)."),
+    phone: str = typer.Option(None, "--phone", metavar="PHONE", help="Its phone number."),
+    email: str = typer.Option(None, "--email", metavar="EMAIL", help="Its e-mail address."),
+    address: str = typer.Option(None, "--address", metavar="ADDRESS", help="Its postal address."),
+    dry_run: DryRun = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """Add an organisation: a managing organisation, a supplier, an inspectorate or an authority. Its id
+    (ORG-0007) is printed; the same ИНН with the same details again changes nothing."""
+    client = runtime().client
+    with named_as_typed(ORGANISATION_FIELDS):
+        added = client.add_organisation(name, inn, ogrn, kind, short_name=short_name, kpp=kpp,
+                                        card_commission=commission, phone=phone, email=email, address=address,
+                                        dry_run=dry_run)
+    show({**added, "dry_run": True} if dry_run and output.format != "json" else added, ORGANISATION_ADDED_COLUMNS,
+         output)
+    if dry_run:
+        say(_("gkh: dry run: the portal checked the organisation and stored nothing"))
+    else:
+        say(_("gkh: organisation {id} ({name})").format(id=added.get("id"), name=added.get("short_name")))
+
+
+# --- users ---------------------------------------------------------------------------------------------------------
+
+
+@user_app.command("list")
+@output_options
+def user_list(output: OutputChoice = DEFAULT_OUTPUT) -> None:
+    """The portal's users, by login: their role, organisation, and whether they are disabled or have yet to set
+    a password of their own."""
+    show(runtime().client.admin_users(), USER_COLUMNS, output)
+
+
+def _print_one_time_password(password: str) -> None:
+    """The one-time password alone on stdout: the command's only data."""
+    from gkh.output import write_lines
+
+    write_lines([password])
+
+
+@user_app.command("add")
+def user_add(
+    login: str = typer.Option(..., "--login", metavar="LOGIN",
+                              help="Their login: 3–64 of a-z, 0-9, dot, underscore and hyphen."),
+    name: str = typer.Option(..., "--name", metavar="NAME", help="Their name, as others see it."),
+    role: str = typer.Option(..., "--role", parser=_choice(ROLES), metavar="ROLE",
+                             help="resident, staff, inspector or admin."),
+    org: str = typer.Option(None, "--org", metavar="ORG",
+                            help="Their organisation's ИНН or id (ORG-0007): staff and inspectors only, who need "
+                                 "one."),
+    email: str = typer.Option(None, "--email", metavar="EMAIL", help="Their e-mail address."),
+) -> None:
+    """Add a user. Their one-time password is printed on stdout, once: give it to them; they set their own at
+    their first sign-in (gkh auth password)."""
+    client = runtime().client
+    with named_as_typed({**USER_FIELDS, "login": "--login"}):
+        added = client.add_user(login, name, role, org=org, email=email)
+    _print_one_time_password(added["one_time_password"])
+    user = added.get("user") or {}
+    say(_("gkh: user {login} ({role}) added; their one-time password is above, shown this once: give it to them — "
+          "they set their own at their first sign-in").format(login=user.get("login", login),
+                                                               role=user.get("role", role)))
+
+
+@user_app.command("disable")
+def user_disable(login: str = LoginArg) -> None:
+    """Disable a user: they can no longer sign in, and their sign-ins end at once. Enable undoes it."""
+    with named_as_typed(USER_FIELDS):
+        runtime().client.disable_user(login)
+    say(_("gkh: user {login} disabled: they can no longer sign in").format(login=login))
+
+
+@user_app.command("enable")
+def user_enable(login: str = LoginArg) -> None:
+    """Let a disabled user sign in again (with the password they had)."""
+    with named_as_typed(USER_FIELDS):
+        runtime().client.enable_user(login)
+    say(_("gkh: user {login} enabled: they can sign in again").format(login=login))
+
+
+@user_app.command("reset-password")
+def user_reset_password(login: str = LoginArg) -> None:
+    """Give a user who forgot their password a new one-time password, printed on stdout once; their sign-ins end
+    and they set their own at the next one."""
+    with named_as_typed(USER_FIELDS):
+        answer = runtime().client.reset_user_password(login)
+    _print_one_time_password(answer["one_time_password"])
+    say(_("gkh: a new one-time password for {login} is above, shown this once; their sign-ins ended").format(
+        login=login))
+
+
+# --- settings ------------------------------------------------------------------------------------------------------
+
+
+@settings_app.command("list")
+@output_options
+def settings_list(output: OutputChoice = DEFAULT_OUTPUT) -> None:
+    """Every setting of the portal: its value (empty: unset), its default and what it means."""
+    show(runtime().client.admin_settings(), PORTAL_SETTING_COLUMNS, output)
+
+
+def _said_setting(item: dict) -> str:
+    value, default = item.get("value"), item.get("default")
+    if value is None:
+        return (_("{key} is unset: its default, {default}, holds") if default not in (None, "") else
+                _("{key} is unset")).format(key=item.get("key"), default=default)
+    return _("{key} = {value}").format(key=item.get("key"), value=value)
+
+
+@settings_app.command("set")
+def settings_set(
+    key: str = typer.Argument(..., metavar="KEY", help="The setting (gkh admin settings list names them)."),
+    value: str = typer.Argument(..., metavar="VALUE", help="Its new value."),
+    dry_run: DryRun = False,
+) -> None:
+    """Set one of the portal's settings: it is checked first (a refused value changes nothing); setting SMTP
+    checks the mail server answers."""
+    with named_as_typed(SETTING_FIELDS):
+        item = runtime().client.set_admin_setting(key, value, dry_run=dry_run)
+    said = _said_setting(item)
+    say(_("gkh: dry run: {setting} would hold; nothing was stored").format(setting=said) if dry_run else
+        f"gkh: {said}")
+
+
+@settings_app.command("unset")
+def settings_unset(
+    key: str = typer.Argument(..., metavar="KEY", help="The setting (gkh admin settings list names them)."),
+) -> None:
+    """Put one of the portal's settings back to its default."""
+    with named_as_typed(SETTING_FIELDS):
+        item = runtime().client.set_admin_setting(key, None)
+    say(f"gkh: {_said_setting(item)}")
