@@ -25,6 +25,7 @@ from gkh.server.db import (
     fsync_path,
     lock_path,
     open_portal,
+    portal_version,
     private_folder,
 )
 from gkh.server.db.store import is_postgres_url as is_postgres_url  # the door commands use
@@ -203,6 +204,39 @@ class Portal:
 
     def close(self) -> None:
         self.store.close()
+
+
+class PortalExists(ValueError):
+    """`init_portal` on a database that already holds a portal: nothing was changed."""
+
+
+def init_portal(db: str | Path, now: datetime, admin_login: str, admin_name: str, password_hash: str) -> dict:
+    """Create an empty portal (no demo world, no `demo` setting) at a SQLite file's path or a `postgresql://` URL,
+    with its first admin (a password of their own, hashed by the caller: no change asked at sign-in).
+
+    Returns {"portal_id", "source", "admin"} (the admin as GET /admin/users shows a user). Raises PortalExists,
+    before changing anything, when the database already holds a portal; InvalidInput naming `login` or `name` for
+    an admin the portal would refuse (checked before anything is created)."""
+    from gkh.domain.users import normalize_login
+    from gkh.server.services import admin
+
+    source = mask_url(db) if isinstance(db, str) else str(db)
+    login = normalize_login(admin_login)
+    if not admin_name.strip():
+        from gkh.domain.errors import InvalidInput
+
+        raise InvalidInput(_("{field} is required").format(field="name"), "name")
+    if portal_version(db) > 0:
+        raise PortalExists(_("{db} already holds a portal: nothing was changed").format(db=source))
+    store = open_portal(db, now)  # no seed: no demo world
+    try:
+        try:
+            user = admin.create_first_admin(store, login, admin_name, password_hash, now)
+        except admin.PortalNotEmpty:
+            raise PortalExists(_("{db} already holds a portal: nothing was changed").format(db=source)) from None
+        return {"portal_id": store.setting("portal_id"), "source": source, "admin": user}
+    finally:
+        store.close()
 
 
 def reset_portal(home: Path, db: Path | None = None) -> None:

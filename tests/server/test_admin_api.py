@@ -307,3 +307,102 @@ def test_wrong_current_passwords_are_throttled_like_sign_ins(sign_in):
     codes = [petrova.post("/auth/password", json={"current": "wrong", "new": "a-long-new-password"}).status_code
              for _ in range(11)]
     assert codes[:10] == [403] * 10 and codes[10] == 429
+
+
+# -- an empty portal, and the copy made before an upgrade -----------------------------------------------------------
+
+
+@pytest.fixture
+def empty_db(engine, tmp_path, request):
+    """Where a new portal goes: a SQLite file's path not yet made, or an empty PostgreSQL database's URL."""
+    if engine == "sqlite":
+        yield tmp_path / "portal" / "portal.sqlite3"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.new_database()
+    yield cluster.url(name)
+    cluster.drop_database(name)
+
+
+def test_an_empty_portal_has_no_demo_data_and_only_its_admin(empty_db):
+    from falcon.testing import TestClient
+
+    from gkh.server.app import create_app
+    from gkh.server.db import open_portal
+    from gkh.server.local import PortalExists, init_portal
+    from gkh.server.passwords import hash_password
+    from tests.helpers.demo import SEED_NOW
+
+    made = init_portal(empty_db, SEED_NOW, "Root", "Администратор", hash_password("the-admins-password"))
+    assert made["admin"]["login"] == "root" and made["admin"]["role"] == "admin"
+    assert made["admin"]["must_change_password"] is False
+    store = open_portal(empty_db, SEED_NOW)
+    try:
+        with store.read() as conn:
+            counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                      for table in ("users", "organisations", "houses", "accounts", "meters", "bills", "payments")}
+            keys = {r[0] for r in conn.execute("SELECT key FROM portal_settings")}
+        assert counts == {"users": 1, "organisations": 0, "houses": 0, "accounts": 0, "meters": 0, "bills": 0,
+                          "payments": 0}
+        assert "demo" not in keys and made["portal_id"] == store.setting("portal_id")
+        client = TestClient(create_app(store))
+        token = client.simulate_post("/api/v1/auth/token", json={"login": "root", "password": "the-admins-password"})
+        assert token.status_code == 201, token.text
+        headers = {"Authorization": f"Bearer {token.json['token']}"}
+        users = client.simulate_get("/api/v1/admin/users", headers=headers)
+        assert [u["login"] for u in users.json["items"]] == ["root"]
+        portal = client.simulate_get("/api/v1/portal").json
+        assert portal["demo"] is False
+    finally:
+        store.close()
+    before = empty_db.read_bytes() if not isinstance(empty_db, str) else None
+    with pytest.raises(PortalExists):
+        init_portal(empty_db, SEED_NOW, "other", "Другой", hash_password("another-password"))
+    if before is not None:
+        assert empty_db.read_bytes() == before
+
+
+@pytest.mark.sqlite_only
+def test_a_v11_sqlite_portal_is_copied_beside_itself_before_it_is_upgraded(tmp_path):
+    import sqlite3
+    import stat
+
+    from gkh.server.db import MIGRATIONS, SCHEMA_VERSION, SQLITE, Store, open_portal
+    from tests.helpers.demo import SEED_NOW
+
+    path = tmp_path / "portal.sqlite3"
+    old = Store(path)
+    for step in MIGRATIONS[:11]:  # the portal as the previous version left it
+        with old.write() as tx:
+            step.apply(tx, SQLITE)
+            SQLITE.set_schema_version(tx, step.version)
+    with old.write() as tx:
+        tx.execute("INSERT INTO users (login, name, role, password_hash, created_at) VALUES ('boss', 'Начальник',"
+                   " 'admin', 'scrypt$1$x$y', '2026-01-01T00:00:00+00:00')")
+    old.close()
+
+    store = open_portal(path, SEED_NOW)
+    copy = tmp_path / "portal.sqlite3.v11.bak"
+    assert store.upgrade_copy == copy and copy.exists()
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 11
+        assert conn.execute("SELECT login FROM users").fetchall() == [("boss",)]
+    with store.read() as conn:
+        assert SQLITE.schema_version(conn) == SCHEMA_VERSION
+        assert conn.execute("SELECT must_change_password, disabled_at FROM users").fetchall()[0][:] == (0, None)
+    store.close()
+    copy.unlink()
+    open_portal(path, SEED_NOW).close()  # at the current version: no copy
+    assert not copy.exists()
+    assert [p.name for p in tmp_path.iterdir() if ".bak" in p.name or ".tmp" in p.name] == []
+
+
+def test_a_new_portal_is_not_copied(tmp_path):
+    from gkh.server.db import open_portal
+    from tests.helpers.demo import SEED_NOW
+
+    store = open_portal(tmp_path / "portal.sqlite3", SEED_NOW)
+    assert store.upgrade_copy is None
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if "bak" in p.name) == []

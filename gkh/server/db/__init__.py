@@ -13,7 +13,7 @@ from gkh.server.db.files import (
     tighten,
 )
 from gkh.server.db.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, Seed
-from gkh.server.db.store import BUSY_TIMEOUT_MS, Store, open_portal
+from gkh.server.db.store import BUSY_TIMEOUT_MS, Store, open_portal, portal_version, upgrade_copy_path
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -36,6 +36,8 @@ __all__ = [
     "fsync_path",
     "lock_path",
     "open_portal",
+    "portal_version",
     "private_folder",
     "tighten",
+    "upgrade_copy_path",
 ]

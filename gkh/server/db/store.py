@@ -9,7 +9,9 @@ hand over at once. The busy timeout still bounds the wait for writers in other p
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -21,14 +23,18 @@ from typing import TypeGuard, TypeVar, overload
 from gkh.i18n import _
 from gkh.server.db.dialect import SQLITE, Busy, Connection, PortalStore
 from gkh.server.db.files import (
+    PRIVATE_FILE,
     create_private_file,
     database_files,
     file_lock,
+    fsync_path,
     lock_path,
     private_folder,
     tighten,
 )
 from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
+
+log = logging.getLogger("gkh.server")
 
 BUSY_TIMEOUT_MS = 15_000
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -58,6 +64,7 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = path
+        self.upgrade_copy: Path | None = None  # the copy open_portal wrote before migrating an older portal
         self._local = threading.local()
         self._write_lock = _write_lock(path)
 
@@ -167,5 +174,63 @@ def _open_sqlite(db_path: Path, now: datetime, seed: Seed | None) -> Store:
         return store  # the common case: no lock, nothing to do
     with file_lock(lock_path(db_path)):
         conn.execute("PRAGMA journal_mode = WAL")
+        old = SQLITE.schema_version(conn)  # again, under the lock: another process may have migrated it
+        if 0 < old < SCHEMA_VERSION:
+            store.upgrade_copy = _copy_before_upgrade(store, old)
+            log.warning("%s is a portal of schema version %s: copied to %s before migrating it to %s",
+                        db_path, old, store.upgrade_copy, SCHEMA_VERSION)
         migrate(store, now, seed)
     return store
+
+
+def upgrade_copy_path(db_path: Path, version: int) -> Path:
+    """Where the copy of a portal of schema `version` goes before it is migrated: portal.sqlite3.v11.bak."""
+    return db_path.with_name(f"{db_path.name}.v{version}.bak")
+
+
+def _copy_before_upgrade(store: Store, version: int) -> Path:
+    """A consistent copy of the portal through SQLite's backup API, 0600, whole or not at all (a temporary file
+    renamed into place), beside the database: what a failed or unwanted upgrade is undone from."""
+    target = upgrade_copy_path(store.path, version)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        dest = sqlite3.connect(temp)
+        try:
+            store.connection().backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            dest.close()
+        os.fsync(fd)
+        os.replace(temp, target)
+    except BaseException:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            if os.path.exists(f"{temp}{suffix}"):
+                os.unlink(f"{temp}{suffix}")
+        raise
+    finally:
+        os.close(fd)
+    fsync_path(target.parent)
+    return target
+
+
+def portal_version(db: Path | str) -> int:
+    """The schema version of the portal a database holds, without creating or migrating anything: 0 for a SQLite
+    file that does not exist or is empty, or a PostgreSQL database without the portal's tables."""
+    if is_postgres_url(db):
+        import psycopg
+
+        from gkh.server.db.dialect import POSTGRES
+        from gkh.server.db.postgres import CONNECT_TIMEOUT_S, PgConnection
+
+        with psycopg.connect(db, connect_timeout=CONNECT_TIMEOUT_S) as raw:
+            return POSTGRES.schema_version(PgConnection(raw))
+    path = Path(db)
+    if not path.exists() or path.stat().st_size == 0:
+        return 0
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return SQLITE.schema_version(conn)
+    finally:
+        conn.close()
