@@ -13,6 +13,12 @@ from pathlib import Path
 import pytest
 
 from gkh.commands.account import ACCOUNT_COLUMNS, LINK_COLUMNS
+from gkh.commands.admin import (
+    ORGANISATION_ADDED_COLUMNS,
+    ORGANISATION_COLUMNS,
+    PORTAL_SETTING_COLUMNS,
+    USER_COLUMNS,
+)
 from gkh.commands.address import HOUSE_FOUND_COLUMNS
 from gkh.commands.appeal import ADDRESSEE_COLUMNS, APPEAL_COLUMNS, FILE_COLUMNS, SENT_COLUMNS, TOPIC_COLUMNS
 from gkh.commands.auth import STATUS_COLUMNS
@@ -60,6 +66,8 @@ APPEAL = ["id", "house.guid", "house.address", "topic.code", "topic.title", "add
           "answer.answered_at", "answer.attachments", "author", "taken_at", "withdrawn_at"]
 OUTAGE = ["id", "house.guid", "house.address", "resource", "status", "start", "end", "topic", "text", "important",
           "posted_by", "updated_at", "version"]
+ORGANISATION = ["id", "kind", "name", "short_name", "inn", "ogrn", "kpp", "card_commission", "phone", "email",
+                "address", "bank_name", "bik", "bank_account", "correspondent_account"]
 READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
            "consumption.T3", "status", "warnings", "submitted_by"]
 
@@ -112,6 +120,11 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
     "server-users": (DEMO_USER_COLUMNS, ["login", "password", "role", "name", "organisation", "description"]),
     "server-copy": (COPY_COLUMNS, ["table", "rows", "checksum", "equal"]),
     "doctor": (DOCTOR_COLUMNS, ["item", "value", "note"]),
+    "admin-org": (ORGANISATION_COLUMNS, ORGANISATION),
+    "admin-org-added": (ORGANISATION_ADDED_COLUMNS, [*ORGANISATION, "dry_run"]),
+    "admin-user": (USER_COLUMNS, ["login", "name", "email", "role", "organisation", "must_change_password",
+                                  "disabled_at", "created_at"]),
+    "admin-setting": (PORTAL_SETTING_COLUMNS, ["key", "value", "default", "description"]),
     "batch-summary": (SUMMARY_COLUMNS, ["created", "updated", "unchanged", "rejected", "encoding", "delimiter",
                                         "dry_run"]),
 }
@@ -159,7 +172,8 @@ def readme_columns(noun: str) -> list[tuple[str, str, bool]]:
 def test_the_readme_documents_each_nouns_columns_their_headers_and_which_a_terminal_shows(noun):
     columns, _ = PINNED[noun]
     shared = {"reading": "reading-submitted", "payment": "payment-paid",  # documented with the dry_run column after
-              "meeting": "meeting-filed", "appeal": "appeal-sent", "outage": "outage-posted"}
+              "meeting": "meeting-filed", "appeal": "appeal-sent", "outage": "outage-posted",
+              "admin-org": "admin-org-added"}
     documented = readme_columns(shared[noun])[:-1] if noun in shared else readme_columns(noun)
     assert documented == [(c.name, c.header, c.shown) for c in columns]
 
@@ -214,6 +228,11 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "config list": (["config", "list"], "config"),
     "server users": (["server", "users"], "server-users"),
     "doctor": (["doctor"], "doctor"),
+    "admin org list": (["--profile", "admin", "admin", "org", "list"], "admin-org"),
+    "admin org add": (["--profile", "admin", "admin", "org", "add", "--name", "ТСЖ «Берёзка»", "--inn", "7707083893",
+                       "--ogrn", "1027700132195", "--kind", "managing", "--dry-run"], "admin-org-added"),
+    "admin user list": (["--profile", "admin", "admin", "user", "list"], "admin-user"),
+    "admin settings list": (["--profile", "admin", "admin", "settings", "list"], "admin-setting"),
 }
 
 
@@ -237,6 +256,8 @@ def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
         args = [str(accounts) if arg == "<accounts.csv>" else arg for arg in args]
     if "<sent>" in args:
         args = appeal_arguments(args)
+    if verb.startswith("admin "):
+        login("admin", "admin")
     result = gkh(*args, *options, tty=tty, env=env)
     assert result.exit_code == 0, result.stderr
     return result
@@ -322,7 +343,7 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 
 LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
          "server users", "meeting list", "meeting results", "appeal topics", "appeal addressees", "appeal list",
-         "outage list"]
+         "outage list", "admin org list", "admin user list", "admin settings list"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
