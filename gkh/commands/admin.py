@@ -19,7 +19,7 @@ from gkh.commands.common import (
     say,
     show,
 )
-from gkh.i18n import _
+from gkh.i18n import _, term
 from gkh.output import Column, Columns
 
 app = typer.Typer(help="The portal's admin (admins only): its organisations, users and settings.",
@@ -184,7 +184,7 @@ def user_add(
     user = added.get("user") or {}
     say(_("gkh: user {login} ({role}) added; their one-time password is above, shown this once: give it to them — "
           "they set their own at their first sign-in").format(login=user.get("login", login),
-                                                               role=user.get("role", role)))
+                                                               role=term(user.get("role", role))))
 
 
 @user_app.command("disable")
@@ -244,7 +244,7 @@ def settings_set(
         item = runtime().client.set_admin_setting(key, value, dry_run=dry_run)
     said = _said_setting(item)
     say(_("gkh: dry run: {setting} would hold; nothing was stored").format(setting=said) if dry_run else
-        f"gkh: {said}")
+        _("gkh: {setting}").format(setting=said))
 
 
 @settings_app.command("unset")
@@ -254,4 +254,4 @@ def settings_unset(
     """Put one of the portal's settings back to its default."""
     with named_as_typed(SETTING_FIELDS):
         item = runtime().client.set_admin_setting(key, None)
-    say(f"gkh: {_said_setting(item)}")
+    say(_("gkh: {setting}").format(setting=_said_setting(item)))
