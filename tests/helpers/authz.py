@@ -98,6 +98,8 @@ class Answer:
 
 def org_owned(route: tuple[str, str]) -> bool:
     """A route about an object some organisation owns: an id in its path other than a (public) house's."""
+    if route[1].startswith(f"{API}/admin/"):
+        return False  # the portal's own settings, organisations and users: its admins', no organisation's
     params = set(TEMPLATE_PARAM.findall(route[1])) - {"guid"}
     return bool(params) or route == ("POST", f"{API}/accounts/links")
 
@@ -246,7 +248,7 @@ class World:
 
     def state(self) -> tuple:
         """What the routes can change: links, accounts, flats, meters, readings, tokens, payments, uploads, meetings,
-        appeals and outages (throttle counters and idempotency keys aside)."""
+        appeals, outages, users, organisations and settings (throttle counters and idempotency keys aside)."""
         q = self.conn.execute
         return (
             q("SELECT user_id, account_id, linked_at FROM account_links ORDER BY 1, 2").fetchall(),
@@ -277,6 +279,11 @@ class World:
             # Notices of outages: each one's dates, words, importance, cancel and version.
             q("SELECT id, house_guid, org_id, starts_at, ends_at, text, topic, important, cancelled_at, version"
               " FROM outages ORDER BY id").fetchall(),
+            # The portal's users (their passwords, one-time or not, and whether disabled), organisations, settings.
+            q("SELECT id, login, name, email, role, org_id, password_hash, must_change_password, disabled_at"
+              " FROM users ORDER BY id").fetchall(),
+            q("SELECT * FROM organisations ORDER BY id").fetchall(),
+            q("SELECT key, value FROM portal_settings ORDER BY key").fetchall(),
         )
 
     def links_of(self, login: str) -> set[str]:

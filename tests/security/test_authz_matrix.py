@@ -82,6 +82,16 @@ CHANGE_OUTAGE = ("PATCH", f"{API}/outages/{{id}}")
 CANCEL_OUTAGE = ("POST", f"{API}/outages/{{id}}/cancel")
 ACCOUNT_BATCH = ("POST", f"{API}/accounts/batch")
 READING_BATCH = ("POST", f"{API}/readings/batch")
+CHANGE_PASSWORD = ("POST", f"{API}/auth/password")
+SETTINGS = ("GET", f"{API}/admin/settings")
+SET_SETTING = ("PUT", f"{API}/admin/settings/{{key}}")
+ORGANISATIONS = ("GET", f"{API}/admin/organisations")
+ADD_ORGANISATION = ("POST", f"{API}/admin/organisations")
+USERS = ("GET", f"{API}/admin/users")
+ADD_USER = ("POST", f"{API}/admin/users")
+DISABLE_USER = ("POST", f"{API}/admin/users/{{login}}/disable")
+ENABLE_USER = ("POST", f"{API}/admin/users/{{login}}/enable")
+RESET_PASSWORD = ("POST", f"{API}/admin/users/{{login}}/password")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -951,6 +961,161 @@ def _batch_rows(add) -> None:
             check=one_reading_by("uk-staff"), why="the organisation's meter: the reading replaced"))
 
 
+NOT_ADMINS = ("ivanov", "petrova", "uk-staff", "energo-staff", "inspector")
+NEW_ORG = {"name": "ТСЖ «Берёзка»", "inn": "7701234560", "ogrn": "1027700123450", "kind": "managing",
+           "card_commission": "0.8"}
+NEW_USER = {"login": "sidorov", "name": "Сидоров Сидор Сидорович", "role": "staff", "org": "ORG-0001"}
+
+
+def setting_is(key: str, value: str | None):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["key"] == key and answer.media["value"] == value, answer.media
+        row = world.conn.execute("SELECT value FROM portal_settings WHERE key = ?", (key,)).fetchone()
+        assert (row[0] if row else None) == value, f"stored {row and row[0]!r}, not {value!r}"
+
+    return check
+
+
+def lists(key: str, *expected: str):
+    def check(world: World, answer: Answer) -> None:
+        found = {item[key] for item in answer.media["items"]}
+        assert set(expected) <= found, f"{sorted(set(expected) - found)} not listed"
+
+    return check
+
+
+def org_added(status: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["inn"] == NEW_ORG["inn"] and answer.media["id"], answer.media
+        count = world.conn.execute("SELECT count(*) FROM organisations WHERE inn = ?", (NEW_ORG["inn"],)).fetchone()
+        assert count[0] == 1, f"{count[0]} organisations with the ИНН ({status})"
+
+    return check
+
+
+def user_added(world: World, answer: Answer) -> None:
+    otp = answer.media["one_time_password"]
+    assert answer.media["user"]["login"] == "sidorov" and len(otp) == 16, answer.media
+    signed = world.call(None, "POST", f"{API}/auth/token", {"login": "sidorov", "password": otp})
+    assert signed.status == 201, f"the one-time password does not sign in: {signed.status}"
+    token = signed.media["token"]
+    assert world.call(token, "GET", f"{API}/accounts").error.get("code") == "password_change_required"
+
+
+def disabled(login: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["login"] == login and answer.media["disabled_at"], answer.media
+        assert world.call(world.tokens[login], "GET", f"{API}/me").status == 401, "their token still works"
+        signed = world.call(None, "POST", f"{API}/auth/token", {"login": login, "password": password_of(login)})
+        assert signed.status == 401, f"a disabled user signed in: {signed.status}"
+
+    return check
+
+
+def enabled(login: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["login"] == login and answer.media["disabled_at"] is None, answer.media
+        signed = world.call(None, "POST", f"{API}/auth/token", {"login": login, "password": password_of(login)})
+        assert signed.status == 201, f"an enabled user cannot sign in: {signed.status}"
+
+    return check
+
+
+def password_reset(login: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media["user"]["must_change_password"] is True, answer.media
+        assert world.call(world.tokens[login], "GET", f"{API}/me").status == 401, "their token still works"
+        signed = world.call(None, "POST", f"{API}/auth/token",
+                            {"login": login, "password": answer.media["one_time_password"]})
+        assert signed.status == 201, f"the new one-time password does not sign in: {signed.status}"
+
+    return check
+
+
+def password_changed(login: str):
+    def check(world: World, answer: Answer) -> None:
+        assert answer.media == {"status": "changed"}, answer.media
+        assert world.call(world.row_token, "GET", f"{API}/me").status == 200, "the token used was signed out"
+        assert world.call(world.tokens[login], "GET", f"{API}/me").status == 401, "the other token still works"
+        signed = world.call(None, "POST", f"{API}/auth/token", {"login": login, "password": f"{login}-own-password"})
+        assert signed.status == 201, f"the new password does not sign in: {signed.status}"
+
+    return check
+
+
+def _admin_rows(add) -> None:
+    """The portal's settings, organisations and users: its admins' alone (403 for every other role, whatever the
+    request names, so a refusal tells nothing of which logins exist); the password change: every signed-in user,
+    for themselves only."""
+    pw = f"{API}/auth/password"
+    add(Row(CHANGE_PASSWORD, "anonymous", pw, 401, {"current": "x", "new": "a-long-new-password"}))
+    for who in SIGNED_IN:
+        add(Row(CHANGE_PASSWORD, who, pw, 403, {"current": "wrong-password", "new": f"{who}-own-password"},
+                code="wrong_password", why="a wrong current password"))
+        add(Row(CHANGE_PASSWORD, who, pw, 400, {"current": password_of(who), "new": "short"}, code="invalid",
+                why="a new password too short"))
+    for who in SIGNED_IN:
+        add(Row(CHANGE_PASSWORD, who, pw, 200, {"current": password_of(who), "new": f"{who}-own-password"},
+                token="fresh", check=password_changed(who)))
+
+    settings, one = f"{API}/admin/settings", f"{API}/admin/settings/payments.card_commission"
+    add(Row(SETTINGS, "anonymous", settings, 401))
+    add(Row(SET_SETTING, "anonymous", one, 401, {"value": "0.8"}))
+    for who in NOT_ADMINS:
+        add(Row(SETTINGS, who, settings, 403))
+        add(Row(SET_SETTING, who, one, 403, {"value": "0.8"}))
+        add(Row(SET_SETTING, who, f"{API}/admin/settings/no.such.key", 403, {"value": "0.8"},
+                why="an unknown key answers alike"))
+    add(Row(SETTINGS, "admin", settings, 200, check=lists("key", "payments.card_commission", "smtp.host")))
+    add(Row(SET_SETTING, "admin", one + DRY, 200, {"value": "0,8"}))
+    add(Row(SET_SETTING, "admin", f"{API}/admin/settings/no.such.key", 400, {"value": "0.8"}, code="invalid"))
+    add(Row(SET_SETTING, "admin", one, 400, {"value": "5.01"}, code="invalid"))
+    add(Row(SET_SETTING, "admin", one, 200, {"value": "0,8"}, check=setting_is("payments.card_commission", "0.8")))
+    add(Row(SET_SETTING, "admin", one, 200, {"value": None}, check=setting_is("payments.card_commission", None)))
+
+    orgs = f"{API}/admin/organisations"
+    add(Row(ORGANISATIONS, "anonymous", orgs, 401))
+    add(Row(ADD_ORGANISATION, "anonymous", orgs, 401, NEW_ORG))
+    for who in NOT_ADMINS:
+        add(Row(ORGANISATIONS, who, orgs, 403))
+        add(Row(ADD_ORGANISATION, who, orgs, 403, NEW_ORG))
+    add(Row(ORGANISATIONS, "admin", orgs, 200, check=lists("id", ORG_IDS["uk"], ORG_IDS["energo"])))
+    add(Row(ADD_ORGANISATION, "admin", orgs + DRY, 200, NEW_ORG))
+    add(Row(ADD_ORGANISATION, "admin", orgs, 400, {**NEW_ORG, "inn": "7701234561"}, code="invalid"))
+    add(Row(ADD_ORGANISATION, "admin", orgs, 201, NEW_ORG, check=org_added("added")))
+    add(Row(ADD_ORGANISATION, "admin", orgs, 200, NEW_ORG, check=org_added("the same again")))
+    add(Row(ADD_ORGANISATION, "admin", orgs, 409, {**NEW_ORG, "name": "ООО «Другое»"}, code="organisation_exists"))
+
+    users = f"{API}/admin/users"
+    add(Row(USERS, "anonymous", users, 401))
+    add(Row(ADD_USER, "anonymous", users, 401, NEW_USER))
+    for who in NOT_ADMINS:
+        add(Row(USERS, who, users, 403))
+        add(Row(ADD_USER, who, users, 403, NEW_USER))
+    add(Row(USERS, "admin", users, 200, check=lists("login", *SIGNED_IN)))
+    add(Row(ADD_USER, "admin", users + DRY, 200, NEW_USER))
+    add(Row(ADD_USER, "admin", users, 400, {**NEW_USER, "org": None}, code="invalid", why="staff need an org"))
+    add(Row(ADD_USER, "admin", users, 409, {**NEW_USER, "login": "ivanov"}, code="login_taken"))
+    add(Row(ADD_USER, "admin", users, 201, NEW_USER, check=user_added))
+
+    for route, verb in ((DISABLE_USER, "disable"), (ENABLE_USER, "enable"), (RESET_PASSWORD, "password")):
+        add(Row(route, "anonymous", f"{users}/petrova/{verb}", 401))
+        for who in NOT_ADMINS:
+            add(Row(route, who, f"{users}/petrova/{verb}", 403, guess=("petrova", "nobody-at-all")))
+        add(Row(route, "admin", f"{users}/nobody-at-all/{verb}", 404, code="user_not_found"))
+    add(Row(DISABLE_USER, "admin", f"{users}/admin/disable", 422, code="cannot_disable_self"))
+    add(Row(DISABLE_USER, "admin", f"{users}/petrova/disable" + DRY, 200))
+    add(Row(DISABLE_USER, "admin", f"{users}/petrova/disable", 200, check=disabled("petrova")))
+    add(Row(ENABLE_USER, "admin", f"{users}/petrova/enable", 200, check=enabled("petrova"),
+            setup=lambda world: _disable(world, "petrova")))
+    add(Row(RESET_PASSWORD, "admin", f"{users}/petrova/password", 200, check=password_reset("petrova")))
+
+
+def _disable(world: World, login: str) -> None:
+    answer = world.as_("admin", "POST", f"{API}/admin/users/{login}/disable")
+    assert answer.status == 200, f"{login} not disabled: {answer.status}"
+
+
 def _rows() -> list[Row]:
     rows: list[Row] = []
     add = rows.append
@@ -1282,6 +1447,7 @@ def _rows() -> list[Row]:
     _appeal_rows(add)
     _outage_rows(add)
     _batch_rows(add)
+    _admin_rows(add)
     return rows
 
 ROWS = _rows()
