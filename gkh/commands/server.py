@@ -121,6 +121,103 @@ def _run_workers(host: str, port: int, workers: int, threads: int, connections: 
     PortalServer(open_app, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
 
 
+DEFAULT_ADMIN_NAME = N_("Portal admin")
+
+
+@app.command()
+def init(
+    admin_login: str = typer.Option(..., "--admin-login", metavar="LOGIN",
+                                    help="The first admin's login: 3–64 of a-z, 0-9, dot, underscore and hyphen."),
+    admin_name: str = typer.Option(None, "--admin-name", metavar="NAME", show_default=False,
+                                   help="The first admin's name, as others see it (default: Portal admin)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the admin's password from stdin (else asked twice, hidden)."),
+    db: Db = None,
+) -> None:
+    """Create an empty portal — no demo world: no houses, no organisations, one user, its admin — in a new SQLite
+    file or an empty PostgreSQL database. The admin's password is their own (at least 10 characters). A database
+    that already holds a portal is refused and left as it is."""
+    from gkh.domain.users import check_new_password, normalize_login
+    from gkh.paths import portal_db
+
+    target: str | Path = db if db and _is_postgres(db) else Path(db).expanduser() if db else portal_db(data_home())
+    login = normalize_login(admin_login, "--admin-login")
+    name = (admin_name if admin_name is not None else _(DEFAULT_ADMIN_NAME)).strip()
+    if not name:
+        raise GkhError(_("--admin-name: empty"), ExitCode.USAGE)
+    password = _new_admin_password(password_stdin)
+    check_new_password(password, login, "", field="password")
+    created = _init_portal(target, login, name, password)
+    say(_("gkh: an empty portal {portal} in {source}, with its admin {login}; serve it with {command}").format(
+        portal=created["portal_id"], source=created["source"], login=login,
+        command=f"gkh server run --db {_shell_word(created['source'])}"))
+
+
+def _is_postgres(db: str) -> bool:
+    from gkh.server.local import is_postgres_url
+
+    return is_postgres_url(db)
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _new_admin_password(password_stdin: bool) -> str:
+    """The first admin's password: a line of stdin, or typed twice at hidden prompts."""
+    from gkh.commands.common import ask
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        unable = _("no terminal to ask for the admin's password: pipe it in with --password-stdin")
+        password = ask(_("The admin's password"), secret=True, unable=unable)
+        if ask(_("The admin's password again"), secret=True, unable=unable) != password:
+            raise GkhError(_("the passwords typed differ: nothing was created"), ExitCode.USAGE)
+    if not password:
+        raise GkhError(_("password: empty"), ExitCode.USAGE)
+    return password
+
+
+def _init_portal(target: str | Path, login: str, name: str, password: str) -> dict:
+    """The empty portal made, or one line and its exit code: a portal there already (2), a database that cannot
+    be used (6)."""
+    import sqlite3
+
+    from gkh.client.errors import PortalUnusable
+    from gkh.errors import DATABASE_UNUSABLE
+    from gkh.server.local import PortalExists, init_portal, mask_url
+    from gkh.server.passwords import hash_password
+
+    now = runtime().now
+    try:
+        return init_portal(target, now, login, name, hash_password(password))
+    except PortalExists as exists:
+        raise GkhError(str(exists), ExitCode.USAGE) from None
+    except (sqlite3.Error, OSError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise PortalUnusable(_("the portal's database {db} cannot be used: {reason}").format(db=target,
+                                                                                          reason=reason),
+                             code="portal_unusable") from None
+    except ImportError:
+        raise PortalUnusable(_("{db} needs psycopg: pip install 'gkh[postgres]'").format(db=mask_url(str(target))),
+                             code=DATABASE_UNUSABLE) from None
+    except Exception as error:
+        if not isinstance(target, str) or _is_domain_error(error):
+            raise
+        reason = " ".join(str(error).split()) or type(error).__name__  # psycopg's own, without importing it here
+        raise PortalUnusable(_("the portal's database {db} cannot be used: {reason}").format(
+            db=mask_url(target), reason=mask_url(reason)), code=DATABASE_UNUSABLE) from None
+
+
+def _is_domain_error(error: Exception) -> bool:
+    from gkh.domain.errors import InvalidInput
+
+    return isinstance(error, InvalidInput)
+
+
 @app.command()
 def reset(yes: Yes = False, db: Db = None) -> None:
     """Delete the portal's data and start over with a fresh demo world (stop `gkh server run` first)."""

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from gkh.commands.account import ACCOUNT_COLUMNS, LINK_COLUMNS
+from gkh.commands.address import HOUSE_FOUND_COLUMNS
 from gkh.commands.admin import (
     ORGANISATION_ADDED_COLUMNS,
     ORGANISATION_COLUMNS,
     PORTAL_SETTING_COLUMNS,
     USER_COLUMNS,
 )
-from gkh.commands.address import HOUSE_FOUND_COLUMNS
 from gkh.commands.appeal import ADDRESSEE_COLUMNS, APPEAL_COLUMNS, FILE_COLUMNS, SENT_COLUMNS, TOPIC_COLUMNS
 from gkh.commands.auth import STATUS_COLUMNS
 from gkh.commands.batchfile import SUMMARY_COLUMNS
