@@ -11,12 +11,14 @@ from gkh.domain import readings as rules
 from gkh.domain.dates import house_zone, local_date, parse_instant
 from gkh.domain.meetings import status_on
 from gkh.domain.money import format_kopecks
+from gkh.domain.settings import SETTINGS
 from gkh.server.access import User
 from gkh.server.db import Row
 
 
 def portal_view(settings: dict[str, str]) -> dict:
-    return {"id": settings.get("portal_id"), "name": settings.get("name"), "demo": settings.get("demo") == "1",
+    return {"id": settings.get("portal_id"), "name": settings.get("name") or SETTINGS["portal.name"].default,
+            "demo": settings.get("demo") == "1",
             "version": __version__}
 
 

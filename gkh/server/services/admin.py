@@ -16,7 +16,7 @@ from gkh.domain.dates import format_instant
 from gkh.domain.errors import InvalidInput, Refused
 from gkh.domain.identifiers import normalize_inn, normalize_ogrn, quoted
 from gkh.domain.users import ORGANISATION_ROLES, check_role, normalize_login
-from gkh.i18n import _
+from gkh.i18n import _, term
 from gkh.server.access import User, require_admin
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import ApiError, echo, invalid, not_found
@@ -296,10 +296,12 @@ def add_user(store: PortalStore, user: User, body: Mapping[str, Any], now: datet
     if org_text is not None and not isinstance(org_text, str):
         raise invalid(_("{field} must be a string").format(field="org"), "org")
     if role in ORGANISATION_ROLES and not (org_text or "").strip():
-        raise invalid(_("a user of the {role} role needs org: the ИНН or id of their organisation").format(role=role),
+        raise invalid(_("a user of the {role} role needs org: the ИНН or id of their organisation").format(
+            role=term(role)),
                       "org")
     if role not in ORGANISATION_ROLES and (org_text or "").strip():
-        raise invalid(_("a user of the {role} role belongs to no organisation: leave org out").format(role=role),
+        raise invalid(_("a user of the {role} role belongs to no organisation: leave org out").format(
+            role=term(role)),
                       "org")
     password = one_time_password()
     hashed = hash_password(password)
