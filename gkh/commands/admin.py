@@ -174,12 +174,30 @@ def user_add(
                             help="Their organisation's ИНН or id (ORG-0007): staff and inspectors only, who need "
                                  "one."),
     email: str = typer.Option(None, "--email", metavar="EMAIL", help="Their e-mail address."),
+    dry_run: DryRun = False,
 ) -> None:
     """Add a user. Their one-time password is printed on stdout, once: give it to them; they set their own at
     their first sign-in (gkh auth password)."""
+    from gkh.client.errors import ServerError, Unreachable
+    from gkh.commands.common import gkh_of_profile
+    from gkh.errors import ExitCode, GkhError
+
     client = runtime().client
     with named_as_typed({**USER_FIELDS, "login": "--login"}):
-        added = client.add_user(login, name, role, org=org, email=email)
+        try:
+            added = client.add_user(login, name, role, org=org, email=email, dry_run=dry_run)
+        except (Unreachable, ServerError) as lost:
+            if dry_run:
+                raise
+            # The portal may have added them and its answer, with the only copy of the password, been lost.
+            raise GkhError(_("{error}; the user may have been added all the same: look with {list}, and if they "
+                             "are there give them a new one-time password with {reset}").format(
+                error=lost.message, list=f"{gkh_of_profile()} admin user list",
+                reset=f"{gkh_of_profile()} admin user reset-password {login.strip().lower()}"),
+                ExitCode.UNREACHABLE) from lost
+    if dry_run:
+        say(_("gkh: dry run: the portal checked the user and stored nothing"))
+        return
     _print_one_time_password(added["one_time_password"])
     user = added.get("user") or {}
     say(_("gkh: user {login} ({role}) added; their one-time password is above, shown this once: give it to them — "

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, ask, output_options, runtime, say, show
+from gkh.commands.common import DEFAULT_OUTPUT, OutputChoice, ask, can_prompt, output_options, runtime, say, show
 from gkh.errors import ExitCode, GkhError
 from gkh.i18n import N_, _, human_time, term
 from gkh.output import Column, Columns
@@ -58,7 +58,33 @@ def login(
     say(said.format(url=rt.url, login=who["login"], name=who["name"], role=term(who["role"]),
                     profile=rt.profile, until=human_time(result["expires_at"])))
     if who.get("must_change_password"):
-        _tell_to_set_password()
+        if password_stdin or not can_prompt():
+            _tell_to_set_password()
+        else:  # at a terminal: the one-time password is at hand, only the new one is asked
+            _set_own_password_now(client, password, rt)
+
+
+def _set_own_password_now(client, one_time: str, rt) -> None:
+    """Right after a sign-in with a one-time password, at a terminal: the new password typed twice and set. A
+    refusal is said with the command that does it later (the sign-in is kept either way)."""
+    from gkh.client.errors import PortalError
+    from gkh.commands.common import gkh_of_profile
+    from gkh.errors import describe_error
+
+    say(_("gkh: that was a one-time password: choose your own now (at least 10 characters, not your login)"))
+    unable = _("no terminal to ask for the new password")
+    new = ask(_("New password"), secret=True, unable=unable)
+    later = _("set it later: {command}").format(command=f"{gkh_of_profile()} auth password")
+    if ask(_("New password again"), secret=True, unable=unable) != new:
+        raise GkhError(_("the new passwords typed differ: nothing was changed"), ExitCode.USAGE, hint=later)
+    try:
+        client.change_password(one_time, new)
+    except PortalError as error:
+        described = describe_error(error)
+        if described is None:
+            raise
+        raise GkhError(described[0], described[1], hint=later) from None
+    say(_("gkh: your own password is set (profile {profile})").format(profile=rt.profile))
 
 
 def _tell_to_set_password() -> None:

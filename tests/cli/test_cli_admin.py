@@ -154,6 +154,27 @@ def test_at_a_terminal_the_new_password_is_asked_twice_and_must_match(admin):
     assert off.exit_code == 2 and "--password-stdin" in off.stderr
 
 
+def test_at_a_terminal_the_sign_in_with_a_one_time_password_asks_for_ones_own_at_once(admin):
+    password = add_user("--login", "orlov", "--name", "Орлов", "--role", "resident")
+    differ = gkh("--profile", "o", "auth", "login", "--user", "orlov",
+                 input=f"{password}\nmy-own-password\nsomething-else\n", tty=True)
+    assert differ.exit_code == 2
+    assert differ.stderr.endswith("gkh: the new passwords typed differ: nothing was changed (set it later: "
+                                  "gkh --profile o auth password)\n")
+    assert gkh("--profile", "o", "account", "list").exit_code == 4  # signed in, still with the one-time one
+    short = gkh("--profile", "o", "auth", "login", "--user", "orlov", input=f"{password}\nshort\nshort\n", tty=True)
+    assert short.exit_code == 2 and "(set it later: gkh --profile o auth password)" in short.stderr
+    done = gkh("--profile", "o", "auth", "login", "--user", "orlov",
+               input=f"{password}\nmy-own-password\nmy-own-password\n", tty=True)
+    assert done.exit_code == 0, done.stderr
+    assert done.stderr.startswith("Password: gkh: signed in to local:// as orlov")
+    assert "New password: New password again: gkh: your own password is set (profile o)\n" in done.stderr
+    assert gkh("--profile", "o", "account", "list").exit_code == 0
+    dry = admin_gkh("user", "add", "--login", "orlov-2", "--name", "Орлов", "--role", "resident", "--dry-run")
+    assert (dry.exit_code, dry.stdout) == (0, "") and "stored nothing" in dry.stderr
+    assert "orlov-2" not in [u["login"] for u in gkh_json(*ADMIN, "admin", "user", "list")]
+
+
 def test_staff_are_added_with_their_organisation_and_listed(admin):
     add_user("--login", "uk-two", "--name", "Второй сотрудник", "--role", "staff", "--org", "ORG-0001",
              "--email", "two@uk.example")
@@ -326,9 +347,9 @@ def test_the_readme_admin_examples_run_as_written_on_the_demo_portal(home):
     commands = readme_commands()
     assert len(commands) >= 10
     for args in commands:
-        if args[-3:-1] == ["login", "--user"] and args[-1] in one_time:
-            ran = gkh(*args, input=one_time[args[-1]] + "\n", tty=True)
-            assert "set your own password now" in ran.stderr
+        if args[-3:-1] == ["login", "--user"] and args[-1] in one_time:  # asked for their own at once
+            ran = gkh(*args, input=f"{one_time[args[-1]]}\nmy-own-password\nmy-own-password\n", tty=True)
+            assert "gkh: your own password is set" in ran.stderr
         elif args[-3:-1] == ["login", "--user"]:
             ran = gkh(*args, input="admin-demo-2026\n", tty=True)
         elif args[-2:] == ["auth", "password"]:

@@ -98,7 +98,7 @@ def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
                                       "bill list", "meeting list", "meter list", "outage list",
                                       "payment list"]
     assert with_option("--dry-run") == ["account import", "account link", "account unlink", "admin org add",
-                                        "admin settings set", "appeal send",
+                                        "admin settings set", "admin user add", "appeal send",
                                         "meeting file", "meeting vote",
                                         "meter submit", "outage change", "outage post", "pay", "wallet top-up"]
     assert with_option("--yes") == ["account unlink", "appeal withdraw", "outage cancel", "pay", "server reset",

@@ -49,15 +49,16 @@ class Admin(ClientCore):
         return list(self.paginate(f"{ADMIN}/users"))
 
     def add_user(self, login: str, name: str, role: str, *, org: str | None = None, email: str | None = None,
-                 idempotency_key: str | None = None) -> dict:
+                 dry_run: bool = False, idempotency_key: str | None = None) -> dict:
         """Add a user (org: the organisation's ИНН or id, for staff and inspectors): {"user", "one_time_password"}
-        — the password is in this answer only; the user sets their own at the first sign-in."""
+        — the password is in this answer only; the user sets their own at the first sign-in. A dry run checks it
+        all and answers no password."""
         body: dict = {"login": login, "name": name, "role": role}
         if org is not None:
             body["org"] = org
         if email is not None:
             body["email"] = email
-        return self.request("POST", f"{ADMIN}/users", json=body, idempotency_key=idempotency_key)
+        return self.request("POST", f"{ADMIN}/users", json=body, dry_run=dry_run, idempotency_key=idempotency_key)
 
     def disable_user(self, login: str) -> dict:
         """Disable a user: they can no longer sign in, and their sign-ins end. The user (again: unchanged)."""
