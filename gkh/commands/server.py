@@ -198,6 +198,7 @@ def _init_portal(target: str | Path, login: str, name: str, password: str) -> di
         raise GkhError(str(exists), ExitCode.USAGE) from None
     except (sqlite3.Error, OSError) as error:
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        reason = reason[:1].lower() + reason[1:]  # "Permission denied" mid-sentence
         raise PortalUnusable(_("the portal's database {db} cannot be used: {reason}").format(db=target,
                                                                                           reason=reason),
                              code="portal_unusable") from None
