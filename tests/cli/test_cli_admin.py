@@ -73,6 +73,16 @@ def test_an_unknown_setting_is_exit_2_listing_the_known_ones(admin):
     assert refused.exit_code == 2 and "portal.colour" in refused.stderr and "readings.window_from" in refused.stderr
 
 
+def test_an_smtp_server_that_does_not_answer_is_exit_5_and_nothing_is_stored(admin):
+    from tests.helpers.serving import free_port
+
+    port = str(free_port())  # nobody listens there
+    assert admin_gkh("settings", "set", "smtp.port", port).exit_code == 0  # no host yet: nothing to reach
+    refused = admin_gkh("settings", "set", "smtp.host", "127.0.0.1")
+    assert (refused.exit_code, refused.stdout) == (5, "") and f"127.0.0.1:{port}" in refused.stderr
+    assert rows(admin, "SELECT value FROM portal_settings WHERE key = 'smtp.host'") == []
+
+
 # --- organisations -------------------------------------------------------------------------------------------------
 
 
@@ -126,6 +136,9 @@ def test_a_new_user_signs_in_with_the_one_time_password_and_must_set_their_own_f
     stopped = gkh("--profile", "sid", "account", "list")
     assert (stopped.exit_code, stopped.stdout) == (4, "")
     assert stopped.stderr == "gkh: set your own password now: gkh --profile sid auth password\n"
+    status = gkh("--profile", "sid", "auth", "status", "--json")  # allowed, and says so
+    assert status.exit_code == 0 and status.stderr.endswith("set your own password now: gkh --profile sid auth "
+                                                             "password\n")
     short = gkh("--profile", "sid", "auth", "password", "--password-stdin", input=f"{password}\nshort\n")
     assert short.exit_code == 2 and "10" in short.stderr
     wrong = gkh("--profile", "sid", "auth", "password", "--password-stdin", input="not-it-at-all\nmy-own-password\n")
