@@ -406,3 +406,19 @@ def test_a_new_portal_is_not_copied(tmp_path):
     assert store.upgrade_copy is None
     store.close()
     assert sorted(p.name for p in tmp_path.iterdir() if "bak" in p.name) == []
+
+
+def test_a_one_time_password_is_never_stored_in_the_clear_and_a_replay_carries_none(sign_in, home):
+    admin = sign_in("admin")
+    key = {"Idempotency-Key": "add-sidorov-1"}
+    body = {"login": "sidorov", "name": "Сидоров Сидор", "role": "resident"}
+    first = admin.post("/admin/users", json=body, headers=key)
+    assert first.status_code == 201 and len(first.json()["one_time_password"]) == 16
+    replay = admin.post("/admin/users", json=body, headers=key)
+    assert replay.status_code == 201 and replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json()["one_time_password"] is None and replay.json()["user"] == first.json()["user"]
+    reset = admin.post("/admin/users/sidorov/password", headers={"Idempotency-Key": "reset-sidorov-1"})
+    assert reset.status_code == 200 and len(reset.json()["one_time_password"]) == 16
+    with db(home) as conn:
+        stored = " ".join(str(r[0]) for r in conn.execute("SELECT response FROM idempotency_keys"))
+    assert first.json()["one_time_password"] not in stored and reset.json()["one_time_password"] not in stored

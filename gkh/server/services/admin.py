@@ -314,11 +314,17 @@ def add_user(store: PortalStore, user: User, body: Mapping[str, Any], now: datet
                    " must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                    (login, name, email, role, org_id, hashed, format_instant(now)))
         view = user_admin_view(tx.execute(f"{_USER_SELECT} WHERE u.login = ?", (login,)).fetchone())
-        if mutation.dry_run:
-            return 200, {"user": view, "one_time_password": None}
-        return 201, {"user": view, "one_time_password": password}
+        return (200 if mutation.dry_run else 201), {"user": view, "one_time_password": None}
 
-    return run_mutation(store, user.id, now, mutation, work)
+    return _with_password(run_mutation(store, user.id, now, mutation, work), password, mutation)
+
+
+def _with_password(outcome: Outcome, password: str, mutation: Mutation) -> Outcome:
+    """The answer with the one-time password put in after the change: the answer stored under an Idempotency-Key
+    never holds it (no password is stored but hashed), so a replayed one says null — reset it to get another."""
+    if outcome.replayed or mutation.dry_run or outcome.status >= 300:
+        return outcome
+    return Outcome(outcome.status, {**outcome.body, "one_time_password": password})
 
 
 def _target(tx: Connection, login: str) -> Row:
@@ -373,9 +379,9 @@ def reset_password(store: PortalStore, user: User, login: str, now: datetime,
         tx.execute("UPDATE users SET password_hash = ?, must_change_password = 1 WHERE id = ?", (hashed, row["id"]))
         tx.execute("DELETE FROM tokens WHERE user_id = ?", (row["id"],))
         view = user_admin_view(_target(tx, login))
-        return 200, {"user": view, "one_time_password": None if mutation.dry_run else password}
+        return 200, {"user": view, "one_time_password": None}
 
-    return run_mutation(store, user.id, now, mutation, work)
+    return _with_password(run_mutation(store, user.id, now, mutation, work), password, mutation)
 
 
 # -- an empty portal ------------------------------------------------------------------------------------------------
