@@ -118,6 +118,47 @@ class _Handler:
         return "250 OK"
 
 
+@pytest.fixture
+def tls_context(tmp_path, monkeypatch):
+    """A throwaway self-signed certificate for 127.0.0.1, trusted by the process's default TLS context
+    (SSL_CERT_FILE); skipped only when the openssl command is missing."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is missing: no certificate for the STARTTLS test")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.sqlite_only  # TLS is the SMTP session's business, not the database's
+def test_starttls_is_tried_when_set_and_refused_where_the_server_has_none(sign_in, home, tls_context):
+    tls = Controller(_Handler(), hostname="127.0.0.1", port=free_port(), tls_context=tls_context,
+                     require_starttls=True)
+    plain = Controller(_Handler(), hostname="127.0.0.1", port=free_port())
+    tls.start()
+    plain.start()
+    try:
+        admin = sign_in("admin")
+        for key, value in (("smtp.starttls", "yes"), ("smtp.port", str(tls.port))):
+            assert admin.put(f"/admin/settings/{key}", json={"value": value}).status_code == 200
+        assert admin.put("/admin/settings/smtp.host", json={"value": "127.0.0.1"}).status_code == 200
+        error = assert_error(admin.put("/admin/settings/smtp.port", json={"value": str(plain.port)}), 422,
+                             "smtp_unreachable", "smtp.port")
+        assert "STARTTLS" in error["message"] or "starttls" in error["message"].lower()
+    finally:
+        tls.stop()
+        plain.stop()
+    assert stored_settings(home)["smtp.port"] == str(tls.port)
+
+
 # -- organisations --------------------------------------------------------------------------------------------------
 
 
