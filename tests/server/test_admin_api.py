@@ -463,3 +463,11 @@ def test_a_one_time_password_is_never_stored_in_the_clear_and_a_replay_carries_n
     with db(home) as conn:
         stored = " ".join(str(r[0]) for r in conn.execute("SELECT response FROM idempotency_keys"))
     assert first.json()["one_time_password"] not in stored and reset.json()["one_time_password"] not in stored
+
+
+def test_a_disabled_users_sign_ins_are_counted_like_wrong_passwords(sign_in, http_portal):
+    from tests.helpers.demo import password_of
+
+    assert sign_in("admin").post("/admin/users/petrova/disable").status_code == 200
+    codes = [sign_in_with(http_portal, "petrova", password_of("petrova")).status_code for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
