@@ -471,3 +471,16 @@ def test_a_disabled_users_sign_ins_are_counted_like_wrong_passwords(sign_in, htt
     assert sign_in("admin").post("/admin/users/petrova/disable").status_code == 200
     codes = [sign_in_with(http_portal, "petrova", password_of("petrova")).status_code for _ in range(11)]
     assert codes[:10] == [401] * 10 and codes[10] == 429
+
+
+@pytest.mark.sqlite_only
+def test_the_documented_smtp_defaults_are_those_receipts_are_sent_with(portal):
+    from gkh.domain.settings import SETTINGS
+    from gkh.server.receipts import MailSettings
+
+    portal.store.transact(lambda tx: tx.execute("INSERT INTO portal_settings (key, value) VALUES ('smtp.host', ?)",
+                                                ("mail.example.org",)))
+    mail = MailSettings.load(portal.store, {})
+    assert mail is not None
+    assert (mail.starttls, mail.sender) == (SETTINGS["smtp.starttls"].default == "true", SETTINGS["smtp.from"].default)
+    assert mail.port == 25 and SETTINGS["smtp.port"].default is None  # unset: 25 without STARTTLS, as documented
