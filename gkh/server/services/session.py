@@ -86,7 +86,11 @@ def change_password(store: PortalStore, user: User, token: str | None, current: 
     new_hash = hash_password(new)
 
     def change(tx: Connection) -> dict:
-        tx.execute("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", (new_hash, user.id))
+        # Only over the password just checked: of two changes at once from the same current one, one wins.
+        changed = tx.execute("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?"
+                             " AND password_hash = ?", (new_hash, user.id, row["password_hash"])).rowcount
+        if changed != 1:
+            raise ApiError(403, "wrong_password", _("the current password is wrong"), "current")
         tx.execute("DELETE FROM tokens WHERE user_id = ? AND token_hash <> ?", (user.id, _token_hash(token)))
         throttle.clear(tx, *limit)
         return {"status": "changed"}
