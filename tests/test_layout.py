@@ -25,11 +25,9 @@ FORBIDDEN = {
     "gkh.i18n": ["gkh"],  # the language and the catalogue: the standard library only, so every room may use it
 }
 # The doors the command line may use into the server: the embedded portal, serving it (in one process or
-# several), copying it elsewhere, and hashing the first admin's password for `gkh server init` (the password
-# itself never crosses into the server's functions).
+# several), copying it elsewhere.
 # Every room may translate its messages for people (gkh.i18n imports nothing of gkh).
-ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.workers", "gkh.server.db.copy",
-                            "gkh.server.passwords"],
+ALLOWED = {"gkh.commands": ["gkh.server.local", "gkh.server.serve", "gkh.server.workers", "gkh.server.db.copy"],
            "gkh.server.db": ["gkh.i18n"]}
 
 

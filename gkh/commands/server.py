@@ -189,11 +189,10 @@ def _init_portal(target: str | Path, login: str, name: str, password: str) -> di
     from gkh.client.errors import PortalUnusable
     from gkh.errors import DATABASE_UNUSABLE
     from gkh.server.local import PortalExists, init_portal, mask_url
-    from gkh.server.passwords import hash_password
 
     now = runtime().now
     try:
-        return init_portal(target, now, login, name, hash_password(password))
+        return init_portal(target, now, login, name, password)
     except PortalExists as exists:
         raise GkhError(str(exists), ExitCode.USAGE) from None
     except (sqlite3.Error, OSError) as error:

@@ -210,14 +210,15 @@ class PortalExists(ValueError):
     """`init_portal` on a database that already holds a portal: nothing was changed."""
 
 
-def init_portal(db: str | Path, now: datetime, admin_login: str, admin_name: str, password_hash: str) -> dict:
+def init_portal(db: str | Path, now: datetime, admin_login: str, admin_name: str, password: str) -> dict:
     """Create an empty portal (no demo world, no `demo` setting) at a SQLite file's path or a `postgresql://` URL,
-    with its first admin (a password of their own, hashed by the caller: no change asked at sign-in).
+    with its first admin (a password of their own, stored hashed: no change asked at sign-in).
 
     Returns {"portal_id", "source", "admin"} (the admin as GET /admin/users shows a user). Raises PortalExists,
     before changing anything, when the database already holds a portal; InvalidInput naming `login` or `name` for
     an admin the portal would refuse (checked before anything is created)."""
     from gkh.domain.users import normalize_login
+    from gkh.server.passwords import hash_password
     from gkh.server.services import admin
 
     source = mask_url(db) if isinstance(db, str) else str(db)
@@ -231,7 +232,7 @@ def init_portal(db: str | Path, now: datetime, admin_login: str, admin_name: str
     store = open_portal(db, now)  # no seed: no demo world
     try:
         try:
-            user = admin.create_first_admin(store, login, admin_name, password_hash, now)
+            user = admin.create_first_admin(store, login, admin_name, hash_password(password), now)
         except admin.PortalNotEmpty:
             raise PortalExists(_("{db} already holds a portal: nothing was changed").format(db=source)) from None
         return {"portal_id": store.setting("portal_id"), "source": source, "admin": user}

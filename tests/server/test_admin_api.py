@@ -371,10 +371,9 @@ def test_an_empty_portal_has_no_demo_data_and_only_its_admin(empty_db):
     from gkh.server.app import create_app
     from gkh.server.db import open_portal
     from gkh.server.local import PortalExists, init_portal
-    from gkh.server.passwords import hash_password
     from tests.helpers.demo import SEED_NOW
 
-    made = init_portal(empty_db, SEED_NOW, "Root", "Администратор", hash_password("the-admins-password"))
+    made = init_portal(empty_db, SEED_NOW, "Root", "Администратор", "the-admins-password")
     assert made["admin"]["login"] == "root" and made["admin"]["role"] == "admin"
     assert made["admin"]["must_change_password"] is False
     store = open_portal(empty_db, SEED_NOW)
@@ -398,7 +397,7 @@ def test_an_empty_portal_has_no_demo_data_and_only_its_admin(empty_db):
         store.close()
     before = empty_db.read_bytes() if not isinstance(empty_db, str) else None
     with pytest.raises(PortalExists):
-        init_portal(empty_db, SEED_NOW, "other", "Другой", hash_password("another-password"))
+        init_portal(empty_db, SEED_NOW, "other", "Другой", "another-password")
     if before is not None:
         assert empty_db.read_bytes() == before
 
