@@ -144,3 +144,48 @@ def test_a_password_of_ones_own_and_a_wrong_current_one_is_403_not_401(stub, cli
     with pytest.raises(PermissionDenied) as wrong:
         client.change_password("nope", "a-long-new-one")
     assert wrong.value.code == "wrong_password"
+
+
+# --- houses and periods ------------------------------------------------------------------------------------------
+
+GUID = "f88dff80-7a02-4289-80be-edca9d932149"
+CLOSED = {"house": {"guid": GUID, "address": "г. Москва, ул. Строителей, д. 5"}, "period": "2026-11",
+          "closed_at": "2026-11-26T03:00:00Z", "closed_by": "admin", "status": "closed"}
+
+
+def test_a_chunk_of_houses_goes_to_the_admins_batch_with_the_same_key_on_a_retry(stub, client, sleeps):
+    rows = [{"line": 2, "guid": GUID, "address": "г. Москва, ул. Строителей, д. 5", "town": "Москва",
+             "oktmo": "45376000", "region": "77", "timezone": None, "managing_org": "7705124833"}]
+    answer = {"created": 1, "updated": 0, "unchanged": 0, "rejected": [], "warnings": []}
+    stub.post(f"{API}/admin/houses/batch", status=503, json=error("unavailable", "busy"))
+    stub.post(f"{API}/admin/houses/batch", json=answer, match=[matchers.json_params_matcher({"rows": rows}),
+                                                                matchers.query_param_matcher({"dry_run": "true"})])
+    assert client.import_houses(rows, dry_run=True) == answer
+    keys = {call.request.headers["Idempotency-Key"] for call in stub.calls}
+    assert len(stub.calls) == 2 and len(keys) == 1 and sleeps
+
+
+def test_a_period_is_closed_with_the_house_and_month_in_the_body_and_a_future_one_refused(stub, client):
+    stub.post(f"{API}/periods/close", status=201, json=CLOSED,
+              match=[matchers.json_params_matcher({"house": GUID, "period": "2026-11"})])
+    stub.post(f"{API}/periods/close", status=422,
+              json=error("period_in_future", "2027-01 has not begun in the house's time zone", field="period"))
+    assert client.close_period(GUID, "2026-11") == CLOSED
+    with pytest.raises(Refused) as future:
+        client.close_period(GUID, "2027-01")
+    assert (future.value.code, future.value.field) == ("period_in_future", "period")
+
+
+def test_a_houses_closed_periods_are_listed_for_that_house(stub, client):
+    item = {k: v for k, v in CLOSED.items() if k != "status"}
+    stub.get(f"{API}/periods", json={"items": [item, {**item, "period": "2026-10"}]},
+             match=[matchers.query_param_matcher({"house": GUID, "limit": "1000"})])
+    assert [p["period"] for p in client.closed_periods(GUID)] == ["2026-11", "2026-10"]
+
+
+def test_staff_closing_another_organisations_house_is_not_found(stub, client):
+    from gkh.client.errors import NotFound
+
+    stub.post(f"{API}/periods/close", status=404, json=error("house_not_found", "no house " + GUID))
+    with pytest.raises(NotFound):
+        client.close_period(GUID, "2026-11")

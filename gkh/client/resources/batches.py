@@ -25,3 +25,10 @@ class Batches(ClientCore):
         {"line", "meter", "T1", "T2", "T3", "date"}. The same answer as import_accounts: created = accepted,
         updated = replaced, warnings for suspicious jumps (the reading stored)."""
         return self.request("POST", "/readings/batch", json={"rows": list(rows)}, dry_run=dry_run)
+
+    def import_houses(self, rows: Sequence[dict], *, dry_run: bool = False) -> dict:
+        """Create or update the portal's houses (admins): each row {"line", "guid", "address", "town", "oktmo",
+        "region", "timezone", "window_from", "window_to", "managing_org", "year_built", "floors", "entrances",
+        "total_area", "living_area", "condition", "energy_class"} as the file's cells said them (None: an empty
+        cell, which keeps what is stored). The same answer as import_accounts, upserted on the FIAS GUID."""
+        return self.request("POST", "/admin/houses/batch", json={"rows": list(rows)}, dry_run=dry_run)
