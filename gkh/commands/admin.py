@@ -1,5 +1,6 @@
-"""gkh admin: the portal's admin at work — its organisations, its users and its settings. Only the portal's admins
-may (everyone else is refused, exit 4).
+"""gkh admin: the portal's admin at work — its organisations, its users, its houses, their closed periods and its
+settings. Only the portal's admins may (everyone else is refused, exit 4), but for `period close` and `period list`,
+which staff may run for the houses their organisation serves.
 
 A new user, and one whose password was reset, gets a one-time password: `user add` and `user reset-password`
 print it on stdout and nothing else (a note on stderr), once — the portal keeps only its hash. They sign in with
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import typer
 
+from gkh.commands.batchfile import BatchSizeOption, DelimiterOption, EncodingOption, RejectsOption
 from gkh.commands.common import (
     DEFAULT_OUTPUT,
     DryRun,
@@ -22,7 +24,8 @@ from gkh.commands.common import (
 from gkh.i18n import _, term
 from gkh.output import Column, Columns
 
-app = typer.Typer(help="The portal's admin (admins only): its organisations, users and settings.",
+app = typer.Typer(help="The portal's admin (admins only; staff may close and list the periods of their "
+                       "organisation's houses): its organisations, users, houses, periods and settings.",
                   no_args_is_help=True)
 org_app = typer.Typer(help="The portal's organisations: list them, add one.", no_args_is_help=True)
 user_app = typer.Typer(help="The portal's users: list them, add one with a one-time password, disable, enable, "
@@ -31,7 +34,14 @@ settings_app = typer.Typer(help="The portal's settings: list them with their def
                            no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
+house_app = typer.Typer(help="The portal's houses: import them from a CSV file (FIAS GUID, address, time zone, "
+                             "reading window, passport).", no_args_is_help=True)
+period_app = typer.Typer(help="A house's periods: close a month, whose readings become final, and list the closed "
+                              "ones (admins any house; staff the houses their organisation serves).",
+                         no_args_is_help=True)
 app.add_typer(settings_app, name="settings")
+app.add_typer(house_app, name="house")
+app.add_typer(period_app, name="period")
 
 KINDS = ("managing", "supplier", "inspectorate", "authority")
 ROLES = ("resident", "staff", "inspector", "admin")
@@ -78,12 +88,24 @@ PORTAL_SETTING_COLUMNS = Columns(
     Column("description", "Meaning", shown=True),
 )
 
+# A house's closed period (the README's "Columns" table): `period list`; `period close` adds what happened.
+CLOSED_PERIOD_COLUMNS = Columns(
+    Column("period", "Period", shown=True, kind="id"),
+    Column("house.guid", "FIAS GUID", kind="id"),
+    Column("house.address", "Address", shown=True, kind="address"),
+    Column("closed_at", "Closed at", shown=True, kind="date"),
+    Column("closed_by", "Closed by", shown=True, kind="id"),
+)
+PERIOD_CLOSED_COLUMNS = Columns(CLOSED_PERIOD_COLUMNS, Column("status", "Status", shown=True, kind="term"),
+                                Column("dry_run", "Dry run"))
+
 # The API's fields as the command line names them.
 ORGANISATION_FIELDS = {"name": "--name", "short_name": "--short-name", "inn": "--inn", "ogrn": "--ogrn",
                        "kpp": "--kpp", "kind": "--kind", "card_commission": "--commission", "phone": "--phone",
                        "email": "--email", "address": "--address", "dry_run": "--dry-run"}
 USER_FIELDS = {"login": "LOGIN", "name": "--name", "email": "--email", "role": "--role", "org": "--org"}
 SETTING_FIELDS = {"key": "KEY", "value": "VALUE", "dry_run": "--dry-run"}
+PERIOD_FIELDS = {"house": "--house", "period": "PERIOD", "dry_run": "--dry-run"}
 
 LoginArg = typer.Argument(..., metavar="LOGIN", help="The user's login.")
 
@@ -273,3 +295,95 @@ def settings_unset(
     with named_as_typed(SETTING_FIELDS):
         item = runtime().client.set_admin_setting(key, None)
     say(_("gkh: {setting}").format(setting=_said_setting(item)))
+
+
+# --- houses --------------------------------------------------------------------------------------------------------
+
+
+@house_app.command("import")
+@output_options
+def house_import(
+    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
+    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
+                                  "commas), to fill in and import."),
+    encoding: str = EncodingOption,
+    delimiter: str = DelimiterOption,
+    rejects: str = RejectsOption,
+    batch_size: int = BatchSizeOption,
+    dry_run: DryRun = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """Create or update the portal's houses from a CSV file (admins): FIAS GUID, address, town, OKTMO, region,
+    time zone, reading window, managing organisation (its ИНН) and the passport. Columns by their English or
+    Russian names; Windows-1251 or UTF-8; commas, semicolons or tabs. Safe to re-run: a house already as the file
+    says is "unchanged", and an empty cell keeps what the portal has.
+
+    Rejected rows are listed on stderr (line N: field: reason) and written to --rejects as they were; the others
+    go in. Exit 0 all rows in, 3 some rejected, 2 a file or header that cannot be read (nothing sent), 1 another
+    import running for this profile, 4 not an admin, and the usual codes for the portal's answers.
+    """
+    from gkh.commands.batchfile import houses_kind, run_batch, write_template
+    from gkh.errors import ExitCode, GkhError
+
+    if template:
+        if file is not None:
+            raise GkhError(_("--template prints a file to fill in: give no FILE with it"), ExitCode.USAGE)
+        write_template(houses_kind())
+        return
+    if file is None:
+        raise GkhError(_("give the CSV file to import (- reads standard input), or --template for one to fill in"),
+                       ExitCode.USAGE)
+    run_batch(houses_kind(), file, encoding=encoding, delimiter=delimiter, dry_run=dry_run, rejects=rejects,
+              batch_size=batch_size, output=output)
+
+
+# --- periods -------------------------------------------------------------------------------------------------------
+
+HouseOption = typer.Option(..., "--house", metavar="HOUSE",
+                           help="A FIAS GUID, or an address that matches exactly one house.")
+
+
+@period_app.command("close")
+@output_options
+def period_close(
+    period: str = typer.Argument(..., metavar="PERIOD", help="The month: 2026-11 or 11.2026."),
+    house: str = HouseOption,
+    dry_run: DryRun = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """Close a house's period: its readings become final, and a reading of that month is refused from then on,
+    even while the house's reading window is open. Admins close any house's; staff those of the houses their
+    organisation serves. A month not yet begun in the house's time zone is refused; closing again changes
+    nothing."""
+    from gkh.commands.house import resolve_house
+    from gkh.domain.dates import parse_period
+
+    with named_as_typed(PERIOD_FIELDS):
+        month = parse_period(period)
+        client = runtime().client
+        closed = client.close_period(resolve_house(client, house, "--house"), month, dry_run=dry_run)
+    show({**closed, "dry_run": True} if dry_run and output.format != "json" else closed, PERIOD_CLOSED_COLUMNS,
+         output)
+    address = (closed.get("house") or {}).get("address") or house
+    if dry_run:
+        say(_("gkh: dry run: the portal checked the period and stored nothing"))
+    elif closed.get("status") == "unchanged":
+        say(_("gkh: {period} of {house} was closed already; nothing changed").format(period=month, house=address))
+    else:
+        say(_("gkh: {period} of {house} closed: its readings are final").format(period=month, house=address))
+
+
+@period_app.command("list")
+@output_options
+def period_list(
+    house: str = HouseOption,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """The closed periods of a house, newest first (admins any house; staff the houses their organisation
+    serves)."""
+    from gkh.commands.house import resolve_house
+
+    with named_as_typed(PERIOD_FIELDS):
+        client = runtime().client
+        items = client.closed_periods(resolve_house(client, house, "--house"))
+    show(items, CLOSED_PERIOD_COLUMNS, output, empty=_("gkh: no period of this house is closed"))

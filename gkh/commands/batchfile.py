@@ -95,6 +95,21 @@ def readings_kind() -> BatchKind:
                      "M-000023,2700.5,,,")
 
 
+def houses_kind() -> BatchKind:
+    from gkh.domain.batch import HOUSE_FIELDS, parse_house_row
+
+    # The example: a new build managed by the demo portal's Moscow organisation (its ИНН); an empty window: the
+    # portal's readings.window_* settings.
+    example = {"guid": "f88dff80-7a02-4289-80be-edca9d932149", "address": "г. Москва, ул. Строителей, д. 5",
+               "town": "Москва", "oktmo": "45376000", "region": "77", "timezone": "Europe/Moscow",
+               "managing_org": "7705124833", "year_built": "2026", "floors": "17", "entrances": "3",
+               "total_area": "15230.5", "living_area": "11020.8", "condition": "исправный", "energy_class": "B"}
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([example.get(f.name, "") for f in HOUSE_FIELDS])
+    return BatchKind("gkh admin house import", HOUSE_FIELDS, parse_house_row,
+                     lambda client, rows, dry_run: client.import_houses(rows, dry_run=dry_run), line.getvalue())
+
+
 def write_template(kind: BatchKind) -> None:
     """The header of English names and one example line, UTF-8 with commas: a file to fill in and import."""
     from gkh.output import write_lines
