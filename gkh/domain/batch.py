@@ -295,3 +295,132 @@ def parse_reading_row(line: int, values: dict[str, str]) -> ReadingRow:
     taken = _checked(line, "date", lambda: parse_person_date(day_text, field="date", short_year=True)) \
         if day_text else None
     return ReadingRow(line, meter, tuple(readings), taken)
+
+
+# --- houses (issue 16) -----------------------------------------------------------------------------------------
+
+# A house of the portal, with its passport: what an admin imports from the register of houses.
+HOUSE_FIELDS = (
+    Field("guid", ("фиас", "код фиас", "guid", "guid дома", "guid фиас"), required=True),
+    Field("address", ("адрес", "адрес дома"), required=True),
+    Field("town", ("город", "населенный пункт"), required=True),
+    Field("oktmo", ("октмо", "код октмо"), required=True),
+    Field("region", ("регион", "код региона"), required=True),
+    Field("timezone", ("часовой пояс", "временная зона")),
+    Field("window_from", ("окно с", "начало приема показаний")),
+    Field("window_to", ("окно по", "окончание приема показаний")),
+    Field("managing_org", ("управляющая организация", "инн управляющей организации", "уо")),
+    Field("year_built", ("год постройки", "год ввода")),
+    Field("floors", ("этажность", "этажей")),
+    Field("entrances", ("подъезды", "подъездов", "число подъездов")),
+    Field("total_area", ("общая площадь", "площадь")),
+    Field("living_area", ("жилая площадь",)),
+    Field("condition", ("состояние", "техническое состояние")),
+    Field("energy_class", ("класс энергоэффективности", "класс энергетической эффективности")),
+)
+MAX_HOUSE_TEXT = {"address": 300, "town": 100}
+# The house's condition as the register says it (stored in Russian, as the demo's houses have it).
+HOUSE_CONDITIONS = {"исправный": "исправный", "ветхий": "ветхий", "аварийный": "аварийный",
+                    "serviceable": "исправный", "dilapidated": "ветхий", "emergency": "аварийный"}
+ENERGY_CLASSES = ("A++", "A+", "A", "B", "C", "D", "E", "F", "G")
+MAX_HOUSE_AREA = Decimal("10000000")
+
+
+@dataclass(frozen=True)
+class HouseRow:
+    """One house as a houses file gives it, checked: its FIAS GUID (what the portal upserts on), address, town,
+    ОКТМО and region code; the optional cells None where empty (a new house gets the defaults — Europe/Moscow, the
+    portal's readings window —, a stored one keeps what it has)."""
+
+    line: int
+    guid: str
+    address: str
+    town: str
+    oktmo: str
+    region: str
+    timezone: str | None = None
+    window_from: int | None = None
+    window_to: int | None = None
+    managing_org: str | None = None  # an organisation's ИНН
+    year_built: int | None = None
+    floors: int | None = None
+    entrances: int | None = None
+    total_area: Decimal | None = None
+    living_area: Decimal | None = None
+    condition: str | None = None
+    energy_class: str | None = None
+
+
+def _whole(line: int, field: str, text: str, low: int, high: int) -> int | None:
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise RowProblem(line, field, _("must be a whole number from {low} to {high}; got {got}").format(
+            low=low, high=high, got=repr(text)))
+    return int(text)
+
+
+def _house_area(line: int, field: str, text: str) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        value = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not 0 < value <= MAX_HOUSE_AREA or value != value.quantize(Decimal("0.01")):
+        raise RowProblem(line, field, _("must be square metres above 0 with at most 2 decimals (15230,5); got {got}")
+                         .format(got=repr(text)))
+    return value
+
+
+def parse_house_row(line: int, values: dict[str, str]) -> HouseRow:
+    """A data row of a houses file → HouseRow, or RowProblem naming the line and the first field that is wrong."""
+    from gkh.domain.dates import house_zone
+    from gkh.domain.identifiers import normalize_fias_guid, normalize_inn
+
+    cells = {f.name: (values.get(f.name) or "").strip() for f in HOUSE_FIELDS}
+    for name in ("guid", "address", "town", "oktmo", "region"):
+        if not cells[name]:
+            raise RowProblem(line, name, _("empty"))
+    for name, value in cells.items():
+        limit = MAX_HOUSE_TEXT.get(name, 100)
+        if len(value) > limit:
+            raise RowProblem(line, name, _("longer than {limit} characters").format(limit=limit))
+    guid = _checked(line, "guid", lambda: normalize_fias_guid(cells["guid"], field="guid"))
+    oktmo = cells["oktmo"]
+    if not (oktmo.isascii() and oktmo.isdigit() and len(oktmo) in (8, 11)):
+        raise RowProblem(line, "oktmo", _("must be 8 or 11 digits; got {got}").format(got=repr(oktmo)))
+    region = cells["region"]
+    if not (region.isascii() and region.isdigit() and len(region) == 2):
+        raise RowProblem(line, "region", _("must be the region's 2 digits (77, 66); got {got}").format(
+            got=repr(region)))
+    zone = cells["timezone"] or None
+    if zone is not None:
+        _checked(line, "timezone", lambda: house_zone(zone))
+    window_from = _whole(line, "window_from", cells["window_from"], 1, 31)
+    window_to = _whole(line, "window_to", cells["window_to"], 1, 31)
+    if window_from is not None and window_to is not None and window_from > window_to:
+        raise RowProblem(line, "window_to", _("the window would close on day {last} before it opens on day {first}")
+                         .format(last=window_to, first=window_from))
+    org = cells["managing_org"]
+    managing_org = _checked(line, "managing_org", lambda: normalize_inn(org, field="managing_org")) if org else None
+    year_built = _whole(line, "year_built", cells["year_built"], 1700, 2100)
+    floors = _whole(line, "floors", cells["floors"], 1, 200)
+    entrances = _whole(line, "entrances", cells["entrances"], 1, 100)
+    total_area = _house_area(line, "total_area", cells["total_area"])
+    living_area = _house_area(line, "living_area", cells["living_area"])
+    if total_area is not None and living_area is not None and living_area > total_area:
+        raise RowProblem(line, "living_area", _("larger than the total area {total}").format(total=total_area))
+    condition_text = cells["condition"].lower().replace("ё", "е")
+    condition = HOUSE_CONDITIONS.get(condition_text) if condition_text else None
+    if condition_text and condition is None:
+        raise RowProblem(line, "condition", _("must be one of {allowed}; got {got}").format(
+            allowed="исправный, ветхий, аварийный", got=repr(cells["condition"])))
+    energy_text = cells["energy_class"].upper().replace("А", "A").replace("В", "B").replace("С", "C") \
+        .replace("Е", "E")
+    if energy_text and energy_text not in ENERGY_CLASSES:
+        raise RowProblem(line, "energy_class", _("must be one of {allowed}; got {got}").format(
+            allowed=", ".join(ENERGY_CLASSES), got=repr(cells["energy_class"])))
+    return HouseRow(line, guid, cells["address"], cells["town"], oktmo, region, zone, window_from, window_to,
+                    managing_org, year_built, floors, entrances, total_area, living_area, condition,
+                    energy_text or None)

@@ -127,3 +127,53 @@ def test_a_bad_reading_row_names_its_line_and_field(cells, message):
     with pytest.raises(RowProblem) as caught:
         parse_reading_row(9, {"meter": "M-000452", "T1": "1", "T2": "2", **cells})
     assert caught.value.message.startswith(message)
+
+
+HOUSE = {"guid": "F88DFF80-7A02-4289-80BE-EDCA9D932149", "address": "г. Москва, ул. Строителей, д. 5",
+         "town": "Москва", "oktmo": "45376000", "region": "77"}
+
+
+def test_a_houses_header_in_russian_maps_to_the_house_fields():
+    from gkh.domain.batch import HOUSE_FIELDS
+
+    header = ["ФИАС", "Адрес", "Город", "ОКТМО", "Регион", "Часовой пояс", "Окно с", "Окно по",
+              "Управляющая организация", "Год постройки", "Этажность", "Подъезды", "Общая площадь", "Жилая площадь",
+              "Состояние", "Класс энергоэффективности"]
+    assert list(map_header(header, HOUSE_FIELDS)) == [f.name for f in HOUSE_FIELDS]
+
+
+def test_a_house_row_is_read_with_its_passport_and_empty_cells_as_none():
+    from decimal import Decimal
+
+    from gkh.domain.batch import parse_house_row
+
+    row = parse_house_row(2, {**HOUSE, "managing_org": "7705124833", "total_area": "15 230,5", "floors": "17",
+                              "condition": "Исправный", "energy_class": "в"})  # a Cyrillic В, as people type it
+    assert (row.guid, row.oktmo, row.region) == ("f88dff80-7a02-4289-80be-edca9d932149", "45376000", "77")
+    assert (row.managing_org, row.total_area, row.floors) == ("7705124833", Decimal("15230.5"), 17)
+    assert (row.condition, row.energy_class) == ("исправный", "B")
+    assert (row.timezone, row.window_from, row.window_to, row.living_area) == (None, None, None, None)
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ({"guid": ""}, "line 4: guid: empty"),
+    ({"guid": "дом 5"}, "line 4: guid: FIAS GUID must be"),
+    ({"address": "x" * 301}, "line 4: address: longer than 300 characters"),
+    ({"oktmo": "4537600"}, "line 4: oktmo: must be 8 or 11 digits"),
+    ({"region": "777"}, "line 4: region: must be the region's 2 digits"),
+    ({"timezone": "Europe/Mordor"}, "line 4: timezone: timezone must be an IANA zone name"),
+    ({"window_from": "0"}, "line 4: window_from: must be a whole number from 1 to 31"),
+    ({"window_from": "20", "window_to": "10"}, "line 4: window_to: the window would close on day 10"),
+    ({"managing_org": "7705124834"}, "line 4: managing_org: "),
+    ({"year_built": "1492"}, "line 4: year_built: must be a whole number from 1700 to 2100"),
+    ({"total_area": "-5"}, "line 4: total_area: must be square metres above 0"),
+    ({"total_area": "100", "living_area": "200"}, "line 4: living_area: larger than the total area 100"),
+    ({"condition": "хороший"}, "line 4: condition: must be one of исправный, ветхий, аварийный"),
+    ({"energy_class": "Z"}, "line 4: energy_class: must be one of A++, A+, A, B"),
+])
+def test_a_bad_house_row_names_its_line_and_field(cells, message):
+    from gkh.domain.batch import RowProblem, parse_house_row
+
+    with pytest.raises(RowProblem) as caught:
+        parse_house_row(4, {**HOUSE, **cells})
+    assert caught.value.message.startswith(message)
