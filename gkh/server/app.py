@@ -104,6 +104,7 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/admin/users/{{login}}/disable", admin.UserDisable(store))
     app.add_route(f"{API}/admin/users/{{login}}/enable", admin.UserEnable(store))
     app.add_route(f"{API}/admin/users/{{login}}/password", admin.UserPassword(store))
+    app.add_route(f"{API}/admin/houses/batch", batches.HouseBatch(store))
     app.add_route(f"{API}/addresses", addresses.AddressSearch(store))
     app.add_route(f"{API}/houses/{{guid}}", addresses.HousePassport(store))
     app.add_route(f"{API}/accounts", accounts.AccountList(store))

@@ -6,21 +6,23 @@ from typing import Any
 
 import falcon
 
-from gkh.domain.batch import ACCOUNT_FIELDS, READING_FIELDS, Field
+from gkh.domain.batch import ACCOUNT_FIELDS, HOUSE_FIELDS, READING_FIELDS, Field
 from gkh.i18n import _
+from gkh.server.access import require_admin
 from gkh.server.http import echo, invalid, json_body
 from gkh.server.routes.base import Resource, mutation_of, respond
 from gkh.server.services import batches
 
 _ACCOUNT_NAMES = frozenset(f.name for f in ACCOUNT_FIELDS)
 _READING_NAMES = frozenset(f.name for f in READING_FIELDS)
+_HOUSE_NAMES = frozenset(f.name for f in HOUSE_FIELDS)
 
 
 def chunk_rows(body: dict[str, Any], fields: tuple[Field, ...]) -> list[tuple[int, dict[str, str]]]:
     """The body's rows as (line, cells by field name): 400 naming what is malformed — `rows` not a list or over
     MAX_ROWS, `rows[i]` not an object, `rows[i].line` not a whole number ≥ 1, `rows[i].<name>` not a field or not
     text (absent and null are an empty cell)."""
-    names = _ACCOUNT_NAMES if fields is ACCOUNT_FIELDS else _READING_NAMES
+    names = {id(ACCOUNT_FIELDS): _ACCOUNT_NAMES, id(HOUSE_FIELDS): _HOUSE_NAMES}.get(id(fields), _READING_NAMES)
     rows = body.get("rows")
     if not isinstance(rows, list):
         raise invalid(_("rows must be a list of rows"), "rows")
@@ -70,3 +72,13 @@ class ReadingBatch(Resource):
         rows = chunk_rows(body, READING_FIELDS)
         respond(resp, batches.submit_readings(self.store, req.context.user, rows, req.context.now,
                                               mutation_of(req, body)))
+
+
+class HouseBatch(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Create or update a chunk of the portal's houses by FIAS GUID (admins): the counts and the rejected rows."""
+        require_admin(req.context.user)
+        body = json_body(req)
+        rows = chunk_rows(body, HOUSE_FIELDS)
+        respond(resp, batches.import_houses(self.store, req.context.user, rows, req.context.now,
+                                            mutation_of(req, body)))

@@ -21,14 +21,22 @@ from functools import lru_cache
 from typing import Any
 
 from gkh.domain.address import search_key
-from gkh.domain.batch import AccountRow, ReadingRow, RowProblem, parse_account_row, parse_reading_row
+from gkh.domain.batch import (
+    AccountRow,
+    HouseRow,
+    ReadingRow,
+    RowProblem,
+    parse_account_row,
+    parse_house_row,
+    parse_reading_row,
+)
 from gkh.domain.dates import format_instant, house_zone, local_date
 from gkh.domain.errors import InvalidInput, Refused
 from gkh.domain.identifiers import is_fias_guid, meter_reference, normalize_fias_guid, serial_key
 from gkh.domain.meters import METER_DEFAULTS, verification_due, zones_of
 from gkh.domain.readings import ZONE_NAMES
 from gkh.i18n import _, ngettext, term
-from gkh.server.access import User, account_visible
+from gkh.server.access import User, account_visible, require_admin
 from gkh.server.db import Connection, Dialect, PortalStore, Row
 from gkh.server.http import ApiError, echo
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
@@ -639,3 +647,117 @@ class _ReadingSubmit:
                 "UPDATE readings SET taken_on = ?, reading_values = ?, rollover = ?, submitted_by = ?,"
                 " submitted_at = ? WHERE meter_id = ? AND period = ?",
                 [(*values, meter, period) for (meter, period), values in self.updates.items()])
+
+
+# --- houses (issue 16) -----------------------------------------------------------------------------------------
+
+# A house's columns a houses file sets, in the order the rows' state is compared and written.
+_HOUSE_COLUMNS = ("address", "search_key", "town", "oktmo", "region_code", "timezone", "window_from", "window_to",
+                  "window_to_next_month", "window_from_last_day", "window_to_last_day", "managing_org_id",
+                  "year_built", "floors", "entrances", "total_area", "living_area", "condition", "energy_class")
+
+
+def import_houses(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
+                  mutation: Mutation = PLAIN) -> Outcome:
+    """A chunk of the portal's houses (admins), each created or updated by its FIAS GUID; 200 with the counts and
+    the rejected rows. A new house gets the portal's readings window (the readings.window_* settings) where the
+    row gives none; an empty optional cell keeps what a stored house has."""
+    require_admin(user)
+    return _chunk(store, user, rows, now, mutation, parse_house_row,
+                  lambda tx, tally, parsed: _HouseImport(tx, store.dialect, tally).run(parsed))
+
+
+class _HouseImport:
+    """One chunk's houses in one transaction: the stored houses and the organisations the rows name read in one
+    query each, the rows applied in order, the new houses written in one bulk insert and the changed ones with one
+    executemany."""
+
+    def __init__(self, tx: Connection, dialect: Dialect, tally: Tally):
+        self.tx, self.dialect, self.tally = tx, dialect, tally
+        self.houses: dict[str, dict[str, Any]] = {}  # guid → its columns as they stand after the rows so far
+        self.stored: dict[str, tuple] = {}  # guid → the columns as the table holds them
+        self.orgs: dict[str, str] = {}  # ИНН → organisation id
+
+    def run(self, rows: list[HouseRow]) -> None:
+        if not rows:
+            return
+        from gkh.server.services.admin import setting_value
+
+        self.window = (int(setting_value(self.tx, "readings.window_from") or 15),
+                       int(setting_value(self.tx, "readings.window_to") or 25))
+        guids, guids_params = self.dialect.any_of("guid", list(dict.fromkeys(r.guid for r in rows)))
+        for r in self.tx.execute(f"SELECT guid, {', '.join(_HOUSE_COLUMNS)} FROM houses WHERE {guids}",
+                                 guids_params).fetchall():
+            house = {c: r[c] for c in _HOUSE_COLUMNS}
+            self.houses[r["guid"]] = house
+            self.stored[r["guid"]] = _house_state(house)
+        inns = list({r.managing_org for r in rows if r.managing_org})
+        if inns:
+            condition, params = self.dialect.any_of("inn", inns)
+            self.orgs = {r["inn"]: r["id"] for r in self.tx.execute(
+                f"SELECT id, inn FROM organisations WHERE {condition}", params).fetchall()}
+        created: set[str] = set()
+        for row in rows:
+            try:
+                self._apply(row, created)
+            except RowProblem as problem:
+                self.tally.reject(problem)
+        self._write(created)
+
+    def _apply(self, row: HouseRow, created: set[str]) -> None:
+        org_id = None
+        if row.managing_org is not None:
+            org_id = self.orgs.get(row.managing_org)
+            if org_id is None:
+                raise RowProblem(row.line, "managing_org", _("no organisation with ИНН {inn}").format(
+                    inn=row.managing_org))
+        before = self.houses.get(row.guid)
+        house: dict[str, Any] = dict(before) if before is not None else {
+            "timezone": "Europe/Moscow", "window_from": self.window[0], "window_to": self.window[1],
+            "window_to_next_month": 0, "window_from_last_day": 0, "window_to_last_day": 0, "managing_org_id": None,
+            "year_built": None, "floors": None, "entrances": None, "total_area": None, "living_area": None,
+            "condition": None, "energy_class": None}
+        house.update(address=row.address, search_key=search_key(row.address), town=row.town, oktmo=row.oktmo,
+                     region_code=row.region)
+        if row.window_from is not None or row.window_to is not None:
+            # A window the row gives is one within the month: its ends as given, the stored one's where empty.
+            first = row.window_from if row.window_from is not None else house["window_from"]
+            last = row.window_to if row.window_to is not None else house["window_to"]
+            if first > last:
+                raise RowProblem(row.line, "window_to" if row.window_to is not None else "window_from", _(
+                    "the window would close on day {last} before it opens on day {first}").format(
+                    last=last, first=first))
+            house.update(window_from=first, window_to=last, window_to_next_month=0,
+                         window_from_last_day=0, window_to_last_day=0)
+        given = {"timezone": row.timezone, "managing_org_id": org_id, "year_built": row.year_built,
+                 "floors": row.floors, "entrances": row.entrances,
+                 "total_area": area_text(row.total_area) if row.total_area is not None else None,
+                 "living_area": area_text(row.living_area) if row.living_area is not None else None,
+                 "condition": row.condition, "energy_class": row.energy_class}
+        house.update({k: v for k, v in given.items() if v is not None})
+        if house["living_area"] is not None and house["total_area"] is not None \
+                and Decimal(house["living_area"]) > Decimal(house["total_area"]):
+            raise RowProblem(row.line, "living_area", _("larger than the total area {total}").format(
+                total=house["total_area"]))
+        if before is None:
+            self.tally.created += 1
+            created.add(row.guid)
+        elif house == before:
+            self.tally.unchanged += 1
+        else:
+            self.tally.updated += 1
+        self.houses[row.guid] = house
+
+    def _write(self, created: set[str]) -> None:
+        if created:
+            self.dialect.insert_rows(self.tx, "houses", ("guid", *_HOUSE_COLUMNS),
+                                     [(guid, *_house_state(self.houses[guid])) for guid in created])
+        changed = [(*_house_state(house), guid) for guid, house in self.houses.items()
+                   if guid not in created and _house_state(house) != self.stored[guid]]
+        if changed:
+            self.tx.executemany(f"UPDATE houses SET {', '.join(c + ' = ?' for c in _HOUSE_COLUMNS)} WHERE guid = ?",
+                                changed)
+
+
+def _house_state(house: dict[str, Any]) -> tuple:
+    return tuple(house[c] for c in _HOUSE_COLUMNS)
