@@ -93,6 +93,9 @@ CLOSED_PERIOD_COLUMNS = Columns(
     Column("period", "Period", shown=True, kind="id"),
     Column("house.guid", "FIAS GUID", kind="id"),
     Column("house.address", "Address", shown=True, kind="address"),
+    Column("house.town", "Town"),
+    Column("house.oktmo", "OKTMO", kind="id"),
+    Column("house.timezone", "Time zone"),
     Column("closed_at", "Closed at", shown=True, kind="date"),
     Column("closed_by", "Closed by", shown=True, kind="id"),
 )

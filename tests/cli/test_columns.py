@@ -15,8 +15,10 @@ import pytest
 from gkh.commands.account import ACCOUNT_COLUMNS, LINK_COLUMNS
 from gkh.commands.address import HOUSE_FOUND_COLUMNS
 from gkh.commands.admin import (
+    CLOSED_PERIOD_COLUMNS,
     ORGANISATION_ADDED_COLUMNS,
     ORGANISATION_COLUMNS,
+    PERIOD_CLOSED_COLUMNS,
     PORTAL_SETTING_COLUMNS,
     USER_COLUMNS,
 )
@@ -68,6 +70,8 @@ OUTAGE = ["id", "house.guid", "house.address", "resource", "status", "start", "e
           "posted_by", "updated_at", "version"]
 ORGANISATION = ["id", "kind", "name", "short_name", "inn", "ogrn", "kpp", "card_commission", "phone", "email",
                 "address", "bank_name", "bik", "bank_account", "correspondent_account"]
+CLOSED_PERIOD = ["period", "house.guid", "house.address", "house.town", "house.oktmo", "house.timezone", "closed_at",
+                 "closed_by"]
 READING = ["meter", "period", "date", "values.T1", "values.T2", "values.T3", "consumption.T1", "consumption.T2",
            "consumption.T3", "status", "warnings", "submitted_by"]
 
@@ -125,6 +129,8 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
     "admin-user": (USER_COLUMNS, ["login", "name", "email", "role", "organisation", "must_change_password",
                                   "disabled_at", "created_at"]),
     "admin-setting": (PORTAL_SETTING_COLUMNS, ["key", "value", "default", "description"]),
+    "admin-period": (CLOSED_PERIOD_COLUMNS, CLOSED_PERIOD),
+    "admin-period-closed": (PERIOD_CLOSED_COLUMNS, [*CLOSED_PERIOD, "status", "dry_run"]),
     "batch-summary": (SUMMARY_COLUMNS, ["created", "updated", "unchanged", "rejected", "encoding", "delimiter",
                                         "dry_run"]),
 }
@@ -233,6 +239,10 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
                        "--ogrn", "1027700132195", "--kind", "managing", "--dry-run"], "admin-org-added"),
     "admin user list": (["--profile", "admin", "admin", "user", "list"], "admin-user"),
     "admin settings list": (["--profile", "admin", "admin", "settings", "list"], "admin-setting"),
+    "admin house import": (["--profile", "admin", "admin", "house", "import", "<houses.csv>"], "batch-summary"),
+    "admin period close": (["--profile", "admin", "admin", "period", "close", "2026-11", "--house", "ленина 5",
+                            "--dry-run"], "admin-period-closed"),
+    "admin period list": (["--profile", "admin", "admin", "period", "list", "--house", "ленина 5"], "admin-period"),
 }
 
 
@@ -258,6 +268,14 @@ def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
         args = appeal_arguments(args)
     if verb.startswith("admin "):
         login("admin", "admin")
+    if "<houses.csv>" in args:  # the template, imported (again: unchanged)
+        import os
+
+        houses = Path(os.environ["GKH_HOME"]).parent / "houses.csv"
+        houses.write_text(gkh(*args[:5], "--template").stdout, encoding="utf-8")
+        args = [str(houses) if arg == "<houses.csv>" else arg for arg in args]
+    if verb == "admin period list":  # a closed period to list
+        assert gkh(*args[:4], "close", "2026-11", "--house", "ленина 5").exit_code == 0
     result = gkh(*args, *options, tty=tty, env=env)
     assert result.exit_code == 0, result.stderr
     return result
@@ -313,7 +331,8 @@ def test_csv_tsv_and_excel_carry_the_pinned_columns_and_json_no_field_they_miss(
         records = data["questions"]
     if verb == "meeting vote":  # the JSON keeps the answers as an object by question number: the votes column
         records = [{**data, "votes": list(data["votes"].items())}]
-    if verb == "account import":  # the JSON adds the rejected lines and the warnings, lists the rows have not
+    if verb in ("account import", "admin house import"):  # the JSON adds the rejected lines and the warnings,
+        # lists the rows have not
         records = [{k: v for k, v in data.items() if k not in ("rejected_lines", "warnings")}]
     fields = {name for record in records for name, value in flatten(record).items()
               if not (value is None and any(p.startswith(f"{name}.") for p in pinned))}  # a null object: its columns
@@ -343,7 +362,7 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 
 LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
          "server users", "meeting list", "meeting results", "appeal topics", "appeal addressees", "appeal list",
-         "outage list", "admin org list", "admin user list", "admin settings list"]
+         "outage list", "admin org list", "admin user list", "admin settings list", "admin period list"]
 
 
 @pytest.mark.parametrize("verb", LISTS)
@@ -366,7 +385,7 @@ def test_wide_shows_every_column_of_a_list(home, verb):
 
 @pytest.mark.parametrize("verb", ["account show", "house show", "auth status", "meter submit", "bill show",
                                   "payment show", "wallet show", "meeting show", "meeting vote", "appeal show",
-                                  "outage show"])
+                                  "outage show", "admin period close"])
 def test_one_record_reads_down_as_header_and_value(home, verb):
     columns = PINNED[VERBS[verb][1]][0]
     lines = run(verb, tty=True).stdout.splitlines()
