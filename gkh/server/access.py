@@ -160,3 +160,14 @@ def require_outage_poster(user: User, org_id: str) -> None:
     if user.role != "staff" or user.org_id != org_id:
         raise ApiError(403, "forbidden", _("only the staff of the organisation that posted an outage change or "
                                            "cancel it"))
+
+
+def period_closer_houses(user: User) -> tuple[str, list]:
+    """A condition on the houses `h` whose billing periods a user closes and lists: admins any house, staff those
+    their organisation serves (manages, or has accounts in); anyone else none (403)."""
+    if user.role == "admin":
+        return "1 = 1", []
+    if user.role == "staff" and user.org_id is not None:
+        return _served_houses(user.org_id)
+    raise ApiError(403, "forbidden", _("only the portal's admins and the staff of an organisation serving a house "
+                                       "close its periods"))

@@ -35,6 +35,7 @@ from gkh.server.routes import (
     meters,
     outages,
     payments,
+    periods,
     session,
     uploads,
 )
@@ -105,6 +106,8 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/admin/users/{{login}}/enable", admin.UserEnable(store))
     app.add_route(f"{API}/admin/users/{{login}}/password", admin.UserPassword(store))
     app.add_route(f"{API}/admin/houses/batch", batches.HouseBatch(store))
+    app.add_route(f"{API}/periods/close", periods.PeriodClose(store))
+    app.add_route(f"{API}/periods", periods.PeriodList(store))
     app.add_route(f"{API}/addresses", addresses.AddressSearch(store))
     app.add_route(f"{API}/houses/{{guid}}", addresses.HousePassport(store))
     app.add_route(f"{API}/accounts", accounts.AccountList(store))

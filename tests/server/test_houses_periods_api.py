@@ -15,6 +15,7 @@ import pytest
 from gkh.server.demo import H1_GUID, H4_GUID
 from gkh.server.demo.world import ORGS
 from tests.helpers.api import Api, assert_error
+from tests.helpers.demo import COLD
 from tests.helpers.rows import db
 
 NEW_GUID = "f88dff80-7a02-4289-80be-edca9d932149"
@@ -96,3 +97,75 @@ def test_only_admins_import_houses(sign_in, home, login):
 def test_an_unknown_column_is_a_bad_request(sign_in):
     resp = houses(sign_in("admin"), [{**house_row(2), "flat": "1"}])
     assert resp.status_code == 400, resp.text
+
+
+# -- periods --------------------------------------------------------------------------------------------------------
+
+
+def close(api: Api, house: str, period: str, **kwargs):
+    return api.post("/periods/close", json={"house": house, "period": period}, **kwargs)
+
+
+def test_a_closed_period_refuses_its_readings_single_and_batch_while_the_window_is_open(sign_in, home):
+    ivanov = sign_in("ivanov")
+    resp = close(sign_in("uk-staff"), H1_GUID, "11.2026")
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert (body["period"], body["status"], body["closed_by"]) == ("2026-11", "closed", "uk-staff")
+    assert body["house"]["guid"] == H1_GUID and body["closed_at"]
+    assert_error(ivanov.post(f"/meters/{COLD}/readings", json={"values": ["2675.5"]}), 422, "period_closed", "date")
+    batch = ivanov.post("/readings/batch", json={"rows": [{"line": 2, "meter": COLD, "T1": "2675.5"}]})
+    assert batch.status_code == 200, batch.text
+    (rejected,) = batch.json()["rejected"]
+    assert rejected["line"] == 2 and "2026-11 is closed" in rejected["message"]
+    with db(home) as conn:
+        assert conn.execute("SELECT count(*) FROM readings WHERE meter_id = ? AND period = '2026-11'",
+                            (COLD,)).fetchone()[0] == 0
+
+
+def test_a_reading_of_another_house_is_still_taken(sign_in):
+    assert close(sign_in("admin"), H4_GUID, "2026-11").status_code == 201
+    resp = sign_in("ivanov").post(f"/meters/{COLD}/readings", json={"values": ["2675.5"]})
+    assert resp.status_code == 201, resp.text
+
+
+def test_closing_twice_is_unchanged_and_the_list_is_newest_first(sign_in):
+    admin = sign_in("admin")
+    assert close(admin, H1_GUID, "2026-10").status_code == 201
+    first = close(admin, H1_GUID, "2026-11")
+    again = close(sign_in("uk-staff"), H1_GUID, "2026-11")
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "unchanged"
+    assert (again.json()["closed_at"], again.json()["closed_by"]) == (first.json()["closed_at"], "admin")
+    listed = admin.get("/periods", params={"house": H1_GUID})
+    assert listed.status_code == 200, listed.text
+    assert [item["period"] for item in listed.json()["items"]] == ["2026-11", "2026-10"]
+
+
+def test_a_dry_run_closes_nothing(sign_in):
+    admin = sign_in("admin")
+    resp = close(admin, H1_GUID, "2026-11", params={"dry_run": "true"})
+    assert resp.status_code == 201 and resp.json()["dry_run"] is True, resp.text
+    assert admin.get("/periods", params={"house": H1_GUID}).json()["items"] == []
+
+
+def test_a_period_in_the_future_is_refused(sign_in):
+    assert_error(close(sign_in("admin"), H1_GUID, "2026-12"), 422, "period_in_future", "period")
+
+
+def test_a_malformed_period_is_a_bad_request(sign_in):
+    assert_error(close(sign_in("admin"), H1_GUID, "ноябрь"), 400, "invalid", "period")
+
+
+@pytest.mark.parametrize("login", ["uk-staff", "energo-staff"])
+def test_staff_of_another_organisation_find_no_house(sign_in, login):
+    api = sign_in(login)
+    assert_error(close(api, H4_GUID, "2026-11"), 404, "house_not_found")
+    assert_error(api.get("/periods", params={"house": H4_GUID}), 404, "house_not_found")
+
+
+@pytest.mark.parametrize("login", ["ivanov", "inspector"])
+def test_residents_and_inspectors_close_nothing(sign_in, login):
+    api = sign_in(login)
+    assert_error(close(api, H1_GUID, "2026-11"), 403, "forbidden")
+    assert_error(api.get("/periods", params={"house": H1_GUID}), 403, "forbidden")

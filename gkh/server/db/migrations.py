@@ -609,6 +609,21 @@ def m012_user_admin(conn: Connection, dialect: Dialect) -> None:
         elif column not in {row[1] for row in conn.execute("PRAGMA table_info(users)")}:
             conn.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
 
+
+@migration
+def m013_closed_periods(conn: Connection, dialect: Dialect) -> None:
+    """Periods closed for billing by house (issue 16): a reading of a closed period is refused as one whose window
+    has passed; who closed it and when (UTC)."""
+    _execute(conn, dialect, """
+CREATE TABLE IF NOT EXISTS closed_periods (
+    house_guid TEXT NOT NULL REFERENCES houses(guid),
+    period TEXT NOT NULL CHECK (length(period) = 7),
+    closed_at TEXT NOT NULL,
+    closed_by INTEGER REFERENCES users(id),
+    PRIMARY KEY (house_guid, period)
+)
+""")
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 

@@ -40,7 +40,7 @@ from gkh.server.access import User, account_visible, require_admin
 from gkh.server.db import Connection, Dialect, PortalStore, Row
 from gkh.server.http import ApiError, echo
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
-from gkh.server.services.meters import MAX_HISTORY_MONTHS, check_submission, with_consumption
+from gkh.server.services.meters import MAX_HISTORY_MONTHS, check_submission, closed_periods, with_consumption
 from gkh.server.views import meter_spec
 
 MAX_ROWS = 1000
@@ -504,8 +504,8 @@ def _draw(count: int) -> list[str]:
 # MAX_HISTORY_MONTHS of consumption, the single submit's history) and the open period's own.
 _HISTORY_ROWS = MAX_HISTORY_MONTHS + 2
 _METERS = """
-SELECT m.*, h.timezone, h.window_from, h.window_to, h.window_to_next_month, h.window_from_last_day,
-       h.window_to_last_day
+SELECT m.*, h.guid AS house_guid, h.timezone, h.window_from, h.window_to, h.window_to_next_month,
+       h.window_from_last_day, h.window_to_last_day
 FROM meters m
 JOIN accounts a ON a.id = m.account_id
 JOIN houses h ON h.guid = a.house_guid
@@ -553,6 +553,7 @@ class _ReadingSubmit:
         self.current: dict[tuple[str, str], tuple[str, str, bool]] = {}  # (meter, period) → (date, values, stored)
         self.inserts: dict[tuple[str, str], tuple] = {}
         self.updates: dict[tuple[str, str], tuple] = {}
+        self.closed: dict[str, set[str]] = {}  # house → its periods closed for billing
 
     def run(self, rows: list[ReadingRow]) -> None:
         if not rows:
@@ -584,6 +585,7 @@ class _ReadingSubmit:
         self.refs = refs
         if not self.by_id:
             return
+        self.closed = closed_periods(self.tx, list({m["house_guid"] for m in found}))
         meters, meters_params = self.dialect.any_of("r.meter_id", list(self.by_id))
         for r in self.tx.execute(
                 "SELECT meter_id, period, taken_on, reading_values, rollover, submitted_by FROM (SELECT r.meter_id,"
@@ -613,7 +615,8 @@ class _ReadingSubmit:
         meter = self._meter(row)
         try:
             checked = check_submission(meter, list(row.values), row.taken_on, False, self.now,
-                                       lambda period: self._before(meter, period))
+                                       lambda period: self._before(meter, period),
+                                       self.closed.get(meter["house_guid"], ()))
         except (InvalidInput, Refused) as error:
             column = _reading_field(error, row.values, len(meter["zones"].split(",")))
             # A zone's refusal names its zone first ("T1: the new reading …"): the row's message names it once.

@@ -4,7 +4,7 @@ gkh.domain.readings."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -89,7 +89,8 @@ def submit_reading(store: PortalStore, user: User, meter: str, submission: Submi
     def submit(tx: Connection) -> tuple[int, dict]:
         row = _find_meter(tx, user, meter)
         checked = check_submission(row, values, taken_text, rollover, now,
-                                   lambda period: _history(tx, row, before_period=period))
+                                   lambda period: _history(tx, row, before_period=period),
+                                   closed_periods(tx, [row["house_guid"]]).get(row["house_guid"], ()))
         period, taken, zoned, used, warnings = (checked.period, checked.taken, checked.values, checked.used,
                                                 checked.warnings)
         stored = checked.stored
@@ -133,11 +134,12 @@ class Checked:
 
 
 def check_submission(row: Row, values: list[Decimal], taken_on: str | date | None, rollover: bool, now: datetime,
-                     history_before: Callable[[str], list[dict]]) -> Checked:
+                     history_before: Callable[[str], list[dict]], closed: Collection[str] = ()) -> Checked:
     """Every rule of gkh.domain.readings a reading of the meter `row` (its columns and its house's, as _SELECT
     reads them) must pass — the one set the single submit and the batch both apply. `taken_on`: the date as typed
     (judged in the house's zone) or as parsed, None for today; `history_before(period)`: the meter's stored
-    readings before that period, oldest first, each with its consumption (as _history gives them)."""
+    readings before that period, oldest first, each with its consumption (as _history gives them); `closed`: the
+    periods closed for the meter's house (closed_periods), refused as its window's past ones are."""
     spec = meter_spec(row)
     zone = house_zone(row["timezone"])
     today = local_date(now, zone)
@@ -152,13 +154,23 @@ def check_submission(row: Row, values: list[Decimal], taken_on: str | date | Non
     history = history_before(period)
     previous = history[-1] if history else None
     rules.check_reading_date(taken, today, date.fromisoformat(previous["date"]) if previous else None)
-    rules.check_period_open(period, closed=period != window.period_of(today))
+    rules.check_period_open(period, closed=period != window.period_of(today) or period in closed)
     past = [h["consumption"] for h in history if h["consumption"]]
     if rollover:
         rules.check_rollover(previous["values"] if previous else None, zoned, spec, past, meter_id=row["id"])
     used = rules.consumption(previous["values"] if previous else None, zoned, spec, rollover, meter_id=row["id"])
     warnings = rules.suspicious_jump(used, past) if used else []
     return Checked(period, taken, zoned, used, warnings)
+
+
+def closed_periods(conn: Connection, houses: Sequence[str]) -> dict[str, set[str]]:
+    """The periods closed for billing of each of `houses` (FIAS GUIDs, not empty), by house: one query."""
+    marks = ",".join("?" * len(houses))  # a chunk's meters are in a few houses
+    closed: dict[str, set[str]] = {}
+    for r in conn.execute(f"SELECT house_guid, period FROM closed_periods WHERE house_guid IN ({marks})",
+                          list(houses)).fetchall():
+        closed.setdefault(r["house_guid"], set()).add(r["period"])
+    return closed
 
 
 def _find_meter(conn: Connection, user: User, meter: str) -> Row:
