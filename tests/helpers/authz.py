@@ -186,6 +186,7 @@ class World:
             row = self.conn.execute("SELECT org_id, house_guid, cancelled_at IS NOT NULL FROM outages WHERE id = ?",
                                     (outage,)).fetchone()
             assert row is not None and tuple(row) == (org, house, cancelled), (outage, row and tuple(row))
+        ids["uk_inn"] = self._one("SELECT inn FROM organisations WHERE id = ?", ORG_UK_MOSCOW)  # managing_org
         for key, appeal, part in (("uk_appeal_file", "A-000001", "attachment"),
                                   ("uk_answer_file", "A-000001", "answer"),
                                   ("energo_appeal_file", "A-000003", "attachment")):

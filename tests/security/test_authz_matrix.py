@@ -92,6 +92,9 @@ ADD_USER = ("POST", f"{API}/admin/users")
 DISABLE_USER = ("POST", f"{API}/admin/users/{{login}}/disable")
 ENABLE_USER = ("POST", f"{API}/admin/users/{{login}}/enable")
 RESET_PASSWORD = ("POST", f"{API}/admin/users/{{login}}/password")
+HOUSE_BATCH = ("POST", f"{API}/admin/houses/batch")
+CLOSE_PERIOD = ("POST", f"{API}/periods/close")
+PERIODS = ("GET", f"{API}/periods")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -1111,6 +1114,57 @@ def _admin_rows(add) -> None:
     add(Row(RESET_PASSWORD, "admin", f"{users}/petrova/password", 200, check=password_reset("petrova")))
 
 
+# A houses file's row: a new house managed by the demo's Moscow organisation; the same naming an unknown ИНН.
+NEW_HOUSE = {"line": 2, "guid": "f88dff80-7a02-4289-80be-edca9d932149", "address": "г. Москва, ул. Строителей, д. 5",
+             "town": "Москва", "oktmo": "45376000", "region": "77", "managing_org": "{uk_inn}"}
+HOUSES_NEW = {"rows": [NEW_HOUSE]}
+HOUSES_NO_ORG = {"rows": [{**NEW_HOUSE, "guid": "0c5b2444-70a0-4932-980c-b4dc0d3f02b5", "managing_org": "7707083893"}]}
+
+
+def period_closed(house: str, status: str):
+    def check(world: World, answer: Answer) -> None:
+        assert (answer.media["period"], answer.media["status"]) == ("2026-11", status), answer.media
+        row = world.conn.execute("SELECT count(*) FROM closed_periods WHERE house_guid = ? AND period = ?",
+                                 (world.ids[house], "2026-11")).fetchone()
+        assert row[0] == 1, f"{row[0]} rows for the closed period"
+
+    return check
+
+
+def _house_period_rows(add) -> None:
+    """Houses are imported by the portal's admins alone; a house's period is closed (and its closed ones listed)
+    by admins and the staff of an organisation serving the house — another's house is not found, as one that is
+    not there."""
+    houses = f"{API}/admin/houses/batch"
+    add(Row(HOUSE_BATCH, "anonymous", houses, 401, HOUSES_NEW))
+    for who in NOT_ADMINS:
+        add(Row(HOUSE_BATCH, who, houses, 403, HOUSES_NEW, why="admins import houses"))
+    add(Row(HOUSE_BATCH, "admin", houses + DRY, 200, HOUSES_NEW, check=batch_counts(1, 0, 0)))
+    add(Row(HOUSE_BATCH, "admin", houses, 200, HOUSES_NO_ORG, check=batch_counts(0, 0, 0, ("managing_org",))))
+    add(Row(HOUSE_BATCH, "admin", houses, 200, HOUSES_NEW, check=batch_counts(1, 0, 0)))
+    add(Row(HOUSE_BATCH, "admin", houses, 200, HOUSES_NEW, check=batch_counts(0, 0, 1), why="the same again"))
+
+    close, listing = f"{API}/periods/close", f"{API}/periods"
+    h1, h4 = {"house": "{h1}", "period": "2026-11"}, {"house": "{h4}", "period": "2026-11"}
+    add(Row(CLOSE_PERIOD, "anonymous", close, 401, h1))
+    add(Row(PERIODS, "anonymous", listing + "?house={h1}", 401))
+    for who in ("ivanov", "petrova", "inspector"):
+        add(Row(CLOSE_PERIOD, who, close, 403, h1, why="admins and the staff serving the house close periods"))
+        add(Row(PERIODS, who, listing + "?house={h1}", 403))
+    for who in STAFF:
+        add(Row(CLOSE_PERIOD, who, close, 404, h4, code="house_not_found", leak_check=True,
+                why="another organisation's house: not found"))
+        add(Row(PERIODS, who, listing + "?house={h4}", 404, code="house_not_found"))
+    add(Row(CLOSE_PERIOD, "admin", close + DRY, 201, h1))
+    add(Row(CLOSE_PERIOD, "admin", close, 422, {**h1, "period": "2026-12"}, code="period_in_future"))
+    add(Row(CLOSE_PERIOD, "uk-staff", close, 201, h1, check=period_closed("h1", "closed")))
+    add(Row(CLOSE_PERIOD, "energo-staff", close, 200, h1, check=period_closed("h1", "unchanged"),
+            why="the supplier has accounts in the house: it serves it; closed already"))
+    add(Row(CLOSE_PERIOD, "admin", close, 201, h4, check=period_closed("h4", "closed")))
+    for who in ("admin", *STAFF):
+        add(Row(PERIODS, who, listing + "?house={h1}", 200))
+
+
 def _disable(world: World, login: str) -> None:
     answer = world.as_("admin", "POST", f"{API}/admin/users/{login}/disable")
     assert answer.status == 200, f"{login} not disabled: {answer.status}"
@@ -1448,6 +1502,7 @@ def _rows() -> list[Row]:
     _outage_rows(add)
     _batch_rows(add)
     _admin_rows(add)
+    _house_period_rows(add)
     return rows
 
 ROWS = _rows()
