@@ -140,12 +140,17 @@ def test_the_admin_closes_a_period_lists_it_and_closing_again_changes_nothing(ad
     assert rows(admin, "SELECT period FROM closed_periods") == [("2026-11",)]
 
 
-def test_a_reading_of_the_closed_month_is_refused_while_the_window_is_still_open(admin):
+def test_a_reading_of_the_closed_month_is_refused_while_the_window_is_still_open(admin, tmp_path):
     assert gkh("meter", "submit", COLD, "2700", "--dry-run").exit_code == 0  # the window (1–31) is open
     assert gkh(*ADMIN, "admin", "period", "close", "2026-11", "--house", "ленина 5").exit_code == 0
     refused = gkh("meter", "submit", COLD, "2700")
     assert (refused.exit_code, refused.stdout) == (5, "")
-    assert "closed" in refused.stderr and "2026-11" in refused.stderr
+    assert "the period 2026-11 is closed for billing" in refused.stderr
+    readings = write(tmp_path / "readings.csv", ["meter,T1", f"{COLD},2700"], "utf-8")
+    batch = gkh("meter", "submit", "--file", str(readings), "--json")
+    assert batch.exit_code == 3, batch.stderr
+    assert [(r["line"], "the period 2026-11 is closed for billing" in r["message"])
+            for r in json.loads(batch.stdout)["rejected_lines"]] == [(2, True)]
 
 
 def test_a_month_to_come_and_a_malformed_one_are_refused(admin):
