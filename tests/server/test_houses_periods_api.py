@@ -88,6 +88,17 @@ def test_each_refused_house_row_is_rejected_and_the_others_go_in(sign_in, home, 
     assert stored_house(home, other) is not None
 
 
+def test_a_full_chunk_of_houses_goes_in_and_again_is_unchanged(sign_in, home):
+    admin = sign_in("admin")
+    rows = [house_row(n + 2, guid=f"f88dff80-7a02-4289-80be-{n:012x}", address=f"г. Москва, ул. Новая, д. {n + 1}",
+                      managing_org=UK_INN, floors=str(n % 30 + 1), total_area=f"{n + 100},5") for n in range(1000)]
+    assert counts(houses(admin, rows)) == (1000, 0, 0)
+    assert counts(houses(admin, rows)) == (0, 0, 1000)
+    with db(home) as conn:
+        assert conn.execute("SELECT count(*) FROM houses WHERE address LIKE 'г. Москва, ул. Новая, %'").fetchone()[0] \
+            == 1000
+
+
 @pytest.mark.parametrize("login", ["uk-staff", "ivanov", "inspector"])
 def test_only_admins_import_houses(sign_in, home, login):
     assert_error(houses(sign_in(login), [house_row(2)]), 403, "forbidden")
