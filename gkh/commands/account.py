@@ -18,7 +18,6 @@ from gkh.commands.common import (
     say,
     show,
 )
-from gkh.errors import ExitCode, GkhError
 from gkh.i18n import _
 from gkh.output import Column, Columns
 
@@ -171,15 +170,7 @@ def import_(
     go in. Exit 0 all rows in, 3 some rejected, 2 a file or header that cannot be read (nothing sent), 1 another
     import running for this profile, and the usual codes for the portal's answers.
     """
-    from gkh.commands.batchfile import accounts_kind, run_batch, write_template
+    from gkh.commands.batchfile import accounts_kind, import_command
 
-    if template:
-        if file is not None:
-            raise GkhError(_("--template prints a file to fill in: give no FILE with it"), ExitCode.USAGE)
-        write_template(accounts_kind())
-        return
-    if file is None:
-        raise GkhError(_("give the CSV file to import (- reads standard input), or --template for one to fill in"),
-                       ExitCode.USAGE)
-    run_batch(accounts_kind(), file, encoding=encoding, delimiter=delimiter, dry_run=dry_run, rejects=rejects,
-              batch_size=batch_size, output=output)
+    import_command(accounts_kind, file, template, encoding=encoding, delimiter=delimiter, dry_run=dry_run,
+                   rejects=rejects, batch_size=batch_size, output=output)

@@ -117,6 +117,20 @@ def write_template(kind: BatchKind) -> None:
     write_lines([",".join(f.name for f in kind.fields), kind.example])
 
 
+def import_command(kind: Callable[[], BatchKind], file: str | None, template: bool, **options: Any) -> None:
+    """An import verb's work (`account import`, `admin house import`): the template to fill in, or the file's rows
+    (`options`: run_batch's)."""
+    if template:
+        if file is not None:
+            raise GkhError(_("--template prints a file to fill in: give no FILE with it"), ExitCode.USAGE)
+        write_template(kind())
+        return
+    if file is None:
+        raise GkhError(_("give the CSV file to import (- reads standard input), or --template for one to fill in"),
+                       ExitCode.USAGE)
+    run_batch(kind(), file, **options)
+
+
 def encoding_choice(text: str) -> str:
     if text.lower() not in ENCODINGS:
         raise typer.BadParameter(_("{text} is not one of {choices}").format(
