@@ -36,8 +36,8 @@ TOKEN_HASH = "f" * 64
 @pytest.fixture
 def source(home):
     """The demo portal of `home`, with a row in each of the tables the demo world leaves empty (a token, an
-    idempotency key, a throttle row, a payment with its bill and receipt) and awkward values: NULLs, an empty
-    string, quotes, a backslash, bytes that are no text."""
+    idempotency key, a throttle row, a payment with its bill and receipt, a closed period) and awkward values:
+    NULLs, an empty string, quotes, a backslash, bytes that are no text."""
     with sqlite3.connect(home / "portal.sqlite3") as conn:
         conn.execute("INSERT INTO tokens (token_hash, user_id, created_at, expires_at, renewed_at)"
                      " VALUES (?, 1, '2026-11-01T00:00:00+00:00', '2027-02-01T00:00:00+00:00',"
@@ -58,6 +58,8 @@ def source(home):
         conn.execute("INSERT INTO receipts (payment_id, number, emailed_to, message, created_at, delivery)"
                      " VALUES ('P-000001', 'R-000001', NULL, ?, '2026-11-20T09:00:00+00:00', 'outbox')",
                      (b"Subject: =?utf-8?b?0KfQtdC6?=\r\n\r\n\x00\xff\xfe \xd0\xa7\xd0\xb5\xd0\xba",))
+        conn.execute("INSERT INTO closed_periods (house_guid, period, closed_at, closed_by)"
+                     " SELECT guid, '2026-10', '2026-11-01T00:00:00+00:00', 1 FROM houses ORDER BY guid LIMIT 1")
     conn.close()
     store = open_portal(home / "portal.sqlite3", SEED_NOW)
     yield store
