@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import falcon
@@ -13,16 +14,17 @@ from gkh.server.http import echo, invalid, json_body
 from gkh.server.routes.base import Resource, mutation_of, respond
 from gkh.server.services import batches
 
-_ACCOUNT_NAMES = frozenset(f.name for f in ACCOUNT_FIELDS)
-_READING_NAMES = frozenset(f.name for f in READING_FIELDS)
-_HOUSE_NAMES = frozenset(f.name for f in HOUSE_FIELDS)
+
+@lru_cache(maxsize=16)
+def _names(fields: tuple[Field, ...]) -> frozenset[str]:
+    return frozenset(f.name for f in fields)
 
 
 def chunk_rows(body: dict[str, Any], fields: tuple[Field, ...]) -> list[tuple[int, dict[str, str]]]:
     """The body's rows as (line, cells by field name): 400 naming what is malformed — `rows` not a list or over
     MAX_ROWS, `rows[i]` not an object, `rows[i].line` not a whole number ≥ 1, `rows[i].<name>` not a field or not
     text (absent and null are an empty cell)."""
-    names = {id(ACCOUNT_FIELDS): _ACCOUNT_NAMES, id(HOUSE_FIELDS): _HOUSE_NAMES}.get(id(fields), _READING_NAMES)
+    names = _names(fields)
     rows = body.get("rows")
     if not isinstance(rows, list):
         raise invalid(_("rows must be a list of rows"), "rows")

@@ -136,11 +136,11 @@ def import_accounts(store: PortalStore, user: User, rows: Sequence[tuple[int, di
     """A chunk of the caller's organisation's accounts (`rows`: each row's line and its cells by field name), each
     created or updated by its number, with its flat and its meter; 200 with the counts and the rejected rows."""
     require_staff(user)
-    return _chunk(store, user, rows, now, mutation, parse_account_row,
+    return run_chunk(store, user, rows, now, mutation, parse_account_row,
                   lambda tx, tally, parsed: _AccountImport(tx, store.dialect, user, now, tally).run(parsed))
 
 
-def _chunk(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
+def run_chunk(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
            mutation: Mutation, parse: Callable[[int, dict[str, str]], Any],
            apply: Callable[[Connection, Tally, list], None]) -> Outcome:
     """A chunk: each row checked by `parse` first (a refusal is a rejected row, nothing asked of the database),
@@ -524,7 +524,7 @@ def submit_readings(store: PortalStore, user: User, rows: Sequence[tuple[int, di
     submit; 200 with the counts (created: accepted, updated: replaced, unchanged), the rejected rows and the
     warnings of the readings stored with one."""
     require_submitter(user)
-    return _chunk(store, user, rows, now, mutation, parse_reading_row,
+    return run_chunk(store, user, rows, now, mutation, parse_reading_row,
                   lambda tx, tally, parsed: _ReadingSubmit(tx, store.dialect, user, now, tally).run(parsed))
 
 
@@ -666,7 +666,7 @@ def import_houses(store: PortalStore, user: User, rows: Sequence[tuple[int, dict
     the rejected rows. A new house gets the portal's readings window (the readings.window_* settings) where the
     row gives none; an empty optional cell keeps what a stored house has."""
     require_admin(user)
-    return _chunk(store, user, rows, now, mutation, parse_house_row,
+    return run_chunk(store, user, rows, now, mutation, parse_house_row,
                   lambda tx, tally, parsed: _HouseImport(tx, store.dialect, tally).run(parsed))
 
 
