@@ -30,7 +30,8 @@ from gkh.i18n import _
 T = TypeVar("T")
 
 __all__ = ["BOM", "DELIMITERS", "EncodingProbe", "Field", "ACCOUNT_FIELDS", "READING_FIELDS", "sniff_delimiter",
-           "map_header", "AccountRow", "RowProblem", "parse_account_row", "ReadingRow", "parse_reading_row"]
+           "map_header", "AccountRow", "RowProblem", "parse_account_row", "ReadingRow", "parse_reading_row",
+           "OWNER_FIELDS", "OwnerRow", "owner_key", "parse_owner_row"]
 
 BOM = b"\xef\xbb\xbf"
 DELIMITERS = (";", ",", "\t")
@@ -424,3 +425,57 @@ def parse_house_row(line: int, values: dict[str, str]) -> HouseRow:
     return HouseRow(line, guid, cells["address"], cells["town"], oktmo, region, zone, window_from, window_to,
                     managing_org, year_built, floors, entrances, total_area, living_area, condition,
                     energy_text or None)
+
+
+# --- owners (issue 16) -----------------------------------------------------------------------------------------
+
+# A flat's owner as the house's owner register (ЕГРН's extract) gives them: what the managing organisation imports.
+OWNER_FIELDS = (
+    Field("house", ("дом", "адрес", "адрес дома", "фиас", "код фиас", "guid дома"), required=True),
+    Field("flat", ("квартира", "кв", "помещение", "номер помещения"), required=True),
+    Field("area", ("площадь", "площадь помещения")),
+    Field("owner", ("собственник", "фио собственника", "фио", "правообладатель"), required=True),
+    Field("share", ("доля", "доля в праве")),
+    Field("document", ("документ", "запись егрн", "номер регистрации права")),
+    Field("login", ("логин", "пользователь")),
+)
+MAX_OWNER_TEXT = {"house": 300, "flat": 20, "owner": 200}
+
+
+@dataclass(frozen=True)
+class OwnerRow:
+    """One owner of a flat as an owners file gives them, checked: the house (a FIAS GUID or an address: the portal
+    resolves it), the flat, the owner's name (whitespace collapsed), their share (1 where the cell is empty); the
+    flat's area, the document and the portal user's login None where empty."""
+
+    line: int
+    house: str
+    flat: str
+    owner: str
+    share: Fraction = Fraction(1)
+    area: Decimal | None = None
+    document: str | None = None
+    login: str | None = None
+
+
+def owner_key(name: str) -> str:
+    """An owner's name as the register's rows are matched by: whitespace collapsed, case and ё ignored."""
+    return _SPACES.sub(" ", name).strip().casefold().replace("ё", "е")
+
+
+def parse_owner_row(line: int, values: dict[str, str]) -> OwnerRow:
+    """A data row of an owners file → OwnerRow, or RowProblem naming the line and the first field that is wrong."""
+    cells = {f.name: (values.get(f.name) or "").strip() for f in OWNER_FIELDS}
+    cells["owner"] = _SPACES.sub(" ", cells["owner"])
+    for name in ("house", "flat", "owner"):
+        if not cells[name]:
+            raise RowProblem(line, name, _("empty"))
+    for name, value in cells.items():
+        limit = MAX_OWNER_TEXT.get(name, 100)
+        if len(value) > limit:
+            raise RowProblem(line, name, _("longer than {limit} characters").format(limit=limit))
+    area_cell, share_cell = cells["area"], cells["share"]
+    area = _checked(line, "area", lambda: _area(area_cell)) if area_cell else None
+    share = _checked(line, "share", lambda: _share(share_cell)) if share_cell else Fraction(1)
+    return OwnerRow(line, cells["house"], cells["flat"], cells["owner"], share, area, cells["document"] or None,
+                    cells["login"] or None)

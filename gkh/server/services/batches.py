@@ -89,12 +89,70 @@ def share_text(share: Fraction) -> str:
 
 
 @dataclass
-class _House:
+class BatchHouse:
     guid: str
     address: str
     timezone: str
     region_code: str | None
     served: bool
+
+
+def resolve_houses(tx: Connection, dialect: Dialect, texts: list[str],
+                   allowed: tuple[str, list]) -> dict[str, BatchHouse | RowProblem | None]:
+    """The houses a chunk's rows name (`texts`: FIAS GUIDs or addresses, matched by their search key), read in one
+    query: each text → its house (`served`: whether the SQL condition `allowed` on houses `h`, with its parameters,
+    holds for it), a RowProblem when several houses match an address, None when none does."""
+    keys: dict[str, str] = {}
+    for text in texts:
+        keys[text] = normalize_fias_guid(text) if is_fias_guid(text) else search_key(text)
+    guids = [k for t, k in keys.items() if is_fias_guid(t)]
+    addresses = [k for t, k in keys.items() if not is_fias_guid(t)]
+    condition_sql, params = allowed
+    params = list(params)
+    conditions = []
+    for column, values in (("h.guid", guids), ("h.search_key", addresses)):
+        if values:
+            condition, values_params = dialect.any_of(column, values)
+            conditions.append(condition)
+            params += values_params
+    found = tx.execute(
+        f"SELECT h.guid, h.address, h.search_key, h.timezone, h.region_code, CASE WHEN {condition_sql} THEN 1 ELSE"
+        f" 0 END AS served FROM houses h WHERE {' OR '.join(conditions)}", params).fetchall() if conditions else []
+    by_guid = {r["guid"]: r for r in found}
+    by_key: dict[str, list[Row]] = {}
+    for r in found:
+        by_key.setdefault(r["search_key"], []).append(r)
+    houses: dict[str, BatchHouse | RowProblem | None] = {}
+    for text, key in keys.items():
+        if is_fias_guid(text):
+            matches = [by_guid[key]] if key in by_guid else []
+        else:
+            matches = by_key.get(key, [])
+        if len(matches) == 1:
+            r = matches[0]
+            houses[text] = BatchHouse(r["guid"], r["address"], r["timezone"], r["region_code"], bool(r["served"]))
+        elif matches:
+            houses[text] = RowProblem(0, "house", _("several houses match {address}: give the house's FIAS "
+                                                    "GUID").format(address=echo(text)))
+        else:
+            houses[text] = None
+    return houses
+
+
+def matched_house(houses: dict[str, BatchHouse | RowProblem | None], text: str, line: int,
+                  not_allowed: str) -> BatchHouse:
+    """The house a row names (`text`), as resolve_houses found it, or the row's RowProblem: `not_allowed` for a
+    house the caller may not import into, several houses matching, no such house."""
+    house = houses[text]
+    if isinstance(house, BatchHouse):
+        if not house.served:
+            raise RowProblem(line, "house", not_allowed)
+        return house
+    if isinstance(house, RowProblem):
+        raise RowProblem(line, "house", house.reason)
+    if is_fias_guid(text):
+        raise RowProblem(line, "house", _("no house with FIAS GUID {guid}").format(guid=echo(text)))
+    raise RowProblem(line, "house", _("no house at {address}").format(address=echo(text)))
 
 
 @dataclass
@@ -167,7 +225,7 @@ class _AccountImport:
 
     def __init__(self, tx: Connection, dialect: Dialect, user: User, now: datetime, tally: Tally):
         self.tx, self.dialect, self.org_id, self.now, self.tally = tx, dialect, user.org_id, now, tally
-        self.houses: dict[str, _House | RowProblem | None] = {}
+        self.houses: dict[str, BatchHouse | RowProblem | None] = {}
         self.accounts: dict[str, _Account] = {}
         self.flats: dict[tuple[str, str], int | None] = {}  # (house, number) → id (None: created by this chunk)
         self.flat_areas: dict[tuple[str, str], str] = {}
@@ -206,7 +264,7 @@ class _AccountImport:
             account.stored = account.state()
             self.accounts[account.number] = account
             self.taken_els[account.els] = account.number
-        guids = list({h.guid for h in self.houses.values() if isinstance(h, _House)}
+        guids = list({h.guid for h in self.houses.values() if isinstance(h, BatchHouse)}
                      | {a.house for a in self.accounts.values()})
         if guids:
             houses, houses_params = any_of("house_guid", guids)
@@ -237,66 +295,25 @@ class _AccountImport:
         return [r["els"] for r in found]
 
     def _resolve_houses(self, texts: list[str]) -> None:
-        keys: dict[str, str] = {}
-        for text in texts:
-            keys[text] = normalize_fias_guid(text) if is_fias_guid(text) else search_key(text)
-        guids = [k for t, k in keys.items() if is_fias_guid(t)]
-        addresses = [k for t, k in keys.items() if not is_fias_guid(t)]
         # The houses the organisation serves (access._served_houses: it manages them or has accounts there), asked
         # of each house found by EXISTS, which stops at its first account rather than reading all the organisation's.
         served = "(h.managing_org_id = ? OR EXISTS (SELECT 1 FROM accounts sa WHERE sa.house_guid = h.guid" \
                  " AND sa.org_id = ?))"
-        params = [self.org_id, self.org_id]
-        conditions = []
-        for column, values in (("h.guid", guids), ("h.search_key", addresses)):
-            if values:
-                condition, values_params = self.dialect.any_of(column, values)
-                conditions.append(condition)
-                params += values_params
-        found = self.tx.execute(
-            f"SELECT h.guid, h.address, h.search_key, h.timezone, h.region_code, CASE WHEN {served} THEN 1 ELSE 0"
-            f" END AS served FROM houses h WHERE {' OR '.join(conditions)}", params).fetchall()
-        by_guid = {r["guid"]: r for r in found}
-        by_key: dict[str, list[Row]] = {}
-        for r in found:
-            by_key.setdefault(r["search_key"], []).append(r)
-        for text, key in keys.items():
-            if is_fias_guid(text):
-                matches = [by_guid[key]] if key in by_guid else []
-            else:
-                matches = by_key.get(key, [])
-            if len(matches) == 1:
-                r = matches[0]
-                self.houses[text] = _House(r["guid"], r["address"], r["timezone"], r["region_code"],
-                                           bool(r["served"]))
-            elif matches:
-                self.houses[text] = RowProblem(0, "house", _("several houses match {address}: give the house's FIAS "
-                                                             "GUID").format(address=echo(text)))
-            else:
-                self.houses[text] = None
+        self.houses.update(resolve_houses(self.tx, self.dialect, texts, (served, [self.org_id, self.org_id])))
 
     # -- one row -------------------------------------------------------------------------------------------------
 
-    def _house(self, row: AccountRow) -> _House:
-        house = self.houses[row.house]
-        if isinstance(house, _House):
-            if not house.served:
-                raise RowProblem(row.line, "house", _("not among the houses your organisation serves"))
-            return house
-        if isinstance(house, RowProblem):
-            raise RowProblem(row.line, "house", house.reason)
-        if is_fias_guid(row.house):
-            raise RowProblem(row.line, "house", _("no house with FIAS GUID {guid}").format(guid=echo(row.house)))
-        raise RowProblem(row.line, "house", _("no house at {address}").format(address=echo(row.house)))
+    def _house(self, row: AccountRow) -> BatchHouse:
+        return matched_house(self.houses, row.house, row.line, _("not among the houses your organisation serves"))
 
-    def _today(self, house: _House) -> str:
+    def _today(self, house: BatchHouse) -> str:
         """Today in the house's zone, as stored (YYYY-MM-DD)."""
         today = self.todays.get(house.timezone)
         if today is None:
             today = self.todays[house.timezone] = local_date(self.now, house_zone(house.timezone)).isoformat()
         return today
 
-    def _flat(self, row: AccountRow, house: _House) -> tuple[tuple[str, str], bool]:
+    def _flat(self, row: AccountRow, house: BatchHouse) -> tuple[tuple[str, str], bool]:
         """The row's flat (house, number), and whether the portal lacks it (this row would create it)."""
         key = (house.guid, row.flat)
         if key in self.flats or key in self.new_flats:
@@ -365,7 +382,7 @@ class _AccountImport:
 
     def _address_of(self, guid: str) -> str:
         for house in self.houses.values():
-            if isinstance(house, _House) and house.guid == guid:
+            if isinstance(house, BatchHouse) and house.guid == guid:
                 return house.address
         row = self.tx.execute("SELECT address FROM houses WHERE guid = ?", (guid,)).fetchone()
         return row["address"] if row else guid
@@ -388,7 +405,7 @@ class _AccountImport:
                 serial=meter.serial, number=row.number, zones=meter.zones))
         return None
 
-    def _add_meter(self, row: AccountRow, account: _Account, house: _House, key: str) -> None:
+    def _add_meter(self, row: AccountRow, account: _Account, house: BatchHouse, key: str) -> None:
         assert row.meter_serial is not None and row.meter_resource is not None
         if not self.next_meter:
             self.next_meter = self._last_meter_number() + 1
