@@ -31,6 +31,7 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
+from gkh.domain.bills import ipd
 from gkh.domain.dates import house_zone, local_date, period_of
 from gkh.domain.identifiers import complete_bank_account
 from gkh.domain.readings import canonical
@@ -99,11 +100,6 @@ def issue_dates(period: str) -> tuple[str, str]:
     п. 1: paid by the 10th of the month after the one billed)."""
     start = date(int(period[:4]), int(period[5:7]), 1) + relativedelta(months=1)
     return start.isoformat(), start.replace(day=10).isoformat()
-
-
-def ipd(izhku: str, period: str) -> str:
-    """The bill's id: the account's ИЖКУ, "-", and the period as YYMM."""
-    return f"{izhku}-{period[2:4]}{period[5:7]}"
 
 
 def amount(volume: Decimal, tariff_kopecks: int) -> int:
