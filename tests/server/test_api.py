@@ -382,30 +382,95 @@ def test_keys_belong_to_their_user(sign_in, home):
     assert account["els"] in links(home, "ivanov")
 
 
-def test_in_progress_then_takeover_after_the_lease(sign_in, home, monkeypatch):
+def _claimed_elsewhere(home, login: str, body: dict, key: str, holder: str | None, lease_until: str):
+    """A claim of `key` for this very request left in the store, as a process `holder` made it."""
+    with db(home) as conn:
+        user_id = conn.execute("SELECT id FROM users WHERE login = ?", (login,)).fetchone()[0]
+        request_hash = conn.execute("SELECT request_hash FROM idempotency_keys WHERE key = 'probe'").fetchone()[0]
+        conn.execute("DELETE FROM account_links")
+        conn.execute("INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, holder, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, '2026-11-20T09:00:00+00:00')",
+                     (user_id, key, request_hash, lease_until, holder))
+
+
+def _link_body(sign_in, home):
     petrova = sign_in("petrova")
     account = petrova_flat_account(home)
     body = {"house": H1_GUID, "els": account["els"], "payer": "Петрова"}
-    # First find the request's hash the way the server makes it, from a dry rehearsal with another key.
+    # First find the request's hash the way the server makes it, from a rehearsal with another key.
     petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "probe"})
-    with db(home) as conn:
-        request_hash = conn.execute("SELECT request_hash FROM idempotency_keys WHERE key = 'probe'").fetchone()[0]
-        conn.execute("DELETE FROM account_links")
-        user_id = conn.execute("SELECT id FROM users WHERE login = 'petrova'").fetchone()[0]
-        conn.execute("INSERT INTO idempotency_keys (user_id, key, request_hash, lease_until, created_at) "
-                     "VALUES (?, 'busy', ?, '2026-11-20T09:01:00+00:00', '2026-11-20T09:00:00+00:00')",
-                     (user_id, request_hash))
+    return petrova, account, body
+
+
+def _live_lease() -> str:
+    from gkh.domain.dates import format_instant
+    from gkh.server.idempotency import LEASE, real_now
+
+    return format_instant(real_now() + LEASE)
+
+
+def test_in_progress_then_takeover_after_the_real_lease_whatever_the_portals_clock(sign_in, home, monkeypatch):
+    from datetime import timedelta
+
+    from gkh.server import idempotency
+
+    petrova, account, body = _link_body(sign_in, home)
+    # A claim of this very process (another of its threads still at work on it): in progress.
+    _claimed_elsewhere(home, "petrova", body, "busy", idempotency.this_process().text(), _live_lease())
     resp = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
     assert_error(resp, 409, "in_progress", "Idempotency-Key")
     assert resp.headers["Retry-After"] == "1"
     assert links(home, "petrova") == []
 
-    monkeypatch.setenv("GKH_NOW", "2026-11-20T12:01:01+03:00")  # the lease ran out: its worker died
+    real = idempotency.real_now()
+    monkeypatch.setattr(idempotency, "real_now", lambda: real + timedelta(seconds=61))  # GKH_NOW stays frozen
     taken = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
     assert taken.status_code == 201 and "Idempotent-Replayed" not in taken.headers
     assert links(home, "petrova") == [account["els"]]
     replay = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
     assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    return int(child.stdout)
+
+
+@pytest.mark.parametrize("holder", ["gone", "restarted", "before holders"])
+def test_a_claim_whose_process_is_gone_is_taken_over_at_once(sign_in, home, holder):
+    from gkh.server import idempotency
+
+    me = idempotency.this_process()
+    petrova, account, body = _link_body(sign_in, home)
+    text = {"gone": f"{me.place} {_dead_pid()} - 0123456789abcdef",  # killed with kill -9 mid-request
+            "restarted": f"{me.place} {me.pid} {me.started or '-'} 0123456789abcdef",  # a container's pid 1 again
+            "before holders": None}[holder]
+    lease = _live_lease() if holder != "before holders" else "2026-11-20T09:01:00+00:00"
+    _claimed_elsewhere(home, "petrova", body, "busy", text, lease)
+    taken = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
+    assert taken.status_code == 201, taken.text
+    assert links(home, "petrova") == [account["els"]]
+
+
+@pytest.mark.parametrize("holder", ["another machine", "a live process here"])
+def test_a_claim_of_a_live_or_unknowable_process_waits_for_its_lease(sign_in, home, holder):
+    import os
+
+    from gkh.server import idempotency
+
+    me = idempotency.this_process()
+    parent = os.getppid()
+    text = {"another machine": f"elsewhere {me.pid} - 0123456789abcdef",
+            "a live process here": f"{me.place} {parent} {idempotency._started(parent) or '-'} 0123456789abcdef"}
+    petrova, account, body = _link_body(sign_in, home)
+    _claimed_elsewhere(home, "petrova", body, "busy", text[holder], _live_lease())
+    resp = petrova.post("/accounts/links", json=body, headers={"Idempotency-Key": "busy"})
+    assert_error(resp, 409, "in_progress", "Idempotency-Key")
+    assert links(home, "petrova") == []
 
 
 def test_a_refused_request_frees_its_key(sign_in, home):

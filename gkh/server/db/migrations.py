@@ -624,6 +624,16 @@ CREATE TABLE IF NOT EXISTS closed_periods (
 )
 """)
 
+@migration
+def m014_claim_holders(conn: Connection, dialect: Dialect) -> None:
+    """An Idempotency-Key's claim names the process holding it (gkh.server.idempotency.Holder), so a claim of a
+    process that is gone is taken over at once; its lease now counts real time."""
+    if dialect.name == "postgres":
+        conn.execute("ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS holder TEXT")
+    elif "holder" not in {row[1] for row in conn.execute("PRAGMA table_info(idempotency_keys)")}:
+        conn.execute("ALTER TABLE idempotency_keys ADD COLUMN holder TEXT")
+
+
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration
 
 
