@@ -17,7 +17,7 @@ from gkh.domain.dates import parse_period, parse_person_date
 from gkh.domain.identifiers import normalize_account_number, normalize_els, payer_id_kind
 from gkh.domain.money import parse_amount, to_kopecks
 from gkh.domain.readings import canonical
-from gkh.i18n import _
+from gkh.i18n import _, term
 
 __all__ = ["BILL_FIELDS", "BillRow", "SERVICES", "UNITS", "default_due_date", "ipd", "line_amount",
            "parse_bill_row"]
@@ -141,7 +141,7 @@ def parse_bill_row(line: int, values: dict[str, str]) -> BillRow:
             raise RowProblem(line, "zone", _("must be T1, T2 or T3; got {got}").format(got=repr(cells["zone"])))
     elif zone_text:
         raise RowProblem(line, "zone", _("only electricity has tariff zones; got {got} for {service}").format(
-            got=repr(cells["zone"]), service=service))
+            got=repr(cells["zone"]), service=term(service)))
     else:
         zone = None
     volume = _volume(line, cells["volume"])
@@ -153,7 +153,7 @@ def parse_bill_row(line: int, values: dict[str, str]) -> BillRow:
                 allowed=", ".join(UNITS), got=repr(cells["unit"])))
         if given != unit:
             raise RowProblem(line, "unit", _("{service} is billed in {unit}; got {got}").format(
-                service=service, unit=unit, got=repr(cells["unit"])))
+                service=term(service), unit=term(unit), got=repr(cells["unit"])))
     tariff = to_kopecks(_checked(line, "tariff", lambda: parse_amount(cells["tariff"], field="tariff")))
     amount_text = cells["amount"]
     amount = to_kopecks(_checked(line, "amount", lambda: parse_amount(amount_text, field="amount"))) \
