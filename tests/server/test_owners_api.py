@@ -178,3 +178,12 @@ def test_a_house_not_the_staffs_is_not_found_and_one_missing_is_a_bad_request(si
     assert_error(staff.get("/owners", params={"house": H4_GUID}), 404, "house_not_found")
     assert_error(staff.get("/owners"), 400, "invalid", "house")
     assert listed(staff, "строителей 3") == []
+
+
+def test_a_full_chunk_of_owners_goes_in_and_again_is_unchanged(sign_in, home):
+    staff = sign_in("uk-staff")
+    rows = [row(n + 2, flat=str(n // 2 + 1), area="50", owner=f"Собственник {n}", share="1/2") for n in range(1000)]
+    assert answer(post(staff, rows)) == (1000, 0, 0, [])
+    assert answer(post(staff, rows)) == (0, 0, 1000, [])
+    with db(home) as conn:
+        assert conn.execute("SELECT count(*) FROM flats WHERE house_guid = ?", (H6_GUID,)).fetchone()[0] == 500
