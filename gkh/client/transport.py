@@ -17,7 +17,8 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from requests.adapters import BaseAdapter
-from requests.exceptions import InvalidHeader
+from requests.exceptions import ChunkedEncodingError, InvalidHeader
+from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.models import PreparedRequest, Response
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
@@ -159,15 +160,21 @@ class LocalTransport(BaseAdapter):
             started["headers"] = headers
             return written.append
 
-        result = self.app(environ, start_response)
         try:
-            for chunk in result:
-                if chunk:
-                    written.append(chunk)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            result = self.app(environ, start_response)
+            try:
+                for chunk in result:
+                    if chunk:
+                        written.append(chunk)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except ConnectionResetError as error:
+            # The portal dropped the connection (faults injected on purpose, GKH_FAULTS): the error a real one gives.
+            if "status" in started:
+                raise ChunkedEncodingError(error, request=request) from None
+            raise RequestsConnectionError(error, request=request) from None
         if "status" not in started:
             raise RuntimeError("the portal's WSGI app returned without starting a response")
         return self.build_response(request, started["status"], started["headers"], b"".join(written))

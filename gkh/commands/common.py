@@ -303,6 +303,9 @@ class Runtime:
         log = _debug_log if self.options.debug else None
         if self.is_local:  # the composition root of the embedded portal: the client itself never loads the server
             portal = self.local_portal
+            if os.environ.get("GKH_FAULTS") and portal.faults is None:
+                said = portal.inject_faults(os.environ["GKH_FAULTS"], "GKH_FAULTS")
+                warn(_("GKH_FAULTS is set: the embedded portal fails on purpose ({faults})").format(faults=said))
             return Client.in_process(portal.app, portal.portal_id, on_close=portal.close, timeout=timeout,
                                      retry=retry, log=log)
         return Client(self.url, timeout=timeout, retry=retry, log=log)

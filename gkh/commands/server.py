@@ -42,19 +42,30 @@ def run(
     outbox: Path | None = typer.Option(None, "--outbox", metavar="DIR", help="Where the receipts SMTP did not "
                                        "take are written as .eml files (default: the data folder's outbox/); "
                                        "SMTP is set by the portal's smtp.* settings or GKH_SMTP_*."),
+    faults: str | None = typer.Option(None, "--faults", envvar="GKH_FAULTS", metavar="SPEC",
+                                      help="Fail on purpose, for testing clients: e.g. drop=0.2,cut=0.1,error=0.1,"
+                                           "delay=0.05 (shares of API requests: drop the connection after the work "
+                                           "is committed, cut the answer short, 503 before the work, a pause); "
+                                           "pause=SECONDS, seed=N. Never on a real portal."),
 ) -> None:
     """Serve the portal's API over HTTP (prints the URL it really listens on, then what it runs and the database
     it serves)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     connections = pool_size or threads
     outbox = outbox.expanduser() if outbox is not None else data_home() / "outbox"
+    if faults is not None:
+        from gkh.server.local import parse_faults
+
+        parse_faults(faults)  # a spec that cannot be right: one line, exit 2, before anything is opened
     if workers:
-        _run_workers(host, port, workers, threads, connections, db, outbox)
+        _run_workers(host, port, workers, threads, connections, db, outbox, faults)
         return
     from gkh.server.serve import create_http_server
 
     portal = runtime().server_portal(db, pool_size=connections)
     portal.outbox = outbox
+    if faults is not None:
+        portal.inject_faults(faults, "--faults")
     postman = portal.postman  # settings that cannot be right: one line, exit 2, before listening
     try:
         server = create_http_server(portal.app, host=host, port=port, threads=threads)
@@ -66,6 +77,8 @@ def run(
     say(_("gkh: portal {portal} from {source}: one process, {threads} threads (waitress); Ctrl-C stops it")
         .format(portal=portal.portal_id, source=portal.source, threads=threads))
     say(_receipts_line(postman))
+    if faults is not None:
+        _say_faults(faults)
     portal.retry_receipts()
     try:
         server.run()
@@ -75,6 +88,15 @@ def run(
         server.close()
 
 
+def _say_faults(spec: str) -> None:
+    from gkh.commands.common import warn
+    from gkh.server.local import parse_faults
+
+    said = parse_faults(spec).said()
+    warn(_("FAULTS INJECTED ON PURPOSE: {faults} of the API's requests fail; answers will be lost and cut short: "
+           "never serve real people like this").format(faults=said))
+
+
 def _receipts_line(postman) -> str:
     """Where receipts go, for the start-up lines: SMTP host:port (the outbox retried every minute), or the
     outbox folder."""
@@ -82,7 +104,7 @@ def _receipts_line(postman) -> str:
 
 
 def _run_workers(host: str, port: int, workers: int, threads: int, connections: int, db: str | None,
-                 outbox: Path) -> None:
+                 outbox: Path, faults: str | None) -> None:
     """gunicorn: the database opened (migrated, seeded) once here, then by each worker after the fork; each
     worker retries the receipts' outbox (every try is claimed on its row, so a receipt goes out once)."""
     if sys.platform == "win32":
@@ -103,6 +125,8 @@ def _run_workers(host: str, port: int, workers: int, threads: int, connections: 
     def open_app():
         opened = rt.server_portal(database, pool_size=connections)
         opened.outbox = outbox
+        if faults is not None:
+            opened.inject_faults(faults, "--faults")
         app = opened.app
         stop_retries = opened.retry_receipts()
 
@@ -117,6 +141,8 @@ def _run_workers(host: str, port: int, workers: int, threads: int, connections: 
         say(_("gkh: portal {portal} from {source}: {workers} processes × {threads} threads (gunicorn); Ctrl-C "
               "stops it").format(portal=portal_id, source=source, workers=workers, threads=threads))
         say(receipts)
+        if faults is not None:
+            _say_faults(faults)
 
     PortalServer(open_app, host=host, port=port, workers=workers, threads=threads, on_ready=ready).run()
 

@@ -29,8 +29,10 @@ from gkh.server.db import (
     private_folder,
 )
 from gkh.server.db.store import is_postgres_url as is_postgres_url  # the door commands use
+from gkh.server.faults import parse_faults as parse_faults  # the door commands use too
 
 if TYPE_CHECKING:
+    from gkh.server.faults import Faults
     from gkh.server.receipts import Postman
 
 _USERINFO_PASSWORD = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/?#]*):[^@/?#]*@")
@@ -88,6 +90,7 @@ class Portal:
         self.outbox: Path = outbox if outbox is not None else home / "outbox"
         self._app = None
         self._postman: Postman | None = None
+        self.faults: Faults | None = None  # faults injected on purpose into the API (gkh.server.faults), if asked
 
     @property
     def source(self) -> str:
@@ -118,7 +121,17 @@ class Portal:
             from gkh.server.app import create_app
 
             self._app = create_app(self.store, self.postman)
+            if self.faults is not None:
+                from gkh.server.faults import FaultyApp
+
+                self._app = FaultyApp(self._app, self.faults)
         return self._app
+
+    def inject_faults(self, spec: str, field: str) -> str:
+        """Make the app's API faulty as `spec` says (gkh.server.faults; InvalidInput naming `field`); returns the
+        faults as people read them, for a loud line."""
+        self.faults = parse_faults(spec, field)
+        return self.faults.said()
 
     @property
     def portal_id(self) -> str:
