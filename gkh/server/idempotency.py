@@ -171,8 +171,9 @@ def run_mutation(store: PortalStore, user_id: int, now: datetime, mutation: Muta
     if key is None:
         return Outcome(*store.transact(work))
 
+    # The claim need not wait for the disk: lost to a power cut with the work not done, the retry claims again.
     replay = store.transact(lambda tx: _claim(tx, store.dialect, user_id, key, mutation.request_hash, now,
-                                              real_now()), row_locks=True)
+                                              real_now()), row_locks=True, durable=False)
     if replay is not None:
         return replay
 
@@ -190,7 +191,7 @@ def run_mutation(store: PortalStore, user_id: int, now: datetime, mutation: Muta
         # Nothing was done: free the key so a retry with it can run afresh.
         store.transact(lambda tx: tx.execute(
             "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND response IS NULL", (user_id, key)
-        ), row_locks=True)
+        ), row_locks=True, durable=False)
         raise
 
 

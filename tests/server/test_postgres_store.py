@@ -93,3 +93,12 @@ def test_rows_read_by_name_and_position_and_ids_continue_after_the_seed(pg_porta
         new = tx.execute("INSERT INTO flats (house_guid, number, area) VALUES (?, ?, ?) RETURNING id",
                          (demo.H1_GUID, "999", "40.0")).fetchone()
         assert new["id"] == largest + 1
+
+
+@pytest.mark.postgres
+def test_a_transaction_asked_not_to_be_durable_turns_synchronous_commit_off_for_itself_alone(pg_portal):
+    store = pg_portal.store
+    with store.read() as conn:
+        configured = conn.execute("SHOW synchronous_commit").fetchone()[0]  # the test cluster's (off: for speed)
+    assert store.transact(lambda tx: tx.execute("SHOW synchronous_commit").fetchone()[0], durable=False) == "off"
+    assert store.transact(lambda tx: tx.execute("SHOW synchronous_commit").fetchone()[0]) == configured

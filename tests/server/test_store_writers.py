@@ -81,3 +81,18 @@ def test_a_writer_queued_too_long_is_told_the_database_is_locked(db_path, monkey
         thread.join(timeout=5)
     assert [str(e) for e in failed] == ["database is locked"]
     holder.close()
+
+
+def test_every_commit_waits_for_the_disk_but_a_claims(db_path):
+    """synchronous = FULL (a confirmed change survives a power cut, not only a crash), except in a transaction
+    asked not to be durable (an Idempotency-Key's claim), after which the connection is FULL again."""
+    store = Store(db_path)
+    conn = store.connection()
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    during = store.transact(lambda tx: tx.execute("PRAGMA synchronous").fetchone()[0], durable=False)
+    assert during == 1  # NORMAL
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    with pytest.raises(ZeroDivisionError):
+        store.transact(lambda tx: 1 / 0, durable=False)
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    store.close()

@@ -67,12 +67,14 @@ class PortalStore(Protocol):
         change rows through `transact`."""
         ...
 
-    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False) -> T:
+    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False,
+                 durable: bool = True) -> T:
         """`work(tx)` in a write transaction, run again from the start (a bounded number of times) when the
         engine fails it for a concurrent one; its result. Fully isolated (SERIALIZABLE on PostgreSQL) unless
         `row_locks`: a work that decides only on rows it has locked (INSERT … ON CONFLICT, SELECT … FOR
         UPDATE, conditional UPDATE) needs no more, and never meets a serialization failure. Raises Busy when
-        it cannot be done in time."""
+        it cannot be done in time. Its commit is on the disk before transact returns unless not `durable` (what
+        a power loss may take back harmlessly, such as an Idempotency-Key's claim: a retry claims it again)."""
         ...
 
     def migration_step(self) -> AbstractContextManager[Connection]:

@@ -171,13 +171,17 @@ class PostgresStore:
         with self._transaction(POSTGRES.begin_write, commit=commit) as conn:
             yield conn
 
-    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False) -> T:
+    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False,
+                 durable: bool = True) -> T:
         """`work(tx)` in a write transaction (SERIALIZABLE, or READ COMMITTED with `row_locks`), run again
-        when PostgreSQL fails it for a concurrent one; Busy after MAX_ATTEMPTS tries or a statement timeout."""
+        when PostgreSQL fails it for a concurrent one; Busy after MAX_ATTEMPTS tries or a statement timeout.
+        Not `durable`: synchronous_commit off for this transaction alone."""
         begin = POSTGRES.begin_locking if row_locks else POSTGRES.begin_write
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self._transaction(begin, commit=commit) as tx:
+                    if not durable:
+                        tx.execute("SET LOCAL synchronous_commit = off")
                     return work(tx)
             except RUN_AGAIN as error:
                 if attempt == MAX_ATTEMPTS:

@@ -37,6 +37,11 @@ from gkh.server.db.migrations import SCHEMA_VERSION, Seed, migrate
 log = logging.getLogger("gkh.server")
 
 BUSY_TIMEOUT_MS = 15_000
+# Every commit is on the disk before it is confirmed (the WAL synced at each commit): a confirmed payment or reading
+# survives a power loss, not only a crash of the process as with NORMAL. Measured (benchmarks/durability.py): a
+# commit ≈ 0.15 ms more; a reading submitted in-process 1.04 → 1.19 ms, a wallet payment 3.85 → 4.91 ms; a batch
+# chunk is one commit. An Idempotency-Key's claim alone is committed NORMAL (transact(durable=False)).
+SYNCHRONOUS = "FULL"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -75,7 +80,7 @@ class Store:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
             self._local.conn = conn
         return conn
 
@@ -97,9 +102,14 @@ class Store:
         finally:
             self._write_lock.release()
 
-    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False) -> T:
+    def transact(self, work: Callable[[Connection], T], *, commit: bool = True, row_locks: bool = False,
+                 durable: bool = True) -> T:
         """`work(tx)` in a write transaction, once: BEGIN IMMEDIATE holds the whole database, so no concurrent
-        writer can fail it. A writer of another process holding it past the busy timeout is Busy."""
+        writer can fail it. A writer of another process holding it past the busy timeout is Busy. Not `durable`:
+        committed without waiting for the disk (the WAL is synced by the next durable commit or checkpoint)."""
+        conn = self.connection()
+        if not durable:
+            conn.execute("PRAGMA synchronous = NORMAL")
         try:
             with self.write(commit=commit) as tx:
                 return work(tx)
@@ -107,6 +117,9 @@ class Store:
             if "locked" in str(error) or "busy" in str(error):
                 raise Busy(_("the database stayed locked by another writer: {reason}").format(reason=error)) from error
             raise
+        finally:
+            if not durable:
+                conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
 
     @contextmanager
     def read(self, *, snapshot: bool = True) -> Iterator[sqlite3.Connection]:
