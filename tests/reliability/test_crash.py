@@ -1,0 +1,294 @@
+"""Crash safety: `gkh server run` killed with SIGKILL (its whole process group: waitress on SQLite, 2 gunicorn
+workers on PostgreSQL) during a batch import, a payment and an upload, then started again on the same database and
+port. The store is whole (SQLite: `PRAGMA integrity_check`, foreign keys), and running the very same command again
+finishes the work exactly once: every row in once, one charge, one appeal with its file. A claim on an
+Idempotency-Key that the killed server held is taken over at once by the retry, never 409 in_progress for the
+lease. And `gkh pay` itself killed after its request was sent, then run again: one charge.
+
+(`gkh account import` killed mid-file is tests/cli/test_account_import.py's.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.helpers.demo import password_of
+from tests.helpers.rows import db
+from tests.helpers.serving import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+GKH = str(Path(sys.executable).with_name("gkh"))
+BATCH_FILES = Path(__file__).resolve().parents[2] / "benchmarks" / "batch_files.py"
+NEW_HOUSE = "г. Москва, ул. Строителей, д. 3"  # the demo's new build, served by the demo staff's organisation
+WALLET_ACCOUNT = "77ИВ845392"
+
+
+class Server:
+    """`gkh server run` on a fixed port in a process group of its own, so that SIGKILL reaches every worker."""
+
+    def __init__(self, home: Path, db_args: list[str], workers: int):
+        self.home, self.db_args, self.workers = home, db_args, workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.logs: list[Path] = []
+
+    def start(self, faults: str | None = None) -> None:
+        log = self.home / f"server-{len(self.logs)}.log"
+        self.logs.append(log)
+        args = [GKH, "server", "run", "--port", str(self.port), "--workers", str(self.workers), *self.db_args]
+        deadline = time.monotonic() + 30
+        while True:
+            with open(log, "w") as err:
+                self.proc = subprocess.Popen(args + (["--faults", faults] if faults else []), stdout=subprocess.PIPE,
+                                             stderr=err, text=True, env=os.environ.copy(), start_new_session=True)
+            said = self.proc.stdout.readline().strip()
+            if said == self.url:
+                return
+            self.proc.wait(timeout=30)  # the port not free yet after a kill: try again shortly
+            assert time.monotonic() < deadline, f"gkh server run said {said!r}: {log.read_text()}"
+            time.sleep(0.3)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: no handler runs, nothing is flushed or closed."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        time.sleep(0.2)  # let the kernel reap the workers (their claims' holders are then gone)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+    def tracebacks(self) -> list[str]:
+        return [log.name for log in self.logs if "Traceback" in log.read_text()]
+
+
+@pytest.fixture
+def server(home, engine, request):
+    db_args = ["--db", request.getfixturevalue("pg_database")] if engine == "postgres" else []
+    s = Server(home, db_args, workers=2 if engine == "postgres" else 0)
+    s.start()
+    yield s
+    s.stop()
+
+
+def gkh(*args: str, input: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([GKH, "--profile", "remote", *args], input=input, capture_output=True, text=True,
+                          timeout=timeout, env=quick_env())
+
+
+def quick_env() -> dict[str, str]:
+    """The client gives up soon on a portal that is gone (its retries are what a re-run continues)."""
+    return {**os.environ, "GKH_RETRIES": "2", "GKH_BACKOFF": "0.05"}
+
+
+def sign_in(server: Server, user: str) -> None:
+    assert gkh("config", "set", "url", server.url).returncode == 0
+    done = gkh("auth", "login", "--user", user, "--password-stdin", input=password_of(user) + "\n")
+    assert done.returncode == 0, done.stderr
+
+
+def token(server: Server, user: str) -> requests.Session:
+    session = requests.Session()
+    resp = session.post(f"{server.url}/api/v1/auth/token", json={"login": user, "password": password_of(user)},
+                        timeout=30)
+    assert resp.status_code == 201, resp.text
+    session.headers["Authorization"] = f"Bearer {resp.json()['token']}"
+    return session
+
+
+def store_is_whole(home: Path, engine: str) -> None:
+    """SQLite: integrity_check ok and no row pointing at nothing; either engine: no claim left held."""
+    if engine == "sqlite":
+        with sqlite3.connect(home / "portal.sqlite3") as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        conn.close()
+
+
+def held_claims(home: Path) -> int:
+    """Claims on a key with no stored answer: work begun and not finished."""
+    with db(home) as conn:
+        return conn.execute("SELECT COUNT(*) AS n FROM idempotency_keys WHERE response IS NULL").fetchone()["n"]
+
+
+def wait_until(condition, seconds: float = 60, step: float = 0.005) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+# --- (a) a batch import -------------------------------------------------------------------------------------------
+
+def accounts_file(tmp_path: Path, rows: int) -> Path:
+    """benchmarks/batch_files.py's accounts file: `rows` new accounts at the new build (1C's way)."""
+    made = subprocess.run([sys.executable, str(BATCH_FILES), str(rows), str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, check=True)
+    return Path(made.stdout.split()[0])
+
+
+def at_new_house(home: Path) -> int:
+    from gkh.server.demo.world import H6_GUID
+
+    with db(home) as conn:
+        return conn.execute("SELECT COUNT(*) AS n FROM accounts WHERE house_guid = ?", (H6_GUID,)).fetchone()["n"]
+
+
+def test_server_killed_mid_import_then_the_same_import_puts_every_row_in_once(server, home, engine, tmp_path):
+    rows = 20_000
+    path = accounts_file(tmp_path, rows)
+    sign_in(server, "uk-staff")
+    before = at_new_house(home)
+    command = [GKH, "--profile", "remote", "account", "import", str(path), "--json"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quick_env())
+    # Kill once a few chunks are in and the next one is being worked on (its claim held).
+    assert wait_until(lambda: at_new_house(home) - before >= 2000 and held_claims(home) > 0, 120), \
+        child.communicate()
+    server.kill()
+    out, err = child.communicate(timeout=120)
+    assert child.returncode != 0 and "Traceback" not in err, err  # the client told the portal went away
+    landed, held = at_new_house(home) - before, held_claims(home)
+    assert 0 < landed < rows and landed % 1000 == 0, landed  # one transaction a chunk: never a part of one
+    assert held >= 1  # the chunk in flight: its claim left by the dead server
+    store_is_whole(home, engine)
+
+    server.start()
+    store_is_whole(home, engine)
+    started = time.monotonic()
+    again = gkh("account", "import", str(path), "--json")
+    took = time.monotonic() - started
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["created"], summary["unchanged"], summary["rejected"]) == (rows - landed, landed, 0), summary
+    assert at_new_house(home) - before == rows
+    with db(home) as conn:
+        meters = conn.execute("SELECT COUNT(*) AS n FROM meters WHERE serial LIKE ?", ("ХВ-26-%",)).fetchone()["n"]
+    assert meters == rows
+    print(f"\n[{engine}] import killed at {landed}/{rows} rows in ({held} claim held); the re-run put the other "
+          f"{rows - landed} in, {landed} unchanged, in {took:.1f} s")
+    assert server.tracebacks() == []
+
+
+def test_a_chunk_s_claim_the_killed_server_held_is_taken_over_at_once(server, home, engine, tmp_path):
+    """The same request with the same key, the server killed while it worked on it: the retry does it at once."""
+    import csv
+
+    path = accounts_file(tmp_path, 1000)
+    with path.open(encoding="cp1251", newline="") as f:
+        lines = list(csv.reader(f, delimiter=";"))[1:]
+    names = ("house", "flat", "number", "els", "area", "share", "payer", "kind", "meter_serial", "meter_resource",
+             "meter_zones")
+    chunk = {"rows": [{"line": i + 2, **dict(zip(names, line, strict=True))} for i, line in enumerate(lines)]}
+    staff = token(server, "uk-staff")
+    before = at_new_house(home)
+    key = "crash-chunk-1"
+
+    def post(timeout: float) -> requests.Response:
+        return staff.post(f"{server.url}/api/v1/accounts/batch", json=chunk, headers={"Idempotency-Key": key},
+                          timeout=timeout)
+
+    import threading
+
+    sent = threading.Thread(target=lambda: _ignore(lambda: post(60)), daemon=True)
+    sent.start()
+    with db(home) as conn:
+        def claimed() -> bool:
+            return conn.execute("SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = ? AND response IS NULL",
+                                (key,)).fetchone()["n"] == 1
+        assert wait_until(claimed, 60, 0.002)
+    server.kill()
+    sent.join(timeout=30)
+    landed = at_new_house(home) - before
+    assert landed in (0, 1000)
+    server.start()
+    store_is_whole(home, engine)
+    started = time.monotonic()
+    retried = post(120)
+    took = time.monotonic() - started
+    assert retried.status_code in (200, 201), retried.text  # never 409 in_progress for the dead server's lease
+    assert retried.json()["created"] + retried.json()["unchanged"] == 1000
+    assert took < 30, f"{took:.1f} s: the retry waited for the dead server's lease"
+    assert at_new_house(home) - before == 1000 and held_claims(home) == 0
+    again = post(60)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == retried.json()
+    print(f"\n[{engine}] the claim of the killed server taken over at once: the retry answered "
+          f"{retried.status_code} in {took:.1f} s ({landed} rows had landed before the kill)")
+
+
+def _ignore(call) -> None:
+    try:
+        call()
+    except requests.RequestException:
+        pass
+
+
+# --- (b) a payment ------------------------------------------------------------------------------------------------
+
+def balance(home: Path) -> Decimal:
+    from tests.helpers.rows import db as rows
+
+    with rows(home) as conn:
+        row = conn.execute("SELECT w.balance_kopecks AS k FROM wallets w JOIN users u ON u.id = w.user_id "
+                           "WHERE u.login = ?", ("ivanov",)).fetchone()
+    return Decimal(row["k"]) / 100
+
+
+def wallet_payments(home: Path) -> int:
+    with db(home) as conn:
+        return conn.execute("SELECT COUNT(*) AS n FROM payments p JOIN users u ON u.id = p.user_id "
+                            "WHERE u.login = ? AND p.method = 'wallet'", ("ivanov",)).fetchone()["n"]
+
+
+def test_server_killed_during_payments_then_each_command_run_again_charges_once(server, home, engine):
+    """The server (its requests each paused up to 2 s) killed at random moments of `gkh pay`; the command run again
+    when it failed; each command charged exactly once."""
+    rng = random.Random(17)
+    server.stop()
+    server.start(faults="delay=1,pause=2")
+    sign_in(server, "ivanov")
+    start_balance, start_count = balance(home), wallet_payments(home)
+    trials, failed, held_seen = 4, 0, 0
+    for trial in range(trials):
+        amount = f"{trial + 1}.{trial + 10}"
+        command = [GKH, "--profile", "remote", "pay", WALLET_ACCOUNT, "--method", "wallet", "--amount", amount,
+                   "--yes", "--json"]
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quick_env())
+        time.sleep(rng.uniform(0.3, 4.0))
+        server.kill()
+        out, err = child.communicate(timeout=120)
+        held_seen += held_claims(home)
+        server.start(faults="delay=1,pause=2")
+        store_is_whole(home, engine)
+        if child.returncode != 0:
+            failed += 1
+            assert "Traceback" not in err, err
+            again = gkh("pay", WALLET_ACCOUNT, "--method", "wallet", "--amount", amount, "--yes", "--json")
+            assert again.returncode == 0, again.stderr
+        assert wallet_payments(home) - start_count == trial + 1, f"trial {trial}: not one charge"
+    paid = sum(Decimal(f"{t + 1}.{t + 10}") for t in range(trials))
+    assert start_balance - balance(home) == paid
+    print(f"\n[{engine}] {trials} payments, the server killed during each: {failed} commands failed and were run "
+          f"again, {held_seen} claims left held by a dead server; one charge each, {paid} off the wallet")
+    assert server.tracebacks() == []
