@@ -26,6 +26,7 @@ from gkh.client.resources.bills import Bills
 from gkh.client.resources.meetings import Meetings
 from gkh.client.resources.meters import Meters
 from gkh.client.resources.outages import Outages
+from gkh.client.resources.owners import Owners
 from gkh.client.resources.payments import Payments
 from gkh.client.resources.periods import Periods
 from gkh.client.resources.portal import PortalSession
@@ -38,5 +39,5 @@ __all__ = [
 
 
 class Client(PortalSession, Addresses, Accounts, Meters, Bills, Payments, Meetings, Appeals, Outages, Batches,
-             Admin, Periods):
+             Admin, Periods, Owners):
     """The portal's API: thin methods returning the JSON the portal sends, typed errors for everything else."""

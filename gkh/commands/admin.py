@@ -1,6 +1,7 @@
-"""gkh admin: the portal's admin at work — its organisations, its users, its houses, their closed periods and its
-settings. Only the portal's admins may (everyone else is refused, exit 4), but for `period close` and `period list`,
-which staff may run for the houses their organisation serves.
+"""gkh admin: the portal's admin at work — its organisations, its users, its houses, their owner registers, bills
+and closed periods, and its settings. Only the portal's admins may (everyone else is refused, exit 4), but for what
+an organisation's staff do for their own houses and accounts: `owner import|list` (a managing organisation's
+houses), `bill import` (their organisation's accounts), `period close|list` (the houses their organisation serves).
 
 A new user, and one whose password was reset, gets a one-time password: `user add` and `user reset-password`
 print it on stdout and nothing else (a note on stderr), once — the portal keeps only its hash. They sign in with
@@ -24,8 +25,9 @@ from gkh.commands.common import (
 from gkh.i18n import _, term
 from gkh.output import Column, Columns
 
-app = typer.Typer(help="The portal's admin (admins only; staff may close and list the periods of their "
-                       "organisation's houses): its organisations, users, houses, periods and settings.",
+app = typer.Typer(help="The portal's admin (admins; an organisation's staff: their houses' owner registers, their "
+                       "accounts' bills, their houses' periods): its organisations, users, houses, owners, bills, "
+                       "periods and settings.",
                   no_args_is_help=True)
 org_app = typer.Typer(help="The portal's organisations: list them, add one.", no_args_is_help=True)
 user_app = typer.Typer(help="The portal's users: list them, add one with a one-time password, disable, enable, "
@@ -42,6 +44,15 @@ period_app = typer.Typer(help="A house's periods: close a month, whose readings 
 app.add_typer(settings_app, name="settings")
 app.add_typer(house_app, name="house")
 app.add_typer(period_app, name="period")
+owner_app = typer.Typer(help="The houses' owner registers (who owns which flat, with what share): import them "
+                             "from a CSV file, list a house's (admins any house; a managing organisation's staff the "
+                             "houses it manages).", no_args_is_help=True)
+app.add_typer(owner_app, name="owner")
+app.add_typer(owner_app, name="owners", hidden=True)
+bill_app = typer.Typer(help="Bills (ЕПД) from the organisation's accounting: import their lines from a CSV file "
+                            "(admins; staff for their organisation's accounts).", no_args_is_help=True)
+app.add_typer(bill_app, name="bill")
+app.add_typer(bill_app, name="bills", hidden=True)
 
 KINDS = ("managing", "supplier", "inspectorate", "authority")
 ROLES = ("resident", "staff", "inspector", "admin")
@@ -101,6 +112,16 @@ CLOSED_PERIOD_COLUMNS = Columns(
 )
 PERIOD_CLOSED_COLUMNS = Columns(CLOSED_PERIOD_COLUMNS, Column("status", "Status", shown=True, kind="term"),
                                 Column("dry_run", "Dry run"))
+
+# An owner in a house's register (the README's "Columns" table): `owner list`.
+OWNER_COLUMNS = Columns(
+    Column("flat", "Flat", shown=True, kind="id"),
+    Column("area", "Area, m²", shown=True, kind="number"),
+    Column("owner", "Owner", shown=True),
+    Column("share", "Share", shown=True, kind="id"),
+    Column("document", "Registration of the right"),
+    Column("login", "Login", shown=True, kind="id"),
+)
 
 # The API's fields as the command line names them.
 ORGANISATION_FIELDS = {"name": "--name", "short_name": "--short-name", "inn": "--inn", "ogrn": "--ogrn",
@@ -331,6 +352,39 @@ def house_import(
                    rejects=rejects, batch_size=batch_size, output=output)
 
 
+# --- bills ---------------------------------------------------------------------------------------------------------
+
+
+@bill_app.command("import")
+@output_options
+def bill_import(
+    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
+    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
+                                  "commas), to fill in and import."),
+    encoding: str = EncodingOption,
+    delimiter: str = DelimiterOption,
+    rejects: str = RejectsOption,
+    batch_size: int = BatchSizeOption,
+    dry_run: DryRun = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """Create or update bills (ЕПД) from the organisation's accounting (1C), a line of a bill a row: account (ЕЛС
+    or the organisation's number), period, service, tariff zone, volume, unit, tariff, amount, due date. Admins
+    may, for any account (by ЕЛС), and staff, for their organisation's accounts. Columns by their English or
+    Russian names; Windows-1251 or UTF-8; commas, semicolons or tabs; decimal commas. An empty amount is volume ×
+    tariff, an empty due date the 10th of the next month. Safe to re-run: a line already as the file says is
+    "unchanged"; a bill with anything paid is not changed (put a correction in a later period's bill).
+
+    Rejected rows are listed on stderr (line N: field: reason) and written to --rejects as they were; the others
+    go in. Exit 0 all rows in, 3 some rejected, 2 a file or header that cannot be read (nothing sent), 1 another
+    import running for this profile, 4 neither an admin nor staff, and the usual codes for the portal's answers.
+    """
+    from gkh.commands.batchfile import bills_kind, import_command
+
+    import_command(bills_kind, file, template, encoding=encoding, delimiter=delimiter, dry_run=dry_run,
+                   rejects=rejects, batch_size=batch_size, output=output)
+
+
 # --- periods -------------------------------------------------------------------------------------------------------
 
 HouseOption = typer.Option(..., "--house", metavar="HOUSE",
@@ -381,3 +435,54 @@ def period_list(
         client = runtime().client
         items = client.closed_periods(resolve_house(client, house, "--house"))
     show(items, CLOSED_PERIOD_COLUMNS, output, empty=_("gkh: no period of this house is closed"))
+
+
+# --- owners --------------------------------------------------------------------------------------------------------
+
+
+@owner_app.command("import")
+@output_options
+def owner_import(
+    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
+    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
+                                  "commas), to fill in and import."),
+    encoding: str = EncodingOption,
+    delimiter: str = DelimiterOption,
+    rejects: str = RejectsOption,
+    batch_size: int = BatchSizeOption,
+    dry_run: DryRun = False,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """Create or update the houses' owner registers from a CSV file (admins, any house; a managing organisation's
+    staff, the houses it manages): house (FIAS GUID or address), flat, its area (for a flat the portal lacks), the
+    owner's name, their share (1/2, 0,5; empty: 1), the registration of the right and the login of the resident
+    who is this owner (they may then vote at the house's meetings). Columns by their English or Russian names;
+    Windows-1251 or UTF-8; commas, semicolons or tabs. Safe to re-run: an owner is matched by flat and name (case
+    and ё aside), and one already as the file says is "unchanged"; an empty document or login keeps what the
+    portal has. A row that would give a flat's owners more than the whole of it is rejected.
+
+    Rejected rows are listed on stderr (line N: field: reason) and written to --rejects as they were; the others
+    go in. Exit 0 all rows in, 3 some rejected, 2 a file or header that cannot be read (nothing sent), 1 another
+    import running for this profile, 4 neither an admin nor a managing organisation's staff, and the usual codes
+    for the portal's answers.
+    """
+    from gkh.commands.batchfile import import_command, owners_kind
+
+    import_command(owners_kind, file, template, encoding=encoding, delimiter=delimiter, dry_run=dry_run,
+                   rejects=rejects, batch_size=batch_size, output=output)
+
+
+@owner_app.command("list")
+@output_options
+def owner_list(
+    house: str = HouseOption,
+    output: OutputChoice = DEFAULT_OUTPUT,
+) -> None:
+    """A house's owner register, by flat and owner's name (admins any house; a managing organisation's staff the
+    houses it manages)."""
+    from gkh.commands.house import resolve_house
+
+    with named_as_typed({"house": "--house"}):
+        client = runtime().client
+        items = client.owners(resolve_house(client, house, "--house"))
+    show(items, OWNER_COLUMNS, output, empty=_("gkh: the owner register of this house is empty"))

@@ -110,6 +110,31 @@ def houses_kind() -> BatchKind:
                      lambda client, rows, dry_run: client.import_houses(rows, dry_run=dry_run), line.getvalue())
 
 
+def bills_kind() -> BatchKind:
+    from gkh.domain.bills import BILL_FIELDS, parse_bill_row
+
+    # The example: a line of the November bill of the account the accounts template creates in the demo's new build;
+    # an empty amount is volume × tariff, an empty due date the 10th of the next month.
+    example = {"account": "90000001", "period": "2026-11", "service": "maintenance", "volume": "54.3", "unit": "m2",
+               "tariff": "32.50"}
+    return BatchKind("gkh admin bill import", BILL_FIELDS, parse_bill_row,
+                     lambda client, rows, dry_run: client.import_bills(rows, dry_run=dry_run),
+                     ",".join(example.get(f.name, "") for f in BILL_FIELDS))
+
+
+def owners_kind() -> BatchKind:
+    from gkh.domain.batch import OWNER_FIELDS, parse_owner_row
+
+    # The example: flat 1 of the demo's new build, which its Moscow managing organisation keeps the register of; the
+    # portal creates the flat (hence its area), the owner holds all of it.
+    example = {"house": "г. Москва, ул. Строителей, д. 3", "flat": "1", "area": "54.3",
+               "owner": "Новоселов Пётр Ильич", "share": "1"}
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow([example.get(f.name, "") for f in OWNER_FIELDS])
+    return BatchKind("gkh admin owner import", OWNER_FIELDS, parse_owner_row,
+                     lambda client, rows, dry_run: client.import_owners(rows, dry_run=dry_run), line.getvalue())
+
+
 def write_template(kind: BatchKind) -> None:
     """The header of English names and one example line, UTF-8 with commas: a file to fill in and import."""
     from gkh.output import write_lines

@@ -34,6 +34,7 @@ from gkh.server.routes import (
     meetings,
     meters,
     outages,
+    owners,
     payments,
     periods,
     session,
@@ -108,6 +109,8 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/admin/houses/batch", batches.HouseBatch(store))
     app.add_route(f"{API}/periods/close", periods.PeriodClose(store))
     app.add_route(f"{API}/periods", periods.PeriodList(store))
+    app.add_route(f"{API}/owners/batch", owners.OwnerBatch(store))
+    app.add_route(f"{API}/owners", owners.OwnerList(store))
     app.add_route(f"{API}/addresses", addresses.AddressSearch(store))
     app.add_route(f"{API}/houses/{{guid}}", addresses.HousePassport(store))
     app.add_route(f"{API}/accounts", accounts.AccountList(store))
@@ -120,6 +123,7 @@ def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App
     app.add_route(f"{API}/meters/{{meter}}/readings", meters.MeterReadings(store))
     app.add_route(f"{API}/readings/batch", batches.ReadingBatch(store))
     app.add_route(f"{API}/bills", bills.BillList(store))
+    app.add_route(f"{API}/bills/batch", bills.BillBatch(store))
     app.add_route(f"{API}/bills/{{id}}", bills.BillItem(store))
     app.add_route(f"{API}/payments", payments.PaymentList(store, postman))
     app.add_route(f"{API}/payments/{{id}}", payments.PaymentItem(store))

@@ -179,14 +179,20 @@ def test_a_resident_may_not_close_or_list_periods(home):
     assert rows(home, "SELECT count(*) FROM closed_periods") == [(0,)]
 
 
-def test_the_readme_documents_every_house_field_its_russian_names_and_whether_it_is_required():
-    from gkh.domain.batch import HOUSE_FIELDS
+def _fields() -> dict[str, tuple]:
+    from gkh.domain.batch import HOUSE_FIELDS, OWNER_FIELDS
+    from gkh.domain.bills import BILL_FIELDS
 
+    return {"house": HOUSE_FIELDS, "owner": OWNER_FIELDS, "bill": BILL_FIELDS}
+
+
+@pytest.mark.parametrize("kind", ["house", "owner", "bill"])
+def test_the_readme_documents_every_field_of_an_admin_import_its_russian_names_and_whether_it_is_required(kind):
     text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     documented = []
-    for line in text.split("<!-- house fields -->\n", 1)[1].splitlines()[2:]:
+    for line in text.split(f"<!-- {kind} fields -->\n", 1)[1].splitlines()[2:]:
         if not line.startswith("|"):
             break
         name, russian, required = (cell.strip() for cell in line.strip("|").split("|")[:3])
         documented.append((name.strip("`"), tuple(r.strip() for r in russian.split(",")), required == "yes"))
-    assert documented == [(f.name, f.russian, f.required) for f in HOUSE_FIELDS]
+    assert documented == [(f.name, f.russian, f.required) for f in _fields()[kind]]

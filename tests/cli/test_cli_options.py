@@ -86,7 +86,10 @@ def with_option(name: str) -> list[str]:
 def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
     assert with_option("--output") == with_option("--json") == [
         "account import", "account link", "account list", "account show", "account unlink", "address search",
-        "admin house import", "admin org add", "admin org list", "admin period close", "admin period list",
+        "admin bill import", "admin bills import",  # the hidden alias too
+        "admin house import", "admin org add", "admin org list",
+        "admin owner import", "admin owner list", "admin owners import", "admin owners list",  # the hidden alias too
+        "admin period close", "admin period list",
         "admin settings list", "admin user list", "appeal addressees",
         "appeal answer", "appeal list", "appeal send", "appeal show", "appeal take", "appeal topics",
         "appeal withdraw", "auth status",
@@ -98,8 +101,10 @@ def test_data_verbs_take_the_output_options_and_list_verbs_a_limit():
     assert with_option("--limit") == ["account list", "address search", "appeal addressees", "appeal list",
                                       "bill list", "meeting list", "meter list", "outage list",
                                       "payment list"]
-    assert with_option("--dry-run") == ["account import", "account link", "account unlink", "admin house import",
-                                        "admin org add", "admin period close", "admin settings set", "admin user add",
+    assert with_option("--dry-run") == ["account import", "account link", "account unlink", "admin bill import",
+                                        "admin bills import", "admin house import",
+                                        "admin org add", "admin owner import", "admin owners import",
+                                        "admin period close", "admin settings set", "admin user add",
                                         "appeal send",
                                         "meeting file", "meeting vote",
                                         "meter submit", "outage change", "outage post", "pay", "wallet top-up"]

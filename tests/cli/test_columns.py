@@ -18,6 +18,7 @@ from gkh.commands.admin import (
     CLOSED_PERIOD_COLUMNS,
     ORGANISATION_ADDED_COLUMNS,
     ORGANISATION_COLUMNS,
+    OWNER_COLUMNS,
     PERIOD_CLOSED_COLUMNS,
     PORTAL_SETTING_COLUMNS,
     USER_COLUMNS,
@@ -130,6 +131,7 @@ PINNED: dict[str, tuple[Columns, list[str]]] = {
                                   "disabled_at", "created_at"]),
     "admin-setting": (PORTAL_SETTING_COLUMNS, ["key", "value", "default", "description"]),
     "admin-period": (CLOSED_PERIOD_COLUMNS, CLOSED_PERIOD),
+    "admin-owner": (OWNER_COLUMNS, ["flat", "area", "owner", "share", "document", "login"]),
     "admin-period-closed": (PERIOD_CLOSED_COLUMNS, [*CLOSED_PERIOD, "status", "dry_run"]),
     "batch-summary": (SUMMARY_COLUMNS, ["created", "updated", "unchanged", "rejected", "encoding", "delimiter",
                                         "dry_run"]),
@@ -240,9 +242,15 @@ VERBS: dict[str, tuple[list[str], str]] = {  # verb → (its arguments on the de
     "admin user list": (["--profile", "admin", "admin", "user", "list"], "admin-user"),
     "admin settings list": (["--profile", "admin", "admin", "settings", "list"], "admin-setting"),
     "admin house import": (["--profile", "admin", "admin", "house", "import", "<houses.csv>"], "batch-summary"),
+    "admin bill import": (["--profile", "uk-staff", "admin", "bill", "import", "<bills.csv>"], "batch-summary"),
+    "admin bills import": (["--profile", "uk-staff", "admin", "bills", "import", "<bills.csv>"], "batch-summary"),
     "admin period close": (["--profile", "admin", "admin", "period", "close", "2026-11", "--house", "ленина 5",
                             "--dry-run"], "admin-period-closed"),
     "admin period list": (["--profile", "admin", "admin", "period", "list", "--house", "ленина 5"], "admin-period"),
+    "admin owner import": (["--profile", "admin", "admin", "owner", "import", "<owners.csv>"], "batch-summary"),
+    "admin owners import": (["--profile", "admin", "admin", "owners", "import", "<owners.csv>"], "batch-summary"),
+    "admin owner list": (["--profile", "admin", "admin", "owner", "list", "--house", "ленина 5"], "admin-owner"),
+    "admin owners list": (["--profile", "admin", "admin", "owners", "list", "--house", "ленина 5"], "admin-owner"),
 }
 
 
@@ -274,6 +282,22 @@ def run(verb: str, *options: str, tty: bool = False, env: dict | None = None):
         houses = Path(os.environ["GKH_HOME"]).parent / "houses.csv"
         houses.write_text(gkh(*args[:5], "--template").stdout, encoding="utf-8")
         args = [str(houses) if arg == "<houses.csv>" else arg for arg in args]
+    if "<owners.csv>" in args:  # the template, imported (again: unchanged)
+        import os
+
+        owners = Path(os.environ["GKH_HOME"]).parent / "owners.csv"
+        owners.write_text(gkh(*args[:5], "--template").stdout, encoding="utf-8")
+        args = [str(owners) if arg == "<owners.csv>" else arg for arg in args]
+    if "<bills.csv>" in args:  # the template, imported (again: unchanged), its account the accounts template's
+        import os
+
+        login("uk-staff", "uk-staff")
+        folder = Path(os.environ["GKH_HOME"]).parent
+        accounts, bills = folder / "accounts.csv", folder / "bills.csv"
+        accounts.write_text(gkh("account", "import", "--template").stdout, encoding="utf-8")
+        assert gkh("--profile", "uk-staff", "account", "import", str(accounts)).exit_code == 0
+        bills.write_text(gkh("admin", "bill", "import", "--template").stdout, encoding="utf-8")
+        args = [str(bills) if arg == "<bills.csv>" else arg for arg in args]
     if verb == "admin period list":  # a closed period to list
         assert gkh(*args[:4], "close", "2026-11", "--house", "ленина 5").exit_code == 0
     result = gkh(*args, *options, tty=tty, env=env)
@@ -331,7 +355,7 @@ def test_csv_tsv_and_excel_carry_the_pinned_columns_and_json_no_field_they_miss(
         records = data["questions"]
     if verb == "meeting vote":  # the JSON keeps the answers as an object by question number: the votes column
         records = [{**data, "votes": list(data["votes"].items())}]
-    if verb in ("account import", "admin house import"):  # the JSON adds the rejected lines and the warnings,
+    if verb.endswith(" import"):  # the JSON adds the rejected lines and the warnings,
         # lists the rows have not
         records = [{k: v for k, v in data.items() if k not in ("rejected_lines", "warnings")}]
     fields = {name for record in records for name, value in flatten(record).items()
@@ -362,7 +386,8 @@ def test_meter_lists_have_the_same_number_of_fields_whichever_meters_are_listed(
 
 LISTS = ["account list", "address search", "meter list", "meter history", "bill list", "payment list", "config list",
          "server users", "meeting list", "meeting results", "appeal topics", "appeal addressees", "appeal list",
-         "outage list", "admin org list", "admin user list", "admin settings list", "admin period list"]
+         "outage list", "admin org list", "admin user list", "admin settings list", "admin period list",
+         "admin owner list"]
 
 
 @pytest.mark.parametrize("verb", LISTS)

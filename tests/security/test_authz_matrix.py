@@ -93,8 +93,11 @@ DISABLE_USER = ("POST", f"{API}/admin/users/{{login}}/disable")
 ENABLE_USER = ("POST", f"{API}/admin/users/{{login}}/enable")
 RESET_PASSWORD = ("POST", f"{API}/admin/users/{{login}}/password")
 HOUSE_BATCH = ("POST", f"{API}/admin/houses/batch")
+BILL_BATCH = ("POST", f"{API}/bills/batch")
 CLOSE_PERIOD = ("POST", f"{API}/periods/close")
 PERIODS = ("GET", f"{API}/periods")
+OWNER_BATCH = ("POST", f"{API}/owners/batch")
+OWNERS = ("GET", f"{API}/owners")
 ACQUIRER_PAGE = ("GET", "/acquirer/{token}")
 ACQUIRER_ANSWER = ("POST", "/acquirer/{token}")
 
@@ -1131,6 +1134,61 @@ def period_closed(house: str, status: str):
     return check
 
 
+BILL_LINE = {"line": 2, "period": "2026-11", "service": "maintenance", "volume": "54,3", "tariff": "32,50"}
+BILLS_UK = {"rows": [{**BILL_LINE, "account": "{uk_els}"}]}
+BILLS_ENERGO = {"rows": [{**BILL_LINE, "account": "{energo_els}", "service": "electricity", "volume": "80"}]}
+
+
+def _bill_batch_rows(add) -> None:
+    """Bills from accounting are imported by the portal's admins (any account) and an organisation's staff (its own
+    accounts: another organisation's is a rejected row, told as for an account that does not exist)."""
+    batch = f"{API}/bills/batch"
+    add(Row(BILL_BATCH, "anonymous", batch, 401, BILLS_UK))
+    for who in ("ivanov", "petrova", "inspector"):
+        add(Row(BILL_BATCH, who, batch, 403, BILLS_UK, why="admins and staff import bills"))
+    add(Row(BILL_BATCH, "uk-staff", batch + DRY, 200, BILLS_UK, target="uk", check=batch_counts(1, 0, 0)))
+    add(Row(BILL_BATCH, "uk-staff", batch, 200, BILLS_ENERGO, target="energo", leak_check=True,
+            check=batch_counts(0, 0, 0, ("account",)), why="another organisation's account: rejected, nothing stored"))
+    add(Row(BILL_BATCH, "energo-staff", batch, 200, BILLS_UK, target="uk", leak_check=True,
+            check=batch_counts(0, 0, 0, ("account",)), why="another organisation's account: rejected, nothing stored"))
+    add(Row(BILL_BATCH, "uk-staff", batch, 200, BILLS_UK, target="uk", check=batch_counts(1, 0, 0)))
+    add(Row(BILL_BATCH, "uk-staff", batch, 200, BILLS_UK, target="uk", check=batch_counts(0, 0, 1),
+            why="the same again"))
+    add(Row(BILL_BATCH, "energo-staff", batch, 200, BILLS_ENERGO, target="energo", check=batch_counts(1, 0, 0)))
+    add(Row(BILL_BATCH, "admin", batch, 200, BILLS_UK, check=batch_counts(0, 0, 1), why="admins: any account"))
+
+
+# An owners file's row: flat 1 of the demo's new build (its Moscow organisation manages it), created with its area;
+# the same in another organisation's house; a new flat of that house (admins keep any house's register).
+OWNER_ROW = {"line": 2, "house": "{h6}", "flat": "1", "area": "54,3", "owner": "Новоселов Пётр Ильич", "share": "1"}
+OWNERS_NEW = {"rows": [OWNER_ROW]}
+OWNERS_ELSEWHERE = {"rows": [{**OWNER_ROW, "house": "{h4}", "flat": "999"}]}
+
+
+def _owner_rows(add) -> None:
+    """The houses' owner registers are kept by the portal's admins (any house) and the staff of a managing
+    organisation (the houses it manages: another's is a rejected row, and its register not found); a supplier's
+    staff, residents and inspectors keep none."""
+    batch, listing = f"{API}/owners/batch", f"{API}/owners"
+    add(Row(OWNER_BATCH, "anonymous", batch, 401, OWNERS_NEW))
+    add(Row(OWNERS, "anonymous", listing + "?house={h6}", 401))
+    for who in ("ivanov", "petrova", "inspector", "energo-staff"):
+        add(Row(OWNER_BATCH, who, batch, 403, OWNERS_NEW, why="admins and a managing organisation's staff"))
+        add(Row(OWNERS, who, listing + "?house={h1}", 403))
+    add(Row(OWNER_BATCH, "uk-staff", batch + DRY, 200, OWNERS_NEW, check=batch_counts(1, 0, 0)))
+    add(Row(OWNER_BATCH, "uk-staff", batch, 200, OWNERS_ELSEWHERE, leak_check=True,
+            check=batch_counts(0, 0, 0, ("house",)), why="another organisation's house: rejected, nothing stored"))
+    add(Row(OWNER_BATCH, "uk-staff", batch, 200, OWNERS_NEW, check=batch_counts(1, 0, 0)))
+    add(Row(OWNER_BATCH, "uk-staff", batch, 200, OWNERS_NEW, check=batch_counts(0, 0, 1), why="the same again"))
+    add(Row(OWNER_BATCH, "admin", batch, 200, OWNERS_ELSEWHERE, check=batch_counts(1, 0, 0),
+            why="admins: any house"))
+    add(Row(OWNERS, "uk-staff", listing + "?house={h4}", 404, code="house_not_found",
+            why="another organisation's house: not found"))
+    for who in ("uk-staff", "admin"):
+        add(Row(OWNERS, who, listing + "?house={h6}", 200))
+    add(Row(OWNERS, "admin", listing + "?house={h4}", 200))
+
+
 def _house_period_rows(add) -> None:
     """Houses are imported by the portal's admins alone; a house's period is closed (and its closed ones listed)
     by admins and the staff of an organisation serving the house — another's house is not found, as one that is
@@ -1503,6 +1561,8 @@ def _rows() -> list[Row]:
     _batch_rows(add)
     _admin_rows(add)
     _house_period_rows(add)
+    _bill_batch_rows(add)
+    _owner_rows(add)
     return rows
 
 ROWS = _rows()

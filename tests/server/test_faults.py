@@ -171,7 +171,8 @@ def test_through_a_faulty_server_each_payment_command_pays_exactly_once(home, en
         proc.terminate()
         _, said = proc.communicate(timeout=20)
     assert "FAULTS INJECTED ON PURPOSE" in said
-    injected = [line.split("fault injected: ")[1].split()[0] for line in said.splitlines() if "fault injected: " in line]
+    injected = [line.split("fault injected: ")[1].split()[0] for line in said.splitlines()
+                if "fault injected: " in line]
     assert len(injected) >= 5 and {"drop", "cut", "error"} & set(injected), said  # the faults did happen
     assert len(set(paid)) == 8 and sorted(p["id"] for p in listed if p["id"] in paid) == sorted(paid)
     assert len([p for p in listed if p["method"] == "wallet" and p["total"] == "1.00"]) == 8  # none doubled
