@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.batchfile import BatchSizeOption, DelimiterOption, EncodingOption, RejectsOption
+from gkh.commands.batchfile import (
+    BatchSizeOption,
+    DelimiterOption,
+    EncodingOption,
+    FileArgument,
+    RejectsOption,
+    TemplateOption,
+)
 from gkh.commands.common import (
     DEFAULT_OUTPUT,
     DryRun,
@@ -152,9 +159,8 @@ def unlink(
 @app.command("import")
 @output_options
 def import_(
-    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
-    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
-                                  "commas), to fill in and import."),
+    file: str = FileArgument,
+    template: bool = TemplateOption,
     encoding: str = EncodingOption,
     delimiter: str = DelimiterOption,
     rejects: str = RejectsOption,

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import typer
 
-from gkh.commands.batchfile import BatchSizeOption, DelimiterOption, EncodingOption, RejectsOption
+from gkh.commands.batchfile import (
+    BatchSizeOption,
+    DelimiterOption,
+    EncodingOption,
+    FileArgument,
+    RejectsOption,
+    TemplateOption,
+)
 from gkh.commands.common import (
     DEFAULT_OUTPUT,
     DryRun,
@@ -327,9 +334,8 @@ def settings_unset(
 @house_app.command("import")
 @output_options
 def house_import(
-    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
-    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
-                                  "commas), to fill in and import."),
+    file: str = FileArgument,
+    template: bool = TemplateOption,
     encoding: str = EncodingOption,
     delimiter: str = DelimiterOption,
     rejects: str = RejectsOption,
@@ -358,9 +364,8 @@ def house_import(
 @bill_app.command("import")
 @output_options
 def bill_import(
-    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
-    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
-                                  "commas), to fill in and import."),
+    file: str = FileArgument,
+    template: bool = TemplateOption,
     encoding: str = EncodingOption,
     delimiter: str = DelimiterOption,
     rejects: str = RejectsOption,
@@ -443,9 +448,8 @@ def period_list(
 @owner_app.command("import")
 @output_options
 def owner_import(
-    file: str = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input)."),
-    template: bool = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, "
-                                  "commas), to fill in and import."),
+    file: str = FileArgument,
+    template: bool = TemplateOption,
     encoding: str = EncodingOption,
     delimiter: str = DelimiterOption,
     rejects: str = RejectsOption,

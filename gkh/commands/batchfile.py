@@ -180,6 +180,10 @@ RejectsOption = typer.Option(None, "--rejects", metavar="FILE",
                                   "and feed this file back.")
 BatchSizeOption = typer.Option("1000", "--batch-size", parser=whole_number(1, 1000), metavar="1…1000",
                                help="Rows per request.")
+# An import verb's file and its template (`account import`, `admin house|owner|bill import`).
+FileArgument = typer.Argument(None, metavar="FILE|-", help="The CSV file (- reads standard input).")
+TemplateOption = typer.Option(False, "--template", help="Print the header row and an example line (UTF-8, commas), to "
+                              "fill in and import.")
 
 
 @dataclass

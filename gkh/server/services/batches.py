@@ -219,7 +219,35 @@ def run_chunk(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str
     return run_mutation(store, user.id, now, mutation, work)
 
 
-class _AccountImport:
+class ChunkApply:
+    """A chunk's rows applied in its one transaction: what they name read first (`_load`, a few queries), each row
+    applied in the file's order to what was read (`_apply`; a RowProblem rejects that row alone, counted in
+    `tally`), then what changed written (`_write`, a bulk statement a table)."""
+
+    tally: Tally
+
+    def run(self, rows: list) -> None:
+        if not rows:
+            return
+        self._load(rows)
+        for row in rows:
+            try:
+                self._apply(row)
+            except RowProblem as problem:
+                self.tally.reject(problem)
+        self._write()
+
+    def _load(self, rows: list) -> None:
+        raise NotImplementedError
+
+    def _apply(self, row: Any) -> None:
+        raise NotImplementedError
+
+    def _write(self) -> None:
+        raise NotImplementedError
+
+
+class _AccountImport(ChunkApply):
     """One chunk's accounts in one transaction: what the rows name is read in a few queries, the rows are applied
     in order to what was read, and what changed is written with one executemany a table."""
 
@@ -234,18 +262,6 @@ class _AccountImport:
         self.taken_els: dict[str, str] = {}  # ЕЛС → the number of the account (of any organisation) holding it
         self.next_meter = 0
         self.todays: dict[str, str] = {}
-
-    def run(self, rows: list[AccountRow]) -> None:
-        if not rows:
-            return
-        self._load(rows)
-        for row in rows:
-            try:
-                self._apply(row)
-            except RowProblem as problem:
-                self.tally.reject(problem)
-        self._draw_els()
-        self._write()
 
     # -- reading what the chunk names ----------------------------------------------------------------------------
 
@@ -446,6 +462,7 @@ class _AccountImport:
     # -- writing -------------------------------------------------------------------------------------------------
 
     def _write(self) -> None:
+        self._draw_els()  # the new accounts' ЕЛС, once all the rows are known
         tx = self.tx
         if self.new_flats:
             # Read as absent in this transaction: a concurrent import adding one of them fails one of the two (a
@@ -557,7 +574,7 @@ def _reading_field(error: InvalidInput | Refused, values: tuple[Decimal, ...], z
     return "meter"
 
 
-class _ReadingSubmit:
+class _ReadingSubmit(ChunkApply):
     """One chunk's readings in one transaction: the meters the rows name and their recent readings read in two
     queries, each row checked by services.meters.check_submission in order, the new and replaced readings written
     with one executemany each."""
@@ -571,17 +588,6 @@ class _ReadingSubmit:
         self.inserts: dict[tuple[str, str], tuple] = {}
         self.updates: dict[tuple[str, str], tuple] = {}
         self.closed: dict[str, set[str]] = {}  # house → its periods closed for billing
-
-    def run(self, rows: list[ReadingRow]) -> None:
-        if not rows:
-            return
-        self._load(rows)
-        for row in rows:
-            try:
-                self._apply(row)
-            except RowProblem as problem:
-                self.tally.reject(problem)
-        self._write()
 
     def _load(self, rows: list[ReadingRow]) -> None:
         refs = {row.meter: meter_reference(row.meter) for row in rows}

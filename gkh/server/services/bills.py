@@ -18,7 +18,7 @@ from gkh.server.db import Connection, Dialect, PortalStore, Row
 from gkh.server.http import ApiError, echo, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome
 from gkh.server.services import Listing, of_account
-from gkh.server.services.batches import Tally, run_chunk
+from gkh.server.services.batches import ChunkApply, Tally, run_chunk
 from gkh.server.views import bill_view
 
 # Where a list starts: before every period (periods are YYYY-MM), and then by id.
@@ -138,7 +138,7 @@ def _zone(name: str) -> ZoneInfo:
     return house_zone(name)
 
 
-class _BillImport:
+class _BillImport(ChunkApply):
     """One chunk's bill lines in one transaction: the accounts the rows name, their bills of the rows' periods and
     those bills' lines read in three queries; the rows applied in order; the new bills and lines written in one bulk
     insert each, the changed ones with one executemany each, every touched bill's total the sum of its lines."""
@@ -151,17 +151,6 @@ class _BillImport:
         self.bills: dict[tuple[int, str], _Bill] = {}  # (account id, period) → bill
         self.touched: dict[str, _Bill] = {}
         self.months: dict[str, str] = {}  # time zone → the current period there
-
-    def run(self, rows: list[BillRow]) -> None:
-        if not rows:
-            return
-        self._load(rows)
-        for row in rows:
-            try:
-                self._apply(row)
-            except RowProblem as problem:
-                self.tally.reject(problem)
-        self._write()
 
     def _load(self, rows: list[BillRow]) -> None:
         any_of = self.dialect.any_of

@@ -27,6 +27,7 @@ from gkh.server.idempotency import PLAIN, Mutation, Outcome
 from gkh.server.services import Listing, listing_of
 from gkh.server.services.batches import (
     BatchHouse,
+    ChunkApply,
     Tally,
     area_text,
     matched_house,
@@ -101,7 +102,7 @@ def import_owners(store: PortalStore, user: User, rows: Sequence[tuple[int, dict
                      lambda tx, tally, parsed: _OwnerImport(tx, store.dialect, user, tally).run(parsed))
 
 
-class _OwnerImport:
+class _OwnerImport(ChunkApply):
     """One chunk's owners in one transaction: the houses, flats, their owners and the users the rows name read in
     one query each, the rows applied in order, the new flats and owners written in one bulk insert each and the
     changed ones with one executemany each."""
@@ -111,17 +112,6 @@ class _OwnerImport:
         self.houses: dict[str, BatchHouse | RowProblem | None] = {}
         self.flats: dict[tuple[str, str], _Flat] = {}  # (house, number) → the flat
         self.users: dict[str, int] = {}  # login → id, of the active residents the rows name
-
-    def run(self, rows: list[OwnerRow]) -> None:
-        if not rows:
-            return
-        self._load(rows)
-        for row in rows:
-            try:
-                self._apply(row)
-            except RowProblem as problem:
-                self.tally.reject(problem)
-        self._write()
 
     def _load(self, rows: list[OwnerRow]) -> None:
         tx, any_of = self.tx, self.dialect.any_of
