@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli.test_cli_e2e import server  # noqa: F401 - `gkh server run` on a free port, on each engine
 from tests.helpers.cli import gkh, login
+from tests.helpers.rows import write_lines as write
 
 GKH = str(Path(sys.executable).with_name("gkh"))
 HOUSE = "г. Москва, ул. Строителей, д. 3"
@@ -63,10 +64,6 @@ def portal_batch(home, monkeypatch) -> StandIn:
                                                                                               dry_run=dry_run))
     return stand_in
 
-
-def write(path: Path, lines: list[str], encoding: str = "cp1251", ending: str = "\r\n") -> Path:
-    path.write_bytes("".join(line + ending for line in lines).encode(encoding))
-    return path
 
 
 def row(number: str, payer: str = "Иванов Иван Иванович", area: str = "54,3", flat: str = "12",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import gkh, gkh_json, login
+from tests.helpers.rows import rows
 
 pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
 
@@ -34,10 +34,6 @@ def admin(home):
 def admin_gkh(*args: str, **kwargs):
     return gkh(*ADMIN, "admin", *args, **kwargs)
 
-
-def rows(home, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(home / "portal.sqlite3") as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 # --- settings ------------------------------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ The demo portal's clock reads 2026-11-20 (Moscow): ivanov's account 87892735 (Е
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 
 from tests.helpers.cli import gkh, gkh_json, login
+from tests.helpers.rows import rows
+from tests.helpers.rows import write_lines as write
 
 pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
 
@@ -27,14 +27,6 @@ FUTURE = "87892735;12.2026;ХВС;4,5;м3;62,84;;"
 FOREIGN = "77ИВ845392;11.2026;Электроэнергия;80;кВт·ч;9,29;;"
 
 
-def write(path: Path, lines: list[str], encoding: str = "cp1251") -> Path:
-    path.write_bytes("".join(line + "\r\n" for line in lines).encode(encoding))
-    return path
-
-
-def rows(home: Path, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(home / "portal.sqlite3") as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ house not found, a resident refused — and a reading of the closed month refuse
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,8 @@ import pytest
 from gkh.commands.admin import PERIOD_CLOSED_COLUMNS
 from tests.helpers.cli import gkh, gkh_json, login
 from tests.helpers.demo import COLD
+from tests.helpers.rows import rows
+from tests.helpers.rows import write_lines as write
 
 pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
 
@@ -34,14 +35,6 @@ def house_row(guid: str, address: str, oktmo: str = "45376000", org: str = MOSCO
     return f"{guid};{address};Москва;{oktmo};77;Europe/Moscow;{org};2026;{floors};3;15230,5;11020,8;исправный;B"
 
 
-def write(path: Path, lines: list[str], encoding: str = "cp1251") -> Path:
-    path.write_bytes("".join(line + "\r\n" for line in lines).encode(encoding))
-    return path
-
-
-def rows(home: Path, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(home / "portal.sqlite3") as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 @pytest.fixture

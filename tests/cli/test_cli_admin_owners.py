@@ -6,13 +6,14 @@ as-is after a dry run that stores nothing; the register listed as a table and as
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from gkh.server.demo import H6_GUID
 from tests.helpers.cli import gkh, gkh_json, login
+from tests.helpers.rows import rows
+from tests.helpers.rows import write_lines as write
 
 pytestmark = pytest.mark.sqlite_only  # the commands on the embedded local:// portal, always SQLite
 
@@ -23,14 +24,6 @@ STROITELEY_3 = "г. Москва, ул. Строителей, д. 3"
 MALYSHEVA_51 = "г. Екатеринбург, ул. Малышева, д. 51"
 
 
-def write(path: Path, lines: list[str], encoding: str = "cp1251") -> Path:
-    path.write_bytes("".join(line + "\r\n" for line in lines).encode(encoding))
-    return path
-
-
-def rows(home: Path, sql: str, *params) -> list[tuple]:
-    with sqlite3.connect(home / "portal.sqlite3") as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 def register(home: Path) -> list[tuple]:

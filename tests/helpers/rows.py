@@ -33,3 +33,15 @@ def links(home: Path, login: str) -> list[str]:
     return [r[0] for r in db(home).execute(
         "SELECT a.els FROM account_links l JOIN accounts a ON a.id = l.account_id "
         "JOIN users u ON u.id = l.user_id WHERE u.login = ? ORDER BY a.els", (login,))]
+
+
+def rows(home: Path, sql: str, *params) -> list[tuple]:
+    """What `sql` reads in the embedded portal's file in `home`, as plain tuples."""
+    with sqlite3.connect(home / "portal.sqlite3") as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def write_lines(path: Path, lines: list[str], encoding: str = "cp1251", ending: str = "\r\n") -> Path:
+    """A batch file as 1C and Excel write one: the lines in `encoding`, each ended by `ending`."""
+    path.write_bytes("".join(line + ending for line in lines).encode(encoding))
+    return path
