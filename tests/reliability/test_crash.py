@@ -292,3 +292,50 @@ def test_server_killed_during_payments_then_each_command_run_again_charges_once(
     print(f"\n[{engine}] {trials} payments, the server killed during each: {failed} commands failed and were run "
           f"again, {held_seen} claims left held by a dead server; one charge each, {paid} off the wallet")
     assert server.tracebacks() == []
+
+
+# --- 2. `gkh pay` itself killed after its request was sent -------------------------------------------------------
+
+def payments_by(home: Path, method: str) -> list[str]:
+    with db(home) as conn:
+        return [r["id"] for r in conn.execute(
+            "SELECT p.id FROM payments p JOIN users u ON u.id = p.user_id WHERE u.login = ? AND p.method = ? "
+            "ORDER BY p.seq", ("ivanov", method))]
+
+
+def kept_keys(home: Path) -> int:
+    kept = home.parent / "state" / "payments.json"
+    return len(json.loads(kept.read_text())["attempts"]) if kept.exists() else 0
+
+
+@pytest.mark.parametrize("method", ["wallet", "card"])
+def test_gkh_pay_killed_after_sending_then_run_again_charges_once(server, home, engine, method):
+    """The portal pauses each request (up to 2 s) and says so in its log: once the payment's POST is in, gkh is
+    killed; the portal finishes it; the same command run again replays it with the key kept in the state folder."""
+    server.stop()
+    server.start(faults="delay=1,pause=2,seed=5")
+    sign_in(server, "ivanov")
+    log = server.logs[-1]
+    start_balance, before = balance(home), payments_by(home, method)
+    command = ["pay", WALLET_ACCOUNT, "--method", method, "--amount", "2.50", "--yes", "--json",
+               *(["--timeout", "1"] if method == "card" else [])]
+    child = subprocess.Popen([GKH, "--profile", "remote", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=quick_env())
+    # The quote is a dry-run POST; the second is the payment itself, paused by the portal before its work.
+    assert wait_until(lambda: log.read_text().count("POST /api/v1/payments") >= 2, 60, 0.002)
+    child.kill()
+    child.wait(timeout=10)
+    assert kept_keys(home) == 1, "gkh finished before it was killed: its pause was too short"
+    # waitress has the whole request before the app sees it and goes on with the payment; whether gunicorn's
+    # worker does, reading the body after the pause, the re-run's answer is the same: one payment.
+    went_on = wait_until(lambda: len(payments_by(home, method)) > len(before), 4, 0.05)
+    again = gkh(*command)
+    assert again.returncode == (0 if method == "wallet" else 7), again.stderr  # card: pending at its timeout
+    made = payments_by(home, method)[len(before):]
+    assert len(made) == len(set(made)) and made[-1] in again.stdout + again.stderr
+    assert len(made) == 1  # one command that reached the portal: one payment, however often it was sent
+    if method == "wallet":
+        assert start_balance - balance(home) == Decimal("2.50")
+    assert kept_keys(home) == 0  # the definitive answer known: the key forgotten
+    print(f"\n[{engine}] gkh pay --method {method} killed with its request sent: the portal "
+          f"{'went on and made it' if went_on else 'had not made it; the re-run did'}: {made[-1]}, one payment")
