@@ -339,3 +339,61 @@ def test_gkh_pay_killed_after_sending_then_run_again_charges_once(server, home, 
     assert kept_keys(home) == 0  # the definitive answer known: the key forgotten
     print(f"\n[{engine}] gkh pay --method {method} killed with its request sent: the portal "
           f"{'went on and made it' if went_on else 'had not made it; the re-run did'}: {made[-1]}, one payment")
+
+
+# --- (c) an upload: an appeal with an attachment -----------------------------------------------------------------
+
+def appeals_of_ivanov(home: Path) -> list[tuple[str, int, bytes]]:
+    """ivanov's appeals about the staircase light: (id, its attachments, the first one's bytes)."""
+    with db(home) as conn:
+        found = conn.execute("SELECT a.id FROM appeals a JOIN users u ON u.id = a.author_id WHERE u.login = ? "
+                             "AND a.text LIKE ? ORDER BY a.seq", ("ivanov", "Crash test:%")).fetchall()
+        out = []
+        for (appeal,) in found:
+            files = conn.execute("SELECT u.data FROM appeal_files f JOIN uploads u ON u.id = f.upload_id "
+                                 "WHERE f.appeal_id = ? ORDER BY f.position", (appeal,)).fetchall()
+            out.append((appeal, len(files), bytes(files[0][0]) if files else b""))
+    return out
+
+
+def unused_uploads(home: Path) -> int:
+    with db(home) as conn:
+        return conn.execute("SELECT COUNT(*) AS n FROM uploads u JOIN users p ON p.id = u.user_id "
+                            "WHERE p.login = ? AND u.used_by IS NULL", ("ivanov",)).fetchone()["n"]
+
+
+@pytest.mark.parametrize("during", ["uploads", "appeals"])
+def test_server_killed_during_an_appeal_with_a_file_then_the_same_command_sends_one(server, home, engine, tmp_path,
+                                                                                   during):
+    """The server killed while it holds the file's upload, or the appeal that refers to the uploaded file."""
+    attachment = tmp_path / "акт-осмотра.txt"
+    attachment.write_bytes(("Акт осмотра подъезда. " * 200_000).encode("utf-8")[:4 * 2**20])  # 4 MiB
+    server.stop()
+    server.start(faults="delay=1,pause=2,seed=3")
+    sign_in(server, "ivanov")
+    log = server.logs[-1]
+    command = ["appeal", "send", "--house", "ленина 5", "--topic", "maintenance", "--to", "ORG-0001", "--text",
+               "Crash test: не работает освещение в подъезде.", "--attach", str(attachment), "--json"]
+    before = unused_uploads(home)
+    child = subprocess.Popen([GKH, "--profile", "remote", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=quick_env())
+    assert wait_until(lambda: f"POST /api/v1/{during}" in log.read_text(), 60, 0.002), log.read_text()
+    time.sleep(0.05)
+    server.kill()
+    out, err = child.communicate(timeout=120)
+    assert child.returncode != 0 and "Traceback" not in err, (out, err)
+    assert appeals_of_ivanov(home) == []
+    store_is_whole(home, engine)
+
+    server.start()
+    store_is_whole(home, engine)
+    again = gkh(*command)
+    assert again.returncode == 0, again.stderr
+    sent = appeals_of_ivanov(home)
+    assert [(a, n) for a, n, _ in sent] == [(json.loads(again.stdout)["id"], 1)]  # one appeal, its one file
+    assert sent[0][2] == attachment.read_bytes()  # the file whole
+    left = unused_uploads(home) - before
+    assert left == (1 if during == "appeals" else 0)  # the killed run's upload, referred to by nothing
+    print(f"\n[{engine}] server killed during POST /{during}: the store whole, the re-run sent one appeal with "
+          f"its file ({attachment.stat().st_size} bytes); {left} upload of the killed run left unused")
+    assert server.tracebacks() == []
