@@ -47,23 +47,32 @@ def run(
                                            "delay=0.05 (shares of API requests: drop the connection after the work "
                                            "is committed, cut the answer short, 503 before the work, a pause); "
                                            "pause=SECONDS, seed=N. Never on a real portal."),
+    trusted_proxy: str | None = typer.Option(None, "--trusted-proxy", envvar="GKH_TRUSTED_PROXIES",
+                                             metavar="ADDRESSES",
+                                             help="The reverse proxies in front (e.g. 127.0.0.1, or 10.0.0.0/8,::1): "
+                                                  "from them the caller's address is read in X-Forwarded-For and the "
+                                                  "scheme and host in X-Forwarded-Proto and -Host."),
 ) -> None:
     """Serve the portal's API over HTTP (prints the URL it really listens on, then what it runs and the database
     it serves)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     connections = pool_size or threads
     outbox = outbox.expanduser() if outbox is not None else data_home() / "outbox"
+    from gkh.server.local import parse_trusted_proxies
+
+    proxies = parse_trusted_proxies(trusted_proxy)  # addresses that cannot be right: exit 2, before anything
     if faults is not None:
         from gkh.server.local import parse_faults
 
         parse_faults(faults)  # a spec that cannot be right: one line, exit 2, before anything is opened
     if workers:
-        _run_workers(host, port, workers, threads, connections, db, outbox, faults)
+        _run_workers(host, port, workers, threads, connections, db, outbox, faults, proxies)
         return
     from gkh.server.serve import create_http_server
 
     portal = runtime().server_portal(db, pool_size=connections)
     portal.outbox = outbox
+    portal.proxies = proxies
     if faults is not None:
         portal.inject_faults(faults, "--faults")
     postman = portal.postman  # settings that cannot be right: one line, exit 2, before listening
@@ -104,7 +113,7 @@ def _receipts_line(postman) -> str:
 
 
 def _run_workers(host: str, port: int, workers: int, threads: int, connections: int, db: str | None,
-                 outbox: Path, faults: str | None) -> None:
+                 outbox: Path, faults: str | None, proxies) -> None:
     """gunicorn: the database opened (migrated, seeded) once here, then by each worker after the fork; each
     worker retries the receipts' outbox (every try is claimed on its row, so a receipt goes out once)."""
     if sys.platform == "win32":
@@ -125,6 +134,7 @@ def _run_workers(host: str, port: int, workers: int, threads: int, connections: 
     def open_app():
         opened = rt.server_portal(database, pool_size=connections)
         opened.outbox = outbox
+        opened.proxies = proxies
         if faults is not None:
             opened.inject_faults(faults, "--faults")
         app = opened.app

@@ -22,6 +22,7 @@ from gkh.server.http import (
     request_now,
     serialize_error,
 )
+from gkh.server.proxies import TrustedProxies
 from gkh.server.receipts import Postman
 from gkh.server.routes import (
     accounts,
@@ -49,11 +50,16 @@ class RequestContext:
     """Gives each request an id, its language (Accept-Language) and its one reading of the clock, and signs the
     caller in."""
 
-    def __init__(self, store: PortalStore):
+    def __init__(self, store: PortalStore, proxies: TrustedProxies):
         self.store = store
+        self.proxies = proxies
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         req.context.request_id = secrets.token_hex(8)
+        # Who calls, and at which scheme and host: behind a trusted proxy, as it says (gkh.server.proxies).
+        peer = req.remote_addr or ""
+        req.context.client = self.proxies.client(peer, req.get_header("X-Forwarded-For"))
+        req.context.prefix = req.forwarded_prefix if self.proxies.trusts(peer) else req.prefix
         language = i18n.language_from_header(req.get_header("Accept-Language"))
         req.context.language = i18n.use(language)  # messages for people in it; codes and fields never change
         resp.set_header("Content-Language", language)
@@ -80,11 +86,13 @@ class RequestContext:
             i18n.reset(language)  # the thread's next request starts from the default again
 
 
-def create_app(store: PortalStore, postman: Postman | None = None) -> falcon.App:
+def create_app(store: PortalStore, postman: Postman | None = None,
+               proxies: TrustedProxies = TrustedProxies()) -> falcon.App:
     """The portal's app on `store`; `postman` delivers the receipts its payments record (the payment and acquirer
-    routes are given it; None: kept in the database only, no SMTP, no outbox folder)."""
+    routes are given it; None: kept in the database only, no SMTP, no outbox folder); `proxies` the reverse proxies
+    whose X-Forwarded-* headers it believes (none by default)."""
     postman = postman if postman is not None else Postman(None, None)
-    app = falcon.App(middleware=[RequestContext(store)])
+    app = falcon.App(middleware=[RequestContext(store, proxies)])
     app.req_options.strip_url_path_trailing_slash = True
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(
         dumps=functools.partial(json.dumps, ensure_ascii=False)

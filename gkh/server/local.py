@@ -30,6 +30,8 @@ from gkh.server.db import (
 )
 from gkh.server.db.store import is_postgres_url as is_postgres_url  # the door commands use
 from gkh.server.faults import parse_faults as parse_faults  # the door commands use too
+from gkh.server.proxies import TrustedProxies
+from gkh.server.proxies import parse_trusted_proxies as parse_trusted_proxies  # and this one
 
 if TYPE_CHECKING:
     from gkh.server.faults import Faults
@@ -91,6 +93,7 @@ class Portal:
         self._app = None
         self._postman: Postman | None = None
         self.faults: Faults | None = None  # faults injected on purpose into the API (gkh.server.faults), if asked
+        self.proxies = TrustedProxies()  # the reverse proxies whose X-Forwarded-* it believes (gkh server run)
 
     @property
     def source(self) -> str:
@@ -120,7 +123,7 @@ class Portal:
         if self._app is None:
             from gkh.server.app import create_app
 
-            self._app = create_app(self.store, self.postman)
+            self._app = create_app(self.store, self.postman, self.proxies)
             if self.faults is not None:
                 from gkh.server.faults import FaultyApp
 

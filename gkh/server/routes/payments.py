@@ -31,7 +31,7 @@ class _Paying(Resource):
         if not mutation.dry_run and isinstance(payment_id, str):
             if outcome.body.get("status") == "succeeded":
                 self.postman.deliver(self.store, payment_id, req.context.now)
-            body = payments.get_payment(self.store, req.context.user, payment_id, req.context.now, req.prefix)
+            body = payments.get_payment(self.store, req.context.user, payment_id, req.context.now, req.context.prefix)
             outcome = Outcome(outcome.status, body, outcome.replayed)
         respond(resp, outcome)
 
@@ -57,7 +57,7 @@ class PaymentList(_Paying):
                 field="status", choices=", ".join(payments.STATUSES)), "status")
         after = page.cursor_values(list(payments.FIRST), int)
         resp.media = page.result(payments.list_payments(self.store, req.context.user, els, status, page.limit, after,
-                                                        req.context.now, req.prefix))
+                                                        req.context.now, req.context.prefix))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Pay an account: by wallet at once (201), by card through the acquirer's page (202 pending)."""
@@ -72,7 +72,7 @@ class PaymentList(_Paying):
             bill=normalize_ipd(bill, field="bill") if bill is not None else None,
             email=_email(body))
         mutation = mutation_of(req, body)
-        outcome = payments.pay(self.store, req.context.user, request, req.context.now, req.prefix,
+        outcome = payments.pay(self.store, req.context.user, request, req.context.now, req.context.prefix,
                                self.postman.sender, mutation)
         self.answer(req, resp, outcome, mutation)
 
@@ -80,7 +80,7 @@ class PaymentList(_Paying):
 class PaymentItem(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
         resp.media = payments.get_payment(self.store, req.context.user, payment_id_of(path["id"]), req.context.now,
-                                          req.prefix)
+                                          req.context.prefix)
 
 
 class PaymentReceipt(Resource):
@@ -105,6 +105,6 @@ class WalletTopUps(_Paying):
         body = json_body(req)
         amount = rules.parse_payment_amount(text_field(body, "amount"))
         mutation = mutation_of(req, body)
-        outcome = payments.top_up(self.store, req.context.user, amount, _email(body), req.context.now, req.prefix,
-                                  mutation)
+        outcome = payments.top_up(self.store, req.context.user, amount, _email(body), req.context.now,
+                                  req.context.prefix, mutation)
         self.answer(req, resp, outcome, mutation)

@@ -24,7 +24,7 @@ class Token(Resource):
         body = json_body(req)
         login = text_field(body, "login")
         password = text_field(body, "password")
-        resp.media = session.sign_in(self.store, login, password, req.remote_addr or "", req.context.now)
+        resp.media = session.sign_in(self.store, login, password, req.context.client, req.context.now)
         resp.status = falcon.HTTP_201
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
