@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -329,7 +330,255 @@ def new_account(index: int, n: int, k: int) -> dict[str, Any]:
             "meter_serial": f"К{index}-{n}-{k}", "meter_resource": "cold_water", "meter_zones": "1"}
 
 
+# --- the concurrency run (tests/reliability/test_concurrency.py, benchmarks/concurrency.py) -----------------------
+
+class Outcome:
+    """The concurrency run: each client's Mixed, the meters' first values, who votes on which question, the
+    wallet before and after, the seconds it took."""
+
+    def __init__(self, parts: list[Mixed], start: dict[str, str], votes: dict[int, tuple[str, int]],
+                 wallet: tuple[Decimal, Decimal], elapsed: float):
+        self.clients = len(parts)
+        self.parts, self.start, self.votes, self.wallet, self.elapsed = parts, start, votes, wallet, elapsed
+        self.timings = Timings()
+        for part in parts:
+            self.timings.merge(part.timings)
+
+    def title(self, engine: str, workers: bool) -> str:
+        return (f"{self.clients} clients at once for {self.elapsed:.0f} s on {engine} "
+                f"({'gunicorn, 2 workers' if workers else 'waitress'}), no faults")
+
+
+def concurrency(url: str, seconds: float, clients: int = 8, meters_each: int = 5) -> Outcome:
+    """`clients` processes running mixed_job for `seconds` against the portal at `url` (`meters_each` meters a
+    client); what they were told, and the wallet before and after."""
+    staff, resident = client(url, "uk-staff"), client(url, "ivanov")
+    meters = [m for m in staff.meters() if m["resource"] in ("cold_water", "hot_water") and m["window"]["open"]
+              and not m["overdue"] and m["last_reading"]][:clients * meters_each]
+    start = {m["id"]: m["last_reading"]["values"]["T1"] for m in meters}
+    questions = len(resident.meeting(MEETING)["agenda"])
+    pairs = [(login, q) for login in ("ivanov", "petrova") for q in range(1, questions + 1)]
+    votes = {i: pairs[i] for i in range(min(clients, len(pairs)))}  # each pair (owner, question) one client's
+    before = Decimal(resident.wallet()["balance"])
+    ids = list(start)
+    started = time.monotonic()
+    parts = in_processes([(mixed_job, (url, i, seconds, {m: start[m] for m in ids[i::clients]},
+                                                 votes.get(i))) for i in range(clients)])
+    elapsed = time.monotonic() - started
+    after = Decimal(resident.wallet()["balance"])
+    return Outcome(parts, start, votes, (before, after), elapsed)
+
+
+def concurrency_check(conn: Any, outcome: Outcome) -> dict[str, object]:
+    """What the store holds that it should not, or lacks (empty: every write accounted for)."""
+    wrong: dict[str, object] = {}
+    import json
+
+    told = {m: v for part in outcome.parts for m, v in part.readings.items()}
+    held = {row[0]: (json.loads(row[1])["T1"], row[2]) for row in conn.execute(
+        "SELECT meter_id, max(reading_values), count(*) FROM readings WHERE period = ? GROUP BY meter_id",
+        (PERIOD,)).fetchall()}
+    if bad := [m for m, v in told.items() if m not in held or Decimal(held[m][0]) != Decimal(v) or held[m][1] != 1]:
+        wrong["readings"] = bad[:5]
+
+    paid = {pid: k for part in outcome.parts for pid, k in part.paid.items()}
+    ivanov = conn.execute("SELECT id FROM users WHERE login = 'ivanov'").fetchone()[0]
+    stored = {row[0]: (row[1], row[2]) for row in conn.execute(
+        "SELECT p.id, p.amount_kopecks, (SELECT count(*) FROM receipts r WHERE r.payment_id = p.id) FROM payments p"
+        " WHERE p.user_id = ? AND p.method = 'wallet'", (ivanov,)).fetchall()}
+    if {pid: (k, 1) for pid, k in paid.items()} != stored:
+        wrong["payments"] = (len(paid), len(stored))
+    before, after = outcome.wallet
+    if (before - after) * 100 != sum(paid.values()):
+        wrong["wallet"] = (before - after, Decimal(sum(paid.values())) / 100)
+
+    numbers = [n for part in outcome.parts for n in part.imported]
+    counted = dict(conn.execute(
+        "SELECT a.number, count(DISTINCT a.id) * 1000 + count(m.id) FROM accounts a LEFT JOIN meters m"
+        " ON m.account_id = a.id WHERE a.number IN (" + ",".join("?" * len(numbers)) + ") GROUP BY a.number",
+        numbers).fetchall()) if numbers else {}
+    if len(set(numbers)) != len(numbers) or any(counted.get(n) != 1001 for n in numbers):
+        wrong["accounts"] = Counter(counted.get(n) for n in numbers)
+
+    for index, (login, question) in outcome.votes.items():
+        cast = outcome.parts[index].cast.get(question)
+        choices = {row[0] for row in conn.execute(
+            "SELECT v.choice FROM meeting_votes v JOIN owners o ON o.id = v.owner_id JOIN users u ON u.id = o.user_id"
+            " WHERE v.meeting_id = ? AND u.login = ? AND v.number = ?", (MEETING, login, question)).fetchall()}
+        if cast is not None and choices != {cast}:
+            wrong[f"vote {login} {question}"] = (cast, choices)
+    return wrong
+
+
 def json_text(value: Any) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False)
+
+
+# --- the soak under faults (tests/reliability/test_soak.py, benchmarks/concurrency.py) -----------------------------
+
+@dataclass
+class Volumes:
+    """The soak's volumes at `scale` (1: the issue's)."""
+
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        s = self.scale
+        self.payments = max(2, int(500 * s))
+        self.single_meters, self.single_rounds = 50, max(1, int(20 * s))  # two processes: 1 000 submits
+        self.file_meters, self.file_rounds = 200, max(1, int(5 * s))  # 1 000 rows
+        self.accounts = max(10, int(20_000 * s))
+        self.appeals = max(1, int(20 * s))  # per process, two processes
+        self.votes = max(2, int(30 * s))  # per owner
+
+
+@dataclass
+class Soak:
+    """What the soak's processes did and were told."""
+
+    volumes: Volumes
+    amounts: list[str]
+    paid: list[str | None]
+    told: dict[str, dict[str, str]]  # "readings (client)" / "readings (--file)" → meter → value last told
+    file_failures: list[str]
+    imported: tuple[int, str, list[str]]  # the CLI's exit code, its stderr, the file's account numbers
+    sent: list[tuple[str, bytes]]
+    cast: dict[str, dict[int, str]]  # owner → question → choice
+    questions: int
+    wallet: tuple[Decimal, Decimal]
+    timings: Timings
+    elapsed: float
+
+
+def soak(url: str, folder: Path, volumes: Volumes) -> Soak:
+    """The soak's operations from ten processes at once against the portal at `url` (work files under `folder`)."""
+    v = volumes
+    staff = client(url, "uk-staff")
+    meters = [m for m in staff.meters() if m["resource"] in ("cold_water", "hot_water") and m["window"]["open"]
+              and not m["overdue"] and m["last_reading"]]
+    assert len(meters) >= v.single_meters + v.file_meters, len(meters)
+    start = {m["id"]: m["last_reading"]["values"]["T1"] for m in meters}
+    single = list(start)[:v.single_meters]
+    files = {m: start[m] for m in list(start)[v.single_meters:v.single_meters + v.file_meters]}
+    resident = client(url, "ivanov")
+    before = Decimal(resident.wallet()["balance"])
+    questions = len(resident.meeting(MEETING)["agenda"])
+    amounts = [f"{Decimal(100 + i) / 100:.2f}" for i in range(v.payments)]  # each its own: 1.00, 1.01, …
+    for name in ("file", "import", "appeals-a", "appeals-b"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    (paid_a, t1), (paid_b, t2), (told_a, t3), (told_b, t4), (told_file, file_failures, t5), \
+        (exit_code, import_said, numbers, t6), (sent_a, t7), (sent_b, t8), (cast_ivanov, t9), \
+        (cast_petrova, t10) = in_processes([
+            (pay_job, (url, amounts[0::2])),
+            (pay_job, (url, amounts[1::2])),
+            (readings_job, (url, {m: start[m] for m in single[0::2]}, v.single_rounds)),
+            (readings_job, (url, {m: start[m] for m in single[1::2]}, v.single_rounds)),
+            (readings_file_job, (url, str(folder / "file"), files, v.file_rounds)),
+            (import_job, (url, str(folder / "import"), v.accounts)),
+            (appeals_job, (url, str(folder / "appeals-a"), "a", v.appeals)),
+            (appeals_job, (url, str(folder / "appeals-b"), "b", v.appeals)),
+            (votes_job, (url, "ivanov", v.votes, questions)),
+            (votes_job, (url, "petrova", v.votes, questions)),
+        ])
+    elapsed = time.monotonic() - started
+    after = Decimal(resident.wallet()["balance"])
+    timings = Timings()
+    for part in (t1, t2, t3, t4, t5, t6, t7, t8, t9, t10):
+        timings.merge(part)
+    told = {"readings (client)": {**told_a, **told_b}, "readings (--file)": told_file}
+    return Soak(v, amounts, paid_a + paid_b, told, file_failures, (exit_code, import_said, numbers), sent_a + sent_b,
+                {"ivanov": cast_ivanov, "petrova": cast_petrova}, questions, (before, after), timings, elapsed)
+
+
+def soak_check(conn: Any, s: Soak) -> tuple[dict[str, tuple[int, int, int]], list[str]]:
+    """The store read against what the soak was told: (kind → attempted, duplicated, lost), and what else is
+    wrong (empty: nothing)."""
+    import json
+
+    v, tally, problems = s.volumes, {}, []
+
+    def one(sql: str, *params: object) -> Any:
+        return conn.execute(sql, params).fetchone()[0]
+
+    ivanov = one("SELECT id FROM users WHERE login = 'ivanov'")
+    # Payments: one per amount, one receipt each, the wallet and the bill exact to the kopeck.
+    rows = conn.execute("SELECT p.id, p.amount_kopecks, (SELECT count(*) FROM receipts r WHERE r.payment_id = p.id)"
+                        " FROM payments p WHERE p.user_id = ? AND p.method = 'wallet' AND p.status = 'succeeded'",
+                        (ivanov,)).fetchall()
+    per_amount = Counter(row[1] for row in rows)
+    wanted = [kopecks(a) for a in s.amounts]
+    tally["payments"] = (len(wanted), sum(per_amount[k] - 1 for k in wanted if per_amount[k] > 1),
+                         sum(1 for k in wanted if not per_amount[k]))
+    if sorted(per_amount.elements()) != sorted(wanted):
+        problems.append("payments: stored amounts differ from those paid")
+    if any(row[2] != 1 for row in rows):
+        problems.append("payments: not one receipt each")
+    if None in s.paid or not set(s.paid) <= {row[0] for row in rows}:
+        problems.append("payments: a payment told is not stored")
+    total = sum((Decimal(a) for a in s.amounts), Decimal(0))
+    if s.wallet[0] - s.wallet[1] != total:
+        problems.append(f"wallet: down by {s.wallet[0] - s.wallet[1]}, paid {total}")
+    parts = conn.execute("SELECT pb.bill_id, sum(pb.amount_kopecks), b.paid_kopecks FROM payment_bills pb"
+                         " JOIN payments p ON p.id = pb.payment_id JOIN bills b ON b.id = pb.bill_id"
+                         " WHERE p.user_id = ? GROUP BY pb.bill_id, b.paid_kopecks", (ivanov,)).fetchall()
+    if sum(Decimal(row[1]) for row in parts) / 100 != total or any(row[1] != row[2] for row in parts):
+        problems.append(f"bills: paid totals {[(r[0], r[1], r[2]) for r in parts]} for {total} paid")
+
+    # Readings: one per meter and month, holding the value last told.
+    for kind, rounds, count in (("readings (client)", v.single_rounds, v.single_meters),
+                                ("readings (--file)", v.file_rounds, v.file_meters)):
+        told = s.told[kind]
+        held = {row[0]: (json.loads(row[1])["T1"], row[2]) for row in conn.execute(
+            "SELECT meter_id, max(reading_values), count(*) FROM readings WHERE period = ? AND meter_id IN"
+            f" ({','.join('?' * len(told))}) GROUP BY meter_id", (PERIOD, *told)).fetchall()} if told else {}
+        lost = sum(1 for meter, value in told.items() if meter not in held or Decimal(held[meter][0]) != Decimal(value))
+        tally[kind] = (rounds * count, sum(n - 1 for _, n in held.values()), lost + count - len(told))
+    problems += [f"readings --file: {failure[-300:]}" for failure in s.file_failures[:1]]
+
+    # Accounts: every number of the file once in the new house, each with its one meter.
+    exit_code, said, numbers = s.imported
+    house = one("SELECT guid FROM houses WHERE address LIKE ?", "%Строителей, д. 3")
+    accounts = dict(conn.execute(
+        "SELECT a.number, count(DISTINCT a.id) * 1000 + count(m.id) FROM accounts a LEFT JOIN meters m"
+        " ON m.account_id = a.id WHERE a.house_guid = ? GROUP BY a.number", (house,)).fetchall())
+    tally["accounts"] = (len(numbers), sum(1 for n in numbers if accounts.get(n, 0) // 1000 > 1),
+                         sum(1 for n in numbers if n not in accounts))
+    if exit_code != 0:
+        problems.append(f"account import: exit {exit_code}: {said[-500:]}")
+    if any(accounts.get(n) != 1001 for n in numbers):
+        problems.append("accounts: not one account with one meter each")
+
+    # Appeals: each text once, with its one file as sent.
+    stored = conn.execute("SELECT a.text, u.data FROM appeals a JOIN appeal_files f ON f.appeal_id = a.id"
+                          " JOIN uploads u ON u.id = f.upload_id WHERE a.author_id = ? AND a.text LIKE ?",
+                          (ivanov, "Обращение %")).fetchall()
+    per_text = Counter(row[0] for row in stored)
+    tally["appeals"] = (2 * v.appeals, sum(per_text[t] - 1 for t, _ in s.sent if per_text[t] > 1),
+                        sum(1 for t, _ in s.sent if not per_text[t]) + 2 * v.appeals - len(s.sent))
+    if {row[0]: bytes(row[1]) for row in stored} != dict(s.sent):
+        problems.append("appeals: the stored files differ from those sent")
+    if one("SELECT count(*) FROM uploads WHERE user_id = ? AND used_by IS NULL AND name LIKE 'photo-%'", ivanov):
+        problems.append("uploads: a file uploaded and left unused (an upload doubled by a retry)")
+
+    # Votes: each owner row of the two owners holds the answers as last cast.
+    for login, cast in s.cast.items():
+        held_votes = conn.execute(
+            "SELECT v.owner_id, v.number, v.choice FROM meeting_votes v JOIN owners o ON o.id = v.owner_id"
+            " JOIN users u ON u.id = o.user_id WHERE v.meeting_id = ? AND u.login = ?", (MEETING, login)).fetchall()
+        owners = {row[0] for row in held_votes}
+        wrong = sum(1 for row in held_votes if cast.get(row[1]) != row[2])
+        tally[f"votes ({login})"] = (v.votes, 0, wrong + len(owners) * len(cast) - len(held_votes))
+        if not owners:
+            problems.append(f"votes: none stored for {login}")
+    if claims := one("SELECT count(*) FROM idempotency_keys WHERE response IS NULL"):
+        problems.append(f"idempotency: {claims} claims without their response")
+    return tally, problems
+
+
+def injected(said: str) -> Counter[str]:
+    """The faults a server's stderr says it injected, by kind."""
+    return Counter(line.split("fault injected: ")[1].split()[0] for line in said.splitlines()
+                   if "fault injected: " in line)

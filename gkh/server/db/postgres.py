@@ -41,6 +41,7 @@ POOL_TIMEOUT_S = 15.0
 CONNECT_TIMEOUT_S = 10
 DEFAULT_POOL_SIZE = 4
 MIGRATION_LOCK = 0x676B68_0001  # the advisory lock's key: "gkh", migrations
+RETRY_LOCK = 0x676B68_0002  # shared by writers' first tries, alone for a try again (PostgresStore._in_turn)
 MAX_ATTEMPTS = 10
 FIRST_PAUSE_S = 0.002  # doubled after each failed try, up to LONGEST_PAUSE_S, then jittered ×0.5–1.5
 LONGEST_PAUSE_S = 0.25
@@ -179,7 +180,7 @@ class PostgresStore:
         begin = POSTGRES.begin_locking if row_locks else POSTGRES.begin_write
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self._transaction(begin, commit=commit) as tx:
+                with self._in_turn(attempt > 1) as raw, self._transaction(begin, commit=commit, raw=raw) as tx:
                     if not durable:
                         tx.execute("SET LOCAL synchronous_commit = off")
                     return work(tx)
@@ -192,6 +193,26 @@ class PostgresStore:
             except psycopg.errors.QueryCanceled as error:
                 raise Busy(_("a statement ran out of time: {reason}").format(reason=error)) from error
         raise AssertionError("unreachable")
+
+    @contextmanager
+    def _in_turn(self, again: bool) -> Iterator[Any]:
+        """A connection holding RETRY_LOCK for one try, taken before BEGIN so the transaction's snapshot is taken
+        once its turn has come: shared by first tries (they run side by side), alone for a try again (it waits
+        for the tries running to end, and new ones wait for it). A writer that lost to a concurrent one then
+        runs by itself and cannot lose again; without the turn, 8 clients importing chunks into one house at
+        once (each chunk's new meters numbered after the last) had 3 chunks in 286 Busy after 10 tries."""
+        mode = "" if again else "_shared"
+        try:
+            with self._pool.connection() as raw:
+                raw.execute(f"SELECT pg_advisory_lock{mode}({RETRY_LOCK})")
+                try:
+                    yield raw
+                finally:
+                    with suppress(psycopg.Error):  # a broken connection: the lock went with its session
+                        raw.execute(f"SELECT pg_advisory_unlock{mode}({RETRY_LOCK})")
+        except PoolTimeout as error:
+            raise Busy(_("no connection to the database freed up in {seconds} s").format(
+                seconds=format(POOL_TIMEOUT_S, "g"))) from error
 
     @contextmanager
     def read(self, *, snapshot: bool = True) -> Iterator[PgConnection]:
