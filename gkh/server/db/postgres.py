@@ -9,7 +9,8 @@ as sqlite3.Row does.
 
 Writers of every thread and process run side by side; when PostgreSQL fails one for a concurrent one
 (serialization failure, deadlock), `transact` runs its work again from the start, after a
-short random pause that grows with each try, up to MAX_ATTEMPTS times; then, as when no pooled connection
+short random pause that grows with each try, alone (first tries share an advisory lock, a try again takes it
+whole: writers that lost take turns), up to MAX_ATTEMPTS times; then, as when no pooled connection
 frees up or a statement runs out of time, the store raises Busy and nothing was changed.
 
 Migrating: each step's transaction begins only once its connection holds the migrations' advisory lock
