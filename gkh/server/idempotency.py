@@ -119,10 +119,20 @@ def _started(pid: int) -> str:
         return ""
 
 
+def _ended(pid: int) -> bool:
+    """Whether process `pid` has ended and only waits to be reaped (a zombie: /proc/PID/stat's state Z or X)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
+
+
 def holder_gone(text: str | None) -> bool:
     """Whether the process that holds a claim is known to be gone: it ran here (this machine's boot, this process
-    namespace) and no process has its pid now, or another one does (started at another moment, or this very
-    process under another token). A holder elsewhere, or none recorded, is not known to be gone."""
+    namespace) and no process has its pid now, or only a zombie does, or another one does (started at another
+    moment, or this very process under another token). A holder elsewhere, or none recorded, is not known to be
+    gone."""
     parts = (text or "").split(" ")
     if len(parts) != 4 or not parts[1].isdigit():
         return False
@@ -139,6 +149,8 @@ def holder_gone(text: str | None) -> bool:
         return True
     except PermissionError:
         pass  # alive, another user's
+    if _ended(pid):  # killed, only not reaped yet: its parent died with it, and init reaps late or never
+        return True
     now_started = _started(pid)
     return started != "-" and now_started != "" and now_started != started
 
