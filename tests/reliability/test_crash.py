@@ -66,8 +66,7 @@ class Server:
         """SIGKILL to the whole process group: no handler runs, nothing is flushed or closed."""
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        time.sleep(0.2)  # let the kernel reap the workers (their claims' holders are then gone)
+        self.proc.wait(timeout=30)  # the master; its workers are zombies until init reaps them
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -265,17 +264,17 @@ def test_server_killed_during_payments_then_each_command_run_again_charges_once(
     """The server (its requests each paused up to 2 s) killed at random moments of `gkh pay`; the command run again
     when it failed; each command charged exactly once."""
     rng = random.Random(17)
+    sign_in(server, "ivanov")
     server.stop()
     server.start(faults="delay=1,pause=2")
-    sign_in(server, "ivanov")
     start_balance, start_count = balance(home), wallet_payments(home)
-    trials, failed, held_seen = 4, 0, 0
+    trials, failed, held_seen = 3, 0, 0
     for trial in range(trials):
         amount = f"{trial + 1}.{trial + 10}"
         command = [GKH, "--profile", "remote", "pay", WALLET_ACCOUNT, "--method", "wallet", "--amount", amount,
                    "--yes", "--json"]
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quick_env())
-        time.sleep(rng.uniform(0.3, 4.0))
+        time.sleep(rng.uniform(0.2, 3.0))
         server.kill()
         out, err = child.communicate(timeout=120)
         held_seen += held_claims(home)
@@ -289,6 +288,7 @@ def test_server_killed_during_payments_then_each_command_run_again_charges_once(
         assert wallet_payments(home) - start_count == trial + 1, f"trial {trial}: not one charge"
     paid = sum(Decimal(f"{t + 1}.{t + 10}") for t in range(trials))
     assert start_balance - balance(home) == paid
+    assert held_claims(home) == 0  # a payment's claim the dead server held: taken over by the kept key, finished
     print(f"\n[{engine}] {trials} payments, the server killed during each: {failed} commands failed and were run "
           f"again, {held_seen} claims left held by a dead server; one charge each, {paid} off the wallet")
     assert server.tracebacks() == []
@@ -312,9 +312,9 @@ def kept_keys(home: Path) -> int:
 def test_gkh_pay_killed_after_sending_then_run_again_charges_once(server, home, engine, method):
     """The portal pauses each request (up to 2 s) and says so in its log: once the payment's POST is in, gkh is
     killed; the portal finishes it; the same command run again replays it with the key kept in the state folder."""
+    sign_in(server, "ivanov")
     server.stop()
     server.start(faults="delay=1,pause=2,seed=5")
-    sign_in(server, "ivanov")
     log = server.logs[-1]
     start_balance, before = balance(home), payments_by(home, method)
     command = ["pay", WALLET_ACCOUNT, "--method", method, "--amount", "2.50", "--yes", "--json",
@@ -368,9 +368,9 @@ def test_server_killed_during_an_appeal_with_a_file_then_the_same_command_sends_
     """The server killed while it holds the file's upload, or the appeal that refers to the uploaded file."""
     attachment = tmp_path / "акт-осмотра.txt"
     attachment.write_bytes(("Акт осмотра подъезда. " * 200_000).encode("utf-8")[:4 * 2**20])  # 4 MiB
+    sign_in(server, "ivanov")
     server.stop()
     server.start(faults="delay=1,pause=2,seed=3")
-    sign_in(server, "ivanov")
     log = server.logs[-1]
     command = ["appeal", "send", "--house", "ленина 5", "--topic", "maintenance", "--to", "ORG-0001", "--text",
                "Crash test: не работает освещение в подъезде.", "--attach", str(attachment), "--json"]
