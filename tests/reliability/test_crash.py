@@ -170,7 +170,7 @@ def test_server_killed_mid_import_then_the_same_import_puts_every_row_in_once(se
     assert child.returncode != 0 and "Traceback" not in err, err  # the client told the portal went away
     landed, held = at_new_house(home) - before, held_claims(home)
     assert 0 < landed < rows and landed % 1000 == 0, landed  # one transaction a chunk: never a part of one
-    assert held >= 1  # the chunk in flight: its claim left by the dead server
+    assert held <= 1  # the chunk in flight, if any at the kill: its claim left by the dead server
     store_is_whole(home, engine)
 
     server.start()
@@ -378,8 +378,7 @@ def test_server_killed_during_an_appeal_with_a_file_then_the_same_command_sends_
     child = subprocess.Popen([GKH, "--profile", "remote", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=quick_env())
     assert wait_until(lambda: f"POST /api/v1/{during}" in log.read_text(), 60, 0.002), log.read_text()
-    time.sleep(0.05)
-    server.kill()
+    server.kill()  # in the request's pause (up to 2 s), before its work
     out, err = child.communicate(timeout=120)
     assert child.returncode != 0 and "Traceback" not in err, (out, err)
     if during == "appeals":  # its answer lost: gkh cannot know whether the portal registered it, and says so
