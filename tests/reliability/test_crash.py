@@ -420,3 +420,43 @@ def test_a_claim_of_a_killed_process_not_yet_reaped_is_taken_over():
         child.kill()
         child.wait()
     assert holder_gone(holder)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_a_payment_s_claim_the_killed_workers_held_is_taken_over_by_the_kept_key(server, home, engine):
+    """Deterministic on PostgreSQL: the wallet's row is locked by the test, so the payment's work waits after its
+    claim is made; the workers are killed then; `gkh pay` run again sends its kept key and pays at once, once."""
+    import psycopg
+
+    from tests.helpers.postgres import PORTAL_URLS
+
+    sign_in(server, "ivanov")
+    server.stop()
+    server.start(faults="delay=1,pause=2")  # each request paused first: the time to lock the wallet's row
+    log = server.logs[-1]
+    start_balance, before = balance(home), payments_by(home, "wallet")
+    command = ["pay", WALLET_ACCOUNT, "--method", "wallet", "--amount", "4.44", "--yes", "--json"]
+    child = subprocess.Popen([GKH, "--profile", "remote", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=quick_env())
+    # The quote (a dry run, which tries the work too) first; the payment's own POST then pauses in the portal.
+    assert wait_until(lambda: log.read_text().count("POST /api/v1/payments") >= 2, 60, 0.002)
+    with psycopg.connect(PORTAL_URLS[home]) as lock:
+        lock.execute("SELECT w.balance_kopecks FROM wallets w JOIN users u ON u.id = w.user_id WHERE u.login = %s "
+                     "FOR UPDATE", ("ivanov",))
+        assert wait_until(lambda: held_claims(home) == 1, 60, 0.01), child.communicate()
+        server.kill()
+        lock.rollback()
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 6 and kept_keys(home) == 1, (child.returncode, err)  # unknown: the key kept
+    assert payments_by(home, "wallet") == before and held_claims(home) == 1  # the claim left by a dead worker
+    server.start()
+    started = time.monotonic()
+    again = gkh(*command)
+    took = time.monotonic() - started
+    assert again.returncode == 0, again.stderr
+    assert took < 20, f"{took:.1f} s: the re-run waited for the dead worker's lease"
+    made = payments_by(home, "wallet")[len(before):]
+    assert len(made) == 1 and start_balance - balance(home) == Decimal("4.44") and held_claims(home) == 0
+    print(f"\n[{engine}] a payment's claim held by a killed worker: the re-run with the kept key paid in {took:.1f} s,"
+          f" once ({made[0]})")
