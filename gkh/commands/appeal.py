@@ -8,7 +8,10 @@ the portal checks everything again."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,7 @@ ADDRESSEE_TYPES = ("inspectorate", "managing", "supplier", "authority")
 MAX_TEXT_CHARS = 10_000
 MAX_TOPIC_CHARS = 250
 MAX_ATTACHMENTS = 10
+KEPT_FILE = "appeals.json"  # the sends whose outcome is not known yet (gkh.commands.kept)
 
 TOPIC_COLUMNS = Columns(
     Column("code", "Code", shown=True, kind="id"),
@@ -235,6 +239,15 @@ def upload_all(client, files: list[tuple[Path, str]], *, dry_run: bool = False) 
     return ids
 
 
+def _digest(path: Path) -> str:
+    """A file's SHA-256: an attachment changed since the attempt makes another appeal."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def due_line(found: dict) -> str:
     from datetime import date
 
@@ -301,7 +314,8 @@ def send(
     """Send an appeal about a house, as a resident there: it is registered with an id and an answer due in 30
     days. Everything is checked before anything is sent (exit 2, each bad attachment on its own line); an addressee
     that does not receive appeals about the house is refused with those that do (exit 5)."""
-    from gkh.client.errors import Refused, ServerError, Unreachable
+    from gkh.client.errors import PortalError, Refused, ServerError, Unreachable
+    from gkh.commands.kept import KeptAttempts
     from gkh.errors import ExitCode, GkhError
     from gkh.output import is_terminal
 
@@ -312,14 +326,31 @@ def send(
             limit=MAX_TOPIC_CHARS, count=len(other_topic.strip())), ExitCode.USAGE)
     body = read_text(text, text_file)
     files = check_attachments(list(attach or []))
-    client = runtime().client
+    run = runtime()
+    client = run.client
+    request = {"house": house, "to": to.strip(), "text": body, "topic": topic.strip() if topic else None,
+               "other_topic": other_topic.strip() if other_topic else None}
     with named_as_typed(SEND_FIELDS):
-        ids = upload_all(client, files, dry_run=dry_run)
+        # Kept across runs before anything is sent (gkh.commands.kept): the same command run again after an
+        # unknown outcome sends the kept request under the kept key, and the portal registers the appeal once.
+        kept = KeptAttempts(run.now, KEPT_FILE)
+        slot = kept.slot(run.profile, client.portal_key, request, [(name, _digest(path)) for path, name in files])
+        resumed = None if dry_run else kept.get(slot)
+        if resumed is not None:
+            say(_("gkh: resuming the appeal attempt of {time}: the portal will not register it twice").format(
+                time=datetime.fromisoformat(resumed["saved_at"]).strftime("%H:%M")))
+            key, ids = resumed["key"], list(resumed["body"]["attachments"])
+        else:
+            ids = upload_all(client, files, dry_run=dry_run)
+            key = str(uuid.uuid4())
+            if not dry_run:
+                kept.put(slot, key, {"attachments": ids})
         try:
-            sent = client.send_appeal(house, to.strip(), body, topic=topic.strip() if topic else None,
-                                      other_topic=other_topic.strip() if other_topic else None, attachments=ids,
-                                      dry_run=dry_run)
+            sent = client.send_appeal(house, to.strip(), body, topic=request["topic"],
+                                      other_topic=request["other_topic"], attachments=ids, dry_run=dry_run,
+                                      idempotency_key=None if dry_run else key)
         except Refused as refused:
+            kept.forget(slot)  # a definitive answer: nothing was registered
             if refused.code != "wrong_addressee":
                 raise
             raise GkhError(_("--to: {message}").format(message=refused.message), ExitCode.REFUSED,
@@ -328,11 +359,15 @@ def send(
         except (Unreachable, ServerError) as lost:
             if dry_run:
                 raise
-            # The portal may have registered it and its answer been lost: a second run would send it twice.
-            raise GkhError(_("{error}; the appeal may have been sent all the same: look for it with {command} "
-                             "before sending it again").format(error=lost.message,
-                                                               command=f"{gkh_of_profile()} appeal list"),
+            raise GkhError(_("{error}; the appeal's outcome is unknown: run the same command again within 24 hours, "
+                             "it will not be registered twice").format(error=lost.message),
                            ExitCode.UNREACHABLE) from lost
+        except PortalError as error:
+            if error.status not in (409, 429):  # a definitive answer; still in the works or slowed down: kept
+                kept.forget(slot)
+            raise
+        if not dry_run:
+            kept.forget(slot)
     show({**sent, "dry_run": True} if dry_run and output.format != "json" else sent, SENT_COLUMNS, output)
     if dry_run:
         say(_("gkh: dry run: the portal checked the appeal and each attachment, and stored nothing") if files else

@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -36,6 +36,7 @@ from gkh.commands.common import (
     show,
     warn,
 )
+from gkh.commands.kept import KeptAttempts
 from gkh.commands.payment import PAID_COLUMNS, PAYMENT_COLUMNS, Timeout
 from gkh.errors import ExitCode, GkhError
 from gkh.i18n import N_, _
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 1.0  # how often a pending card payment is asked about (tests make it shorter)
 sleep = time.sleep  # the wait between two questions (tests replace it)
-KEPT_FOR = timedelta(hours=24)  # as long as the portal keeps an idempotency key
 KEPT_FILE = "payments.json"
 SPINNER = "|/-\\"
 
@@ -157,8 +157,10 @@ def _charge(run: Runtime, client: Client, kind: str, what: dict[str, Any], typed
     from gkh.client.errors import PortalError, Refused, ServerError, Unreachable
     from gkh.output import is_terminal
 
-    kept = KeptAttempts(run.now)
-    slot = kept.slot(run.profile, client.portal_key, kind, what, typed)
+    kept = KeptAttempts(run.now, KEPT_FILE)
+    # What the command was asked to pay (the amount as given, else "due"): the same command finds its attempt.
+    slot = kept.slot(run.profile, client.portal_key, kind, what.get("account"), typed or "due", what.get("bill"),
+                     what.get("method"), what.get("email"))
     resumed = None if dry_run else kept.get(slot)
     if resumed is not None:
         at = datetime.fromisoformat(resumed["saved_at"])
@@ -324,69 +326,4 @@ def finish(payment: dict, output: OutputChoice, *, quiet_off_terminal: bool) -> 
                        hint=_wait_hint(payment["id"]))
     if status == "succeeded" and quiet_off_terminal and is_terminal(sys.stderr):  # wait shows the payment instead
         say(_("gkh: paid {total}: {payment}").format(total=payment.get("total"), payment=payment["id"]))
-
-
-# --- the kept attempts -----------------------------------------------------------------------------------------
-
-
-class KeptAttempts:
-    """A payment's idempotency key and request, kept in the state folder (0600, folder 0700, written whole under a
-    file lock) from before it is sent until the portal's answer is known; each under a hash of what the command
-    was asked to pay, so the same command run again finds it. Entries older than KEPT_FOR are dropped."""
-
-    def __init__(self, now: datetime):
-        from gkh.paths import state_home
-
-        self.now = now
-        self.path = state_home() / KEPT_FILE
-
-    @staticmethod
-    def slot(profile: str, portal: str, kind: str, what: dict[str, Any], typed: str | None) -> str:
-        """The hash of the profile, the portal, the kind and what to pay (the amount as given, else "due")."""
-        identity = [profile, portal, kind, what.get("account"), typed or "due", what.get("bill"), what.get("method"),
-                    what.get("email")]
-        return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-    def get(self, slot: str) -> dict | None:
-        """The live attempt kept under `slot`, if any."""
-        return self._live(self._read()).get(slot)
-
-    def put(self, slot: str, key: str, body: dict) -> None:
-        self._change(lambda attempts: attempts.update(
-            {slot: {"key": key, "body": body, "saved_at": self.now.isoformat(timespec="seconds")}}))
-
-    def forget(self, slot: str) -> None:
-        self._change(lambda attempts: attempts.pop(slot, None))
-
-    def _change(self, change: Callable[[dict], object]) -> None:
-        from gkh.config._files import locked, write_private_file
-
-        with locked(self.path):
-            attempts = self._live(self._read())
-            change(attempts)
-            write_private_file(self.path, json.dumps({"attempts": attempts}, ensure_ascii=False, indent=2)
-                               .encode("utf-8") + b"\n")
-
-    def _read(self) -> dict:
-        from gkh.config._files import read_bytes
-
-        data = read_bytes(self.path)
-        try:
-            document = json.loads(data) if data else {}
-        except ValueError:
-            document = {}  # a damaged file holds nothing usable: it is rewritten whole on the next change
-        attempts = document.get("attempts") if isinstance(document, dict) else None
-        return attempts if isinstance(attempts, dict) else {}
-
-    def _live(self, attempts: dict) -> dict:
-        live = {}
-        for slot, entry in attempts.items():
-            try:
-                saved = datetime.fromisoformat(entry["saved_at"])
-                if self.now - saved < KEPT_FOR and saved <= self.now + timedelta(minutes=5) \
-                        and isinstance(entry["key"], str) and isinstance(entry["body"], dict):
-                    live[slot] = entry
-            except (KeyError, TypeError, ValueError):
-                continue
-        return live
 

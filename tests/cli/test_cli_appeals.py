@@ -475,3 +475,43 @@ def test_send_take_answer_and_download_over_http(home, http_portal, files, tmp_p
     assert downloaded.stdout.splitlines() == [str(folder / "письмо-1251.txt"), str(folder / "акт осмотра.pdf")]
     assert (folder / "акт осмотра.pdf").read_bytes() == (files / "акт осмотра.pdf").read_bytes()
     assert (folder / "письмо-1251.txt").read_bytes() == (files / "письмо-1251.txt").read_bytes()
+
+
+@pytest.mark.sqlite_only
+def test_an_appeal_whose_answer_was_lost_is_registered_once_by_the_same_command_run_again(ivanov, files,
+                                                                                         tmp_path, monkeypatch):
+    """The portal registers the appeal but its answer never arrives: exit 6 and the attempt kept (its key and its
+    uploads); the same command run again resumes it, and the portal replays the one appeal with its one file."""
+    import requests
+
+    from gkh.client.transport import LocalTransport
+
+    monkeypatch.setenv("GKH_BACKOFF", "0")
+    real = LocalTransport.send
+
+    def losing(self, request, *args, **kwargs):
+        answer = real(self, request, *args, **kwargs)
+        if request.method == "POST" and request.url.endswith("/api/v1/appeals"):
+            raise requests.exceptions.ConnectionError("the answer was lost on the way back")
+        return answer
+
+    command = ["--topic", "maintenance", "--to", "ORG-0001", "--text", TEXT, "--attach", str(files / "фото.png")]
+    count = "SELECT count(*) FROM appeals a JOIN users u ON u.id = a.author_id WHERE u.login = 'ivanov'"
+    unused = "SELECT count(*) FROM uploads WHERE id NOT IN (SELECT upload_id FROM appeal_files)"
+    before, unused_before = store(ivanov, count)[0][0], store(ivanov, unused)
+    with monkeypatch.context() as lost:
+        lost.setattr(LocalTransport, "send", losing)
+        first = send(*command)
+    assert first.exit_code == 6, first.stderr
+    assert "outcome is unknown: run the same command again within 24 hours" in first.stderr
+    kept = json.loads((tmp_path / "state" / "appeals.json").read_text())["attempts"]
+    assert [len(entry["body"]["attachments"]) for entry in kept.values()] == [1]
+    assert store(ivanov, count)[0][0] == before + 1  # registered, though nobody heard
+
+    again = send(*command, "--json")
+    assert again.exit_code == 0, again.stderr
+    assert "resuming the appeal attempt" in again.stderr
+    assert store(ivanov, count)[0][0] == before + 1  # not twice
+    assert [f["name"] for f in json.loads(again.stdout)["attachments"]] == ["фото.png"]
+    assert json.loads((tmp_path / "state" / "appeals.json").read_text())["attempts"] == {}
+    assert store(ivanov, unused) == unused_before  # the second run uploaded nothing again

@@ -363,7 +363,7 @@ def test_a_kept_attempt_is_another_commands_only_if_everything_matches_and_lives
     assert len(kept(state)) == 1  # the wallet attempt is still kept
 
     later = datetime.fromisoformat("2026-11-20T12:00:00+03:00") + timedelta(hours=24, minutes=1)
-    attempts = pay_command.KeptAttempts(later)
+    attempts = pay_command.KeptAttempts(later, pay_command.KEPT_FILE)
     assert attempts.get(next(iter(kept(state)))) is None  # too old: dropped
     attempts.forget("nothing")
     assert kept(state) == {}

@@ -381,8 +381,8 @@ def test_server_killed_during_an_appeal_with_a_file_then_the_same_command_sends_
     server.kill()  # in the request's pause (up to 2 s), before its work
     out, err = child.communicate(timeout=120)
     assert child.returncode != 0 and "Traceback" not in err, (out, err)
-    if during == "appeals":  # its answer lost: gkh cannot know whether the portal registered it, and says so
-        assert "the appeal may have been sent all the same" in err, err
+    if during == "appeals":  # its answer lost: gkh keeps the attempt (its key, its upload) for the re-run
+        assert "the appeal's outcome is unknown: run the same command again" in err, err
     assert appeals_of_ivanov(home) == []
     store_is_whole(home, engine)
 
@@ -394,9 +394,9 @@ def test_server_killed_during_an_appeal_with_a_file_then_the_same_command_sends_
     assert [(a, n) for a, n, _ in sent] == [(json.loads(again.stdout)["id"], 1)]  # one appeal, its one file
     assert sent[0][2] == attachment.read_bytes()  # the file whole
     left = unused_uploads(home) - before
-    assert left == (1 if during == "appeals" else 0)  # the killed run's upload, referred to by nothing
+    assert left == 0  # the killed run's upload, if it was stored, is the one the re-run's appeal refers to
     print(f"\n[{engine}] server killed during POST /{during}: the store whole, the re-run sent one appeal with "
-          f"its file ({attachment.stat().st_size} bytes); {left} upload of the killed run left unused")
+          f"its file ({attachment.stat().st_size} bytes); {left} upload left unused")
     assert server.tracebacks() == []
 
 
