@@ -43,24 +43,17 @@ class KeptAttempts:
         self._change(lambda attempts: attempts.pop(slot, None))
 
     def _change(self, change: Callable[[dict], object]) -> None:
-        from gkh.config._files import locked, write_private_file
+        from gkh.config._files import locked, write_state
 
         with locked(self.path):
             attempts = self._live(self._read())
             change(attempts)
-            write_private_file(self.path, json.dumps({"attempts": attempts}, ensure_ascii=False, indent=2)
-                               .encode("utf-8") + b"\n")
+            write_state(self.path, "attempts", attempts)
 
     def _read(self) -> dict:
-        from gkh.config._files import read_bytes
+        from gkh.config._files import read_state
 
-        data = read_bytes(self.path)
-        try:
-            document = json.loads(data) if data else {}
-        except ValueError:
-            document = {}  # a damaged file holds nothing usable: it is rewritten whole on the next change
-        attempts = document.get("attempts") if isinstance(document, dict) else None
-        return attempts if isinstance(attempts, dict) else {}
+        return read_state(self.path, "attempts")
 
     def _live(self, attempts: dict) -> dict:
         live = {}

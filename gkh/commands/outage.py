@@ -248,7 +248,7 @@ class SeenOutages:
         """Under the lock: fetch the notices, report those not reported before (or changed since), and record
         what `report` says it printed. `complete`: the fetch was every notice the profile sees, so those gone
         from the portal are forgotten."""
-        from gkh.config._files import locked, write_private_file
+        from gkh.config._files import locked, write_state
 
         with locked(self.path):
             document = self._read()
@@ -262,19 +262,12 @@ class SeenOutages:
                 seen = {key: value for key, value in seen.items() if key in listed}
             seen.update({str(item["id"]): self.mark(item) for item in reported if item.get("id")})
             document[self.key] = seen
-            write_private_file(self.path, json.dumps({"seen": document}, ensure_ascii=False, indent=2)
-                               .encode("utf-8") + b"\n")
+            write_state(self.path, "seen", document)
 
     def _read(self) -> dict:
-        from gkh.config._files import read_bytes
+        from gkh.config._files import read_state
 
-        data = read_bytes(self.path)
-        try:
-            document = json.loads(data) if data else {}
-        except ValueError:
-            document = {}  # a damaged file holds nothing usable: every notice is new once more
-        seen = document.get("seen") if isinstance(document, dict) else None
-        return seen if isinstance(seen, dict) else {}
+        return read_state(self.path, "seen")  # damaged: every notice is new once more
 
 
 # --- reading -----------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ can enter, a write that is all or nothing, and a lock for each read-modify-write
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import stat
@@ -114,6 +115,23 @@ def locked(path: Path, *, busy: str | None = None) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def read_state(path: Path, section: str) -> dict:
+    """The object under `section` of a JSON state file (gkh's own: kept attempts, seen notices); {} when the file
+    is not there or damaged — it is rewritten whole on the next change."""
+    data = read_bytes(path)
+    try:
+        document = json.loads(data) if data else {}
+    except ValueError:
+        document = {}
+    found = document.get(section) if isinstance(document, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def write_state(path: Path, section: str, value: dict) -> None:
+    """A JSON state file holding `value` under `section`, written whole (0600)."""
+    write_private_file(path, json.dumps({section: value}, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
 
 
 def read_bytes(path: Path) -> bytes | None:
