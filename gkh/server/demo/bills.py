@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
-from gkh.domain.bills import ipd
+from gkh.domain.bills import ipd, line_amount
 from gkh.domain.dates import house_zone, local_date, period_of
 from gkh.domain.identifiers import complete_bank_account
 from gkh.domain.readings import canonical
@@ -100,11 +100,6 @@ def issue_dates(period: str) -> tuple[str, str]:
     п. 1: paid by the 10th of the month after the one billed)."""
     start = date(int(period[:4]), int(period[5:7]), 1) + relativedelta(months=1)
     return start.isoformat(), start.replace(day=10).isoformat()
-
-
-def amount(volume: Decimal, tariff_kopecks: int) -> int:
-    """volume × tariff, rounded half-up to kopecks, in kopecks."""
-    return int((volume * Decimal(tariff_kopecks)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @lru_cache(maxsize=64)
@@ -203,7 +198,7 @@ def seed_v6(conn: Connection, now: datetime) -> None:
             total = 0
             for position, (service, line_zone, volume, unit, tariff) in enumerate(
                     _lines(org_id, area, period, of_period, electricity_zones), start=1):
-                kopecks = amount(volume, tariff)
+                kopecks = line_amount(volume, tariff)
                 total += kopecks
                 lines.append((bill_id, position, service, line_zone, canonical(volume), unit, tariff, kopecks))
             paid = 0 if n >= len(periods) - unpaid else total
