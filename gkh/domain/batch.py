@@ -442,11 +442,27 @@ OWNER_FIELDS = (
 MAX_OWNER_TEXT = {"house": 300, "flat": 20, "owner": 200}
 
 
+def _owner_share(text: str) -> Fraction:
+    """An owner's share of their flat, or 0 for an owner whose ownership has ended (the register's way of saying
+    the flat changed hands)."""
+    try:
+        return _share(text)
+    except InvalidInput as error:
+        try:
+            if Fraction(text.replace(" ", "").replace(",", ".")) == 0:
+                return Fraction(0)
+        except (ValueError, ZeroDivisionError):
+            pass
+        raise InvalidInput(_("must be a share of the flat up to 1 (1/2, 0,5 or 1), or 0 for an owner whose ownership "
+                             "has ended; got {got}").format(got=repr(text)), "share") from error
+
+
 @dataclass(frozen=True)
 class OwnerRow:
     """One owner of a flat as an owners file gives them, checked: the house (a FIAS GUID or an address: the portal
-    resolves it), the flat, the owner's name (whitespace collapsed), their share (1 where the cell is empty); the
-    flat's area, the document and the portal user's login None where empty."""
+    resolves it), the flat, the owner's name (whitespace collapsed), their share (1 where the cell is empty; 0: their
+    ownership has ended, the flat sold); the flat's area, the document and the portal user's login None where
+    empty."""
 
     line: int
     house: str
@@ -476,6 +492,6 @@ def parse_owner_row(line: int, values: dict[str, str]) -> OwnerRow:
             raise RowProblem(line, name, _("longer than {limit} characters").format(limit=limit))
     area_cell, share_cell = cells["area"], cells["share"]
     area = _checked(line, "area", lambda: _area(area_cell)) if area_cell else None
-    share = _checked(line, "share", lambda: _share(share_cell)) if share_cell else Fraction(1)
+    share = _checked(line, "share", lambda: _owner_share(share_cell)) if share_cell else Fraction(1)
     return OwnerRow(line, cells["house"], cells["flat"], cells["owner"], share, area, cells["document"] or None,
                     cells["login"] or None)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -260,6 +260,14 @@ def status_on(stored: str, voting_start: date, voting_end: date, today: date) ->
             return "closed"
         return "voting" if today >= voting_start else "published"
     return stored
+
+
+def register_as_of(voting_end: date, zone: tzinfo, now: datetime) -> datetime:
+    """The moment whose owner register a meeting's results count: now while it votes, the end of its last voting day
+    (in the house's zone) once closed, so owners who sell or buy a flat after the vote leave its results as they
+    were."""
+    end = datetime.combine(voting_end + timedelta(days=1), time(0), tzinfo=zone)
+    return min(now, end)
 
 
 def check_vote(status: str, choices: Mapping[int, str], agenda: Iterable[Question]) -> None:

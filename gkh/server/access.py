@@ -82,8 +82,9 @@ def visible_meetings(user: User) -> tuple[str, list]:
     inspectors those of their inspectorate's houses; admins all."""
     if user.role == "resident":
         return ("(m.house_guid IN (SELECT f.house_guid FROM owners o JOIN flats f ON f.id = o.flat_id"
-                " WHERE o.user_id = ?) OR m.house_guid IN (SELECT a.house_guid FROM account_links l"
-                " JOIN accounts a ON a.id = l.account_id WHERE l.user_id = ?))", [user.id, user.id])
+                " WHERE o.user_id = ? AND o.ended_at IS NULL)"
+                " OR m.house_guid IN (SELECT a.house_guid FROM account_links l JOIN accounts a ON a.id = l.account_id"
+                " WHERE l.user_id = ?))", [user.id, user.id])
     if user.role == "staff":
         return "h.managing_org_id = ?", [user.org_id]
     if user.role == "inspector":
@@ -135,7 +136,8 @@ def visible_outages(user: User) -> tuple[str, list]:
     have a linked account; staff those their organisation serves (manages, or has accounts in); inspectors those of
     their inspectorate; admins all; anyone else none."""
     if user.role == "resident":
-        return ("(h.guid IN (SELECT f.house_guid FROM owners o JOIN flats f ON f.id = o.flat_id WHERE o.user_id = ?)"
+        return ("(h.guid IN (SELECT f.house_guid FROM owners o JOIN flats f ON f.id = o.flat_id WHERE o.user_id = ?"
+                " AND o.ended_at IS NULL)"
                 " OR h.guid IN (SELECT a.house_guid FROM account_links l JOIN accounts a ON a.id = l.account_id"
                 " WHERE l.user_id = ?))", [user.id, user.id])
     if user.role == "staff" and user.org_id is not None:

@@ -1,7 +1,8 @@
 """gkh admin owner import and gkh admin owner list, in-process on the embedded demo portal: a Windows-1251 owners
 file with Russian headers imported by the managing organisation's staff (a flat created, shares kept within the
 whole flat, another organisation's house refused), its rejects written back as they were; the template imported
-as-is after a dry run that stores nothing; the register listed as a table and as JSON; who may."""
+as-is after a dry run that stores nothing; a flat sold (the README's example); the register listed as a table and as
+JSON; who may."""
 
 from __future__ import annotations
 
@@ -58,6 +59,31 @@ def test_a_windows_1251_owners_file_goes_in_then_again_unchanged_and_its_rejects
                                ("2", "40.1", "Иванова Анна", 1, 2, None), ("2", "40.1", "Иванов Олег", 1, 2, None)]
     again = gkh(*STAFF, "admin", "owner", "import", str(owners), "--json")
     assert again.exit_code == 3 and json.loads(again.stdout)["unchanged"] == 3
+
+
+def readme_sale() -> list[str]:
+    """The lines of the README's example of a flat changing hands."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    return text.split("A flat that changes hands", 1)[1].split("```\n", 2)[1].splitlines()
+
+
+def test_a_flat_sold_as_the_readme_shows_ends_the_seller_and_lists_the_buyer(staff, tmp_path):
+    first = write(tmp_path / "first.csv", ["дом;квартира;площадь;собственник",
+                                           f"{STROITELEY_3};1;54,3;Новоселов Пётр Ильич"])
+    assert gkh(*STAFF, "admin", "owner", "import", str(first)).exit_code == 0
+    sale = write(tmp_path / "sale.csv", readme_sale())
+    result = gkh(*STAFF, "admin", "owner", "import", str(sale), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["created"], json.loads(result.stdout)["updated"]) == (1, 1)
+    listed = gkh_json(*STAFF, "admin", "owner", "list", "--house", "строителей 3")
+    assert [(o["owner"], o["share"]) for o in listed] == [("Смирнов Олег Игоревич", "1")]
+    assert json.loads(gkh(*STAFF, "admin", "owner", "import", str(sale), "--json").stdout)["unchanged"] == 2
+    # Whom the flat's register never held cannot be ended: the line is named, exit 3.
+    stranger = write(tmp_path / "stranger.csv", ["дом;квартира;собственник;доля", f"{STROITELEY_3};1;Петров Пётр;0"])
+    refused = gkh(*STAFF, "admin", "owner", "import", str(stranger))
+    assert refused.exit_code == 3
+    assert refused.stderr.splitlines()[0] == ("line 2: share: share 0 ends an owner's ownership, but flat 1 has no "
+                                              "owner Петров Пётр in the register")
 
 
 def test_the_template_goes_in_as_is_after_a_dry_run_that_stores_nothing(home, tmp_path):

@@ -93,12 +93,14 @@ def test_the_first_command_copies_the_old_portal_then_migrates_it_keeping_every_
         assert conn.execute("SELECT region_code FROM houses WHERE guid = ?", (MOSCOW_HOUSE,)).fetchone() == ("77",)
         assert conn.execute("SELECT count(*) FROM users WHERE must_change_password = 1 OR disabled_at IS NOT NULL"
                             ).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM owners WHERE registered_at IS NOT NULL OR ended_at IS NOT NULL"
+                            ).fetchone() == (0,)  # every old owner in the register since before it was kept
     after = _contents(db)
     for table in KEPT:
         if table == "houses":  # the demo world's later part: the new build at ул. Строителей, д. 3
             assert set(before[table]) <= {row[:len(before[table][0])] for row in after[table]}
             assert len(after[table]) == len(before[table]) + 1
-        elif table in ("accounts", "users"):  # rows widened by the new columns, their old values kept
+        elif table in ("accounts", "users", "owners"):  # rows widened by the new columns, their old values kept
             width = len(before[table][0])
             assert sorted((row[:width] for row in after[table]), key=repr) == before[table], table
         else:

@@ -3,9 +3,20 @@ header, and the header's English or Russian names."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
-from gkh.domain.batch import ACCOUNT_FIELDS, BOM, READING_FIELDS, EncodingProbe, map_header, sniff_delimiter
+from gkh.domain.batch import (
+    ACCOUNT_FIELDS,
+    BOM,
+    READING_FIELDS,
+    EncodingProbe,
+    RowProblem,
+    map_header,
+    parse_owner_row,
+    sniff_delimiter,
+)
 from gkh.domain.errors import InvalidInput
 
 ROWS_RU = "дом;квартира;лицевой счёт;площадь;плательщик\r\nленина 5;12;87892735;68,6;Иванов Иван Петрович\r\n"
@@ -67,7 +78,6 @@ def account(**cells: str) -> dict[str, str]:
 
 def test_an_account_row_as_a_spreadsheet_has_it():
     from decimal import Decimal
-    from fractions import Fraction
 
     from gkh.domain.batch import parse_account_row
 
@@ -177,3 +187,17 @@ def test_a_bad_house_row_names_its_line_and_field(cells, message):
     with pytest.raises(RowProblem) as caught:
         parse_house_row(4, {**HOUSE, **cells})
     assert caught.value.message.startswith(message)
+
+
+@pytest.mark.parametrize(("cell", "share"), [("", Fraction(1)), ("1/3", Fraction(1, 3)), ("0,25", Fraction(1, 4)),
+                                             ("0", Fraction(0)), ("0,00", Fraction(0))])
+def test_an_owner_s_share_or_0_for_an_ownership_that_has_ended(cell, share):
+    row = parse_owner_row(4, {"house": "ленина 5", "flat": "12", "owner": "Иванов  Иван", "share": cell})
+    assert (row.share, row.owner) == (share, "Иванов Иван")
+
+
+@pytest.mark.parametrize("cell", ["-1/2", "3/2", "1/0", "половина"])
+def test_an_owner_s_share_out_of_bounds_is_refused_naming_what_it_may_be(cell):
+    with pytest.raises(RowProblem, match=r"^line 4: share: must be a share of the flat up to 1 \(1/2, 0,5 or 1\), "
+                                         r"or 0 for an owner whose ownership has ended"):
+        parse_owner_row(4, {"house": "ленина 5", "flat": "12", "owner": "Иванов Иван", "share": cell})

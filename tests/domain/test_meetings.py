@@ -4,8 +4,9 @@ allows, the status a day reads, and the results weighed by area."""
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, datetime, timezone
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,6 +19,7 @@ from gkh.domain.meetings import (
     check_voting_start,
     earliest_start,
     owner_area,
+    register_as_of,
     review_due,
     share_text,
     status_on,
@@ -174,3 +176,12 @@ def test_results_weigh_area_and_need_a_quorum():
     first, second = tally(total, weights, votes, AGENDA).questions
     assert first.adopted and not second.adopted  # 150 of 300 is under two thirds
     assert area_text(Fraction(1, 3)) == "0.33" and share_text(Fraction(2), Fraction(3)) == "66.67"
+
+
+def test_results_count_the_register_of_the_end_of_the_vote():
+    moscow = ZoneInfo("Europe/Moscow")
+    voting_now = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    assert register_as_of(date(2026, 12, 1), moscow, voting_now) == voting_now
+    # Closed on 11 October: the register as it stood at midnight after the last day, Moscow time (21:00 UTC).
+    closed = register_as_of(date(2026, 10, 11), moscow, voting_now)
+    assert closed.astimezone(timezone.utc) == datetime(2026, 10, 11, 21, 0, tzinfo=timezone.utc)

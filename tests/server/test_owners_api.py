@@ -1,6 +1,7 @@
 """The houses' owner registers over HTTP on both engines: POST /owners/batch (created, unchanged, updated, a new
 flat and its area, shares over the whole flat, a login linking the owner to a resident, who may import into which
-house) and GET /owners (by flat as people sort them, a page at a time, who may list).
+house, a flat changing hands: the seller ended by share 0, the meetings counting the register of the end of
+their vote) and GET /owners (by flat as people sort them, a page at a time, who may list).
 
 The demo portal's clock stands at 2026-11-20 12:00 Moscow. H6 (ул. Строителей, д. 3) is a new build managed by the
 Moscow organisation (uk-staff), with no flats or owners yet; H4 (Екатеринбург) is another organisation's; in H1
@@ -8,6 +9,8 @@ Moscow organisation (uk-staff), with no flats or owners yet; H4 (Екатери�
 """
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import pytest
 
@@ -92,8 +95,8 @@ def test_a_refused_row_changes_nothing_and_the_others_go_in(sign_in, home):
     created, _u, _n, rejected = answer(post(sign_in("admin"), rows))
     assert created == 1
     assert rejected == [(2, "login", "line 2: login: no resident with login nobody-here"),
-                        (3, "share", "line 3: share: must be a share of the flat above 0 and at most 1 (1/2, 0,5 or "
-                                     "1); got '3/2'")]
+                        (3, "share", "line 3: share: must be a share of the flat up to 1 (1/2, 0,5 or 1), or 0 for "
+                                     "an owner whose ownership has ended; got '3/2'")]
     assert [r[0] for r in stored(home)] == ["9"]
     with db(home) as conn:
         assert [r[0] for r in conn.execute("SELECT number FROM flats WHERE house_guid = ?", (H6_GUID,))] == ["9"]
@@ -187,3 +190,83 @@ def test_a_full_chunk_of_owners_goes_in_and_again_is_unchanged(sign_in, home):
     assert answer(post(staff, rows)) == (0, 0, 1000, [])
     with db(home) as conn:
         assert conn.execute("SELECT count(*) FROM flats WHERE house_guid = ?", (H6_GUID,)).fetchone()[0] == 500
+
+
+# -- a flat changing hands ------------------------------------------------------------------------------------------
+
+
+def petrovas_flats(home) -> dict[str, str]:
+    """The flats of H1 petrova owns in the register (number → her name as stored)."""
+    with db(home) as conn:
+        return {r["number"]: r["name"] for r in conn.execute(
+            "SELECT f.number, o.name FROM owners o JOIN flats f ON f.id = o.flat_id JOIN users u ON u.id = o.user_id"
+            " WHERE f.house_guid = ? AND u.login = 'petrova' AND o.ended_at IS NULL", (H1_GUID,)).fetchall()}
+
+
+def test_a_sold_flat_s_owner_ends_and_the_buyer_comes_in_with_one_file(sign_in, home):
+    staff = sign_in("uk-staff")
+    assert answer(post(staff, [row(2)]))[0] == 1
+    buyer = "Смирнов Олег Игоревич"
+    sale = [row(2, share="0", area=None), row(3, owner=buyer, share="1", area=None)]
+    assert answer(post(staff, sale)) == (1, 1, 0, [])
+    assert [(o["owner"], o["share"]) for o in listed(staff)] == [(buyer, "1")]
+    with db(home) as conn:
+        ended = conn.execute("SELECT ended_at FROM owners WHERE name = ?", (OWNER,)).fetchone()[0]
+        assert ended == "2026-11-20T09:00:00+00:00"  # the demo portal's clock
+    # The same file again changes nothing: the former owner's ownership has already ended.
+    assert answer(post(staff, sale)) == (0, 0, 2, [])
+    # Bought back: a new row in the register, the old one kept as it was.
+    assert answer(post(staff, [row(2, owner=buyer, share="1/2", area=None), row(3, share="1/2", area=None)])) \
+        == (1, 1, 0, [])
+    assert sorted((o["owner"], o["share"]) for o in listed(staff)) == [(OWNER, "1/2"), (buyer, "1/2")]
+    with db(home) as conn:
+        assert [tuple(r) for r in conn.execute("SELECT ended_at IS NULL FROM owners WHERE name = ? ORDER BY id",
+                                               (OWNER,))] == [(0,), (1,)]
+
+
+def test_ending_the_ownership_of_somebody_not_in_the_register_is_refused(sign_in, home):
+    staff = sign_in("uk-staff")
+    assert answer(post(staff, [row(2, share="0")])) == (0, 0, 0, [
+        (2, "share", f"line 2: share: share 0 ends an owner's ownership, but flat 1 has no owner {OWNER} in the "
+                     "register")])
+    assert stored(home) == []
+    assert answer(post(staff, [row(2, share="-1/2")]))[3][0][1] == "share"
+
+
+def test_an_owner_who_sold_leaves_the_votes_to_come_but_not_the_closed_meeting(sign_in, home):
+    petrova, staff = sign_in("petrova"), sign_in("uk-staff")
+    flats = petrovas_flats(home)
+    resp = petrova.post("/meetings/MT-000001/votes", json={"votes": {"1": "for", "2": "for", "3": "for"}})
+    assert resp.status_code == 200, resp.text
+    her_area = Fraction(resp.json()["area"])
+    with db(home) as conn:
+        # An owner not on the portal who voted in the closed meeting only (the demo's votes are theirs).
+        number, name = conn.execute(
+            "SELECT f.number, o.name FROM owners o JOIN flats f ON f.id = o.flat_id WHERE f.house_guid = ?"
+            " AND o.user_id IS NULL AND o.share_num = o.share_den"
+            " AND o.id IN (SELECT owner_id FROM meeting_votes WHERE meeting_id = 'MT-000002')"
+            " AND o.id NOT IN (SELECT owner_id FROM meeting_votes WHERE meeting_id = 'MT-000001')"
+            " ORDER BY o.id", (H1_GUID,)).fetchone()
+    voting = staff.get("/meetings/MT-000001/results").json()
+    closed = staff.get("/meetings/MT-000002/results").json()
+    sold = {**flats, number: name}
+    rows = [{"line": 2 + i, "house": H1_GUID, "flat": n, "owner": owner, "share": "0"}
+            for i, (n, owner) in enumerate(sorted(sold.items()))]
+    rows += [{"line": 10 + i, "house": H1_GUID, "flat": n, "owner": "Смирнов Олег Игоревич", "share": "1"}
+             for i, n in enumerate(sorted(sold))]
+    assert answer(post(staff, rows)) == (len(sold), len(sold), 0, [])
+
+    # The meeting still voting counts the register as it is now: her votes no longer, the buyers' flats yes.
+    after = staff.get("/meetings/MT-000001/results").json()
+    assert after["total_area"] == voting["total_area"]
+    assert Fraction(voting["voted_area"]) - Fraction(after["voted_area"]) == her_area
+    # The closed one counts the register as it was at the end of its vote.
+    assert staff.get("/meetings/MT-000002/results").json() == closed
+    # Owning no flat and with no account linked, she neither sees the house's meetings nor calls one.
+    assert_error(petrova.get("/meetings/MT-000001"), 404, "meeting_not_found")
+    assert_error(file_meeting_in_h1(petrova), 403, "not_an_owner")
+
+
+def file_meeting_in_h1(api: Api):
+    upload_id = upload(api, pdf()).json()["id"]
+    return api.post("/meetings", params={"dry_run": "true"}, json=notice(upload_id))

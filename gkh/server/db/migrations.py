@@ -43,6 +43,15 @@ def migration(apply: Step) -> Step:
     return apply
 
 
+def _add_columns(conn: Connection, dialect: Dialect, columns: tuple[tuple[str, str, str], ...]) -> None:
+    """Add each (table, column, definition as written for SQLite) a table lacks: a step run again adds nothing."""
+    for table, column, definition in columns:
+        if dialect.name == "postgres":
+            conn.execute(dialect.ddl(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"))
+        elif column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 def _execute(conn: Connection, dialect: Dialect, script: str) -> None:
     # One statement at a time: executescript would commit the transaction the step runs in.
     for statement in script.split(";\n"):
@@ -577,11 +586,7 @@ def m011_batch_accounts(conn: Connection, dialect: Dialect) -> None:
     """Accounts imported from a batch file: the payer's kind (owner or tenant) and share of the flat ("1/2"; NULL: not
     given); houses gain their region's code (2 digits, the first two of the ЕЛС drawn for a new account there),
     filled from the ЕЛС of the accounts each house has."""
-    for table, column, definition in _M011_COLUMNS:
-        if dialect.name == "postgres":
-            conn.execute(dialect.ddl(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}"))
-        elif column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    _add_columns(conn, dialect, _M011_COLUMNS)
     conn.execute("UPDATE houses SET region_code = (SELECT substr(min(a.els), 1, 2) FROM accounts a"
                  " WHERE a.house_guid = houses.guid) WHERE region_code IS NULL")
     if dialect.name == "postgres":
@@ -592,10 +597,10 @@ def m011_batch_accounts(conn: Connection, dialect: Dialect) -> None:
 
 
 
-# Columns m012 adds to users: (column, definition as written for SQLite).
+# Columns m012 adds to users: (table, column, definition as written for SQLite).
 _M012_COLUMNS = (
-    ("must_change_password", "INTEGER NOT NULL DEFAULT 0"),
-    ("disabled_at", "TEXT"),
+    ("users", "must_change_password", "INTEGER NOT NULL DEFAULT 0"),
+    ("users", "disabled_at", "TEXT"),
 )
 
 
@@ -603,11 +608,7 @@ _M012_COLUMNS = (
 def m012_user_admin(conn: Connection, dialect: Dialect) -> None:
     """Users a portal's admin manages: whether they must set a password of their own before anything else (a new
     user's one-time password, one reset by the admin), and when they were disabled (NULL: active)."""
-    for column, definition in _M012_COLUMNS:
-        if dialect.name == "postgres":
-            conn.execute(dialect.ddl(f"ALTER TABLE users ADD COLUMN IF NOT EXISTS {column} {definition}"))
-        elif column not in {row[1] for row in conn.execute("PRAGMA table_info(users)")}:
-            conn.execute(f"ALTER TABLE users ADD COLUMN {column} {definition}")
+    _add_columns(conn, dialect, _M012_COLUMNS)
 
 
 @migration
@@ -628,10 +629,15 @@ CREATE TABLE IF NOT EXISTS closed_periods (
 def m014_claim_holders(conn: Connection, dialect: Dialect) -> None:
     """An Idempotency-Key's claim names the process holding it (gkh.server.idempotency.Holder), so a claim of a
     process that is gone is taken over at once; its lease now counts real time."""
-    if dialect.name == "postgres":
-        conn.execute("ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS holder TEXT")
-    elif "holder" not in {row[1] for row in conn.execute("PRAGMA table_info(idempotency_keys)")}:
-        conn.execute("ALTER TABLE idempotency_keys ADD COLUMN holder TEXT")
+    _add_columns(conn, dialect, (("idempotency_keys", "holder", "TEXT"),))
+
+
+@migration
+def m015_owner_terms(conn: Connection, dialect: Dialect) -> None:
+    """An owner register's row keeps when it entered the register and when the ownership ended (a flat sold: the
+    row stays, as the owner's votes name it, but the register and who may vote leave it out; a meeting's results
+    count the owners of the moment its vote ended). NULL: since before the register kept it / not ended."""
+    _add_columns(conn, dialect, (("owners", "registered_at", "TEXT"), ("owners", "ended_at", "TEXT")))
 
 
 SCHEMA_VERSION = MIGRATIONS[-1].version  # a database at it needs no lock and no migration

@@ -265,7 +265,7 @@ def _may_write_about(conn: Connection, user: User, house: Row) -> None:
     if user.role != "resident":
         raise ApiError(403, "forbidden", _("only residents send appeals"))
     owns = conn.execute("SELECT 1 FROM owners o JOIN flats f ON f.id = o.flat_id WHERE f.house_guid = ?"
-                        " AND o.user_id = ?", (house["guid"], user.id)).fetchone()
+                        " AND o.user_id = ? AND o.ended_at IS NULL", (house["guid"], user.id)).fetchone()
     linked = owns or conn.execute("SELECT 1 FROM account_links l JOIN accounts a ON a.id = l.account_id"
                                   " WHERE a.house_guid = ? AND l.user_id = ?", (house["guid"], user.id)).fetchone()
     if not linked:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -124,10 +124,12 @@ def _notice_upload(conn: Connection, user: User, upload_id: Any, *, free: bool =
 
 
 def _owner_rows(conn: Connection, user: User, house_guid: str) -> list[Row]:
-    """The caller's rows in the house's owner register, each with its share and its flat's number and area."""
+    """The caller's rows in the house's owner register (owners whose ownership has not ended), each with its share and
+    its flat's number and area."""
     return conn.execute(
         "SELECT o.id, o.share_num, o.share_den, f.number, f.area FROM owners o JOIN flats f ON f.id = o.flat_id"
-        " WHERE f.house_guid = ? AND o.user_id = ? ORDER BY o.id", (house_guid, user.id)).fetchall()
+        " WHERE f.house_guid = ? AND o.user_id = ? AND o.ended_at IS NULL ORDER BY o.id",
+        (house_guid, user.id)).fetchall()
 
 
 def _not_an_owner(what: str) -> ApiError:
@@ -257,8 +259,8 @@ def vote(store: PortalStore, user: User, meeting_id: str, choices: Mapping[int, 
 def results(store: PortalStore, user: User, meeting_id: str, now: datetime) -> dict:
     """The results from the vote's start (before: 422 `no_results_yet`): the register's total area, the area that
     voted, the turnout and quorum, and each question's for / against / abstain as areas and shares — of all owners'
-    area for a two-thirds question, of the area that voted otherwise — and whether it is adopted. Final once
-    closed."""
+    area for a two-thirds question, of the area that voted otherwise — and whether it is adopted. The owners counted
+    are the register's at the end of the vote (now, while it goes on): final once closed."""
     with store.read() as conn:
         row = _visible(conn, user, meeting_id)
         status = meeting_status(row, now)
@@ -266,16 +268,19 @@ def results(store: PortalStore, user: User, meeting_id: str, now: datetime) -> d
             raise Refused("no_results_yet", _("meeting {id} has no results before its vote starts (it is {status})")
                           .format(id=meeting_id, status=term(status)), "status", details={"status": status})
         questions = _agenda(conn, meeting_id)
+        as_of = format_instant(rules.register_as_of(date.fromisoformat(row["voting_end"]),
+                                                    house_zone(row["timezone"]), now))
         owners = conn.execute(
             "SELECT o.id, o.share_num, o.share_den, f.area FROM owners o JOIN flats f ON f.id = o.flat_id"
-            " WHERE f.house_guid = ?", (row["house_guid"],)).fetchall()
+            " WHERE f.house_guid = ? AND (o.registered_at IS NULL OR o.registered_at <= ?)"
+            " AND (o.ended_at IS NULL OR o.ended_at > ?)", (row["house_guid"], as_of, as_of)).fetchall()
         cast = conn.execute("SELECT owner_id, number, choice FROM meeting_votes WHERE meeting_id = ?",
                             (meeting_id,)).fetchall()
     weights = {owner["id"]: _weight(owner) for owner in owners}
     total = sum(weights.values(), Fraction(0))
     votes: dict[int, dict[int, str]] = defaultdict(dict)
     for v in cast:
-        if v["owner_id"] in weights:  # an owner row no longer in the register (the flat changed hands) counts no more
+        if v["owner_id"] in weights:  # an owner whose flat changed hands while the vote went on counts no more
             votes[v["owner_id"]][v["number"]] = v["choice"]
     agenda = [rules.Question(q["number"], q["text"], bool(q["two_thirds"])) for q in questions]
     tally = rules.tally(total, weights, votes, agenda)

@@ -6,7 +6,9 @@ An import's chunk is one transaction of a constant number of statements, as the 
 flats, owners and users the rows name are read in a few queries, the rows applied in the file's order to what was
 read (a later row sees what an earlier one did: a file lowering one owner's share before adding another goes in),
 and what changed is written with one bulk insert or executemany a table. The register's rows are upserted on the
-flat and the owner's name (compared with whitespace collapsed, case and ё ignored).
+flat and the owner's name (compared with whitespace collapsed, case and ё ignored). A row with share 0 ends the
+owner's ownership (the flat sold): the row stays, as their votes name it, with `ended_at`; the register, who may
+vote or see the house, and the owners a meeting counts leave it out from then on.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from gkh.domain.batch import OwnerRow, RowProblem, owner_key, parse_owner_row
+from gkh.domain.dates import format_instant
 from gkh.i18n import _
 from gkh.server.access import User
 from gkh.server.db import Connection, Dialect, PortalStore, Row
@@ -79,10 +82,11 @@ class _Owner:
     share: Fraction
     document: str | None
     user_id: int | None
+    ended: bool = False  # their ownership ended (a row with share 0)
     stored: tuple | None = None  # what the table holds
 
     def state(self) -> tuple:
-        return (self.name, self.share, self.document, self.user_id)
+        return (self.name, self.share, self.document, self.user_id, self.ended)
 
 
 @dataclass
@@ -90,7 +94,8 @@ class _Flat:
     id: int | None  # None: created by this chunk
     area: str
     stored_area: str | None  # None: a new flat
-    owners: dict[str, _Owner] = field(default_factory=dict)  # owner_key(name) → owner
+    owners: dict[str, _Owner] = field(default_factory=dict)  # owner_key(name) → a current owner
+    former: dict[str, _Owner] = field(default_factory=dict)  # owner_key(name) → the latest whose ownership ended
 
 
 def import_owners(store: PortalStore, user: User, rows: Sequence[tuple[int, dict[str, str]]], now: datetime,
@@ -99,7 +104,7 @@ def import_owners(store: PortalStore, user: User, rows: Sequence[tuple[int, dict
     field name), each owner created or updated by their flat and name; 200 with the counts and the rejected rows."""
     require_registrar(store, user)
     return run_chunk(store, user, rows, now, mutation, parse_owner_row,
-                     lambda tx, tally, parsed: _OwnerImport(tx, store.dialect, user, tally).run(parsed))
+                     lambda tx, tally, parsed: _OwnerImport(tx, store.dialect, user, tally, now).run(parsed))
 
 
 class _OwnerImport(ChunkApply):
@@ -107,8 +112,8 @@ class _OwnerImport(ChunkApply):
     one query each, the rows applied in order, the new flats and owners written in one bulk insert each and the
     changed ones with one executemany each."""
 
-    def __init__(self, tx: Connection, dialect: Dialect, user: User, tally: Tally):
-        self.tx, self.dialect, self.user, self.tally = tx, dialect, user, tally
+    def __init__(self, tx: Connection, dialect: Dialect, user: User, tally: Tally, now: datetime):
+        self.tx, self.dialect, self.user, self.tally, self.at = tx, dialect, user, tally, format_instant(now)
         self.houses: dict[str, BatchHouse | RowProblem | None] = {}
         self.flats: dict[tuple[str, str], _Flat] = {}  # (house, number) → the flat
         self.users: dict[str, int] = {}  # login → id, of the active residents the rows name
@@ -128,12 +133,15 @@ class _OwnerImport(ChunkApply):
                 by_id[r["id"]] = flat
             if by_id:
                 flats, flats_params = any_of("flat_id", list(by_id))
-                for r in tx.execute("SELECT id, flat_id, name, user_id, share_num, share_den, document FROM owners"
-                                    f" WHERE {flats} ORDER BY id", flats_params).fetchall():
+                for r in tx.execute("SELECT id, flat_id, name, user_id, share_num, share_den, document, ended_at"
+                                    f" FROM owners WHERE {flats} ORDER BY id", flats_params).fetchall():
                     owner = _Owner(r["id"], r["name"], Fraction(r["share_num"], r["share_den"]), r["document"],
-                                   r["user_id"])
+                                   r["user_id"], r["ended_at"] is not None)
                     owner.stored = owner.state()
-                    by_id[r["flat_id"]].owners.setdefault(owner_key(owner.name), owner)
+                    if owner.ended:
+                        by_id[r["flat_id"]].former[owner_key(owner.name)] = owner  # the latest last
+                    else:
+                        by_id[r["flat_id"]].owners.setdefault(owner_key(owner.name), owner)
         logins = list({r.login for r in rows if r.login})
         if logins:
             condition, params = any_of("login", logins)
@@ -150,6 +158,9 @@ class _OwnerImport(ChunkApply):
                 raise RowProblem(row.line, "login", _("no resident with login {login}").format(login=echo(row.login)))
         key = (house.guid, row.flat)
         flat = self.flats.get(key)
+        if row.share == 0:
+            self._end(row, flat)
+            return
         area = area_text(row.area) if row.area is not None else None
         if flat is None:
             if area is None:
@@ -181,6 +192,20 @@ class _OwnerImport(ChunkApply):
         else:
             self.tally.unchanged += 1
 
+    def _end(self, row: OwnerRow, flat: _Flat | None) -> None:
+        """A row with share 0: the owner's ownership ends (`updated`); one whose ownership has already ended is
+        `unchanged` (the same file again); a name the flat's register never had is refused."""
+        name = owner_key(row.owner)
+        if flat is not None and (owner := flat.owners.pop(name, None)) is not None:
+            owner.ended = True
+            flat.former[name] = owner
+            self.tally.updated += 1
+        elif flat is not None and name in flat.former:
+            self.tally.unchanged += 1
+        else:
+            raise RowProblem(row.line, "share", _("share 0 ends an owner's ownership, but flat {flat} has no owner "
+                                                  "{owner} in the register").format(flat=row.flat, owner=row.owner))
+
     def _write(self) -> None:
         tx, dialect = self.tx, self.dialect
         new_flats = [(key, flat) for key, flat in self.flats.items() if flat.id is None]
@@ -198,17 +223,20 @@ class _OwnerImport(ChunkApply):
                  if flat.stored_area is not None and flat.area != flat.stored_area]
         if areas:
             tx.executemany("UPDATE flats SET area = ? WHERE id = ?", areas)
-        owners = [(flat, owner) for flat in self.flats.values() for owner in flat.owners.values()]
-        created = [(flat.id, o.name, o.user_id, o.share.numerator, o.share.denominator, o.document)
-                   for flat, o in owners if o.id is None]
+        owners = [(flat, owner) for flat in self.flats.values()
+                  for owner in (*flat.owners.values(), *flat.former.values())]
+        at = self.at
+        created = [(flat.id, o.name, o.user_id, o.share.numerator, o.share.denominator, o.document, at,
+                    at if o.ended else None) for flat, o in owners if o.id is None]
         if created:
-            dialect.insert_rows(tx, "owners", ("flat_id", "name", "user_id", "share_num", "share_den", "document"),
-                                created)
-        changed = [(o.name, o.user_id, o.share.numerator, o.share.denominator, o.document, o.id)
+            dialect.insert_rows(tx, "owners", ("flat_id", "name", "user_id", "share_num", "share_den", "document",
+                                               "registered_at", "ended_at"), created)
+        changed = [(o.name, o.user_id, o.share.numerator, o.share.denominator, o.document, o.ended, at, o.id)
                    for _flat, o in owners if o.id is not None and o.stored != o.state()]
         if changed:
-            tx.executemany("UPDATE owners SET name = ?, user_id = ?, share_num = ?, share_den = ?, document = ?"
-                           " WHERE id = ?", changed)
+            # ended_at is set once, when the ownership ends; an owner row never comes back (a new one is made).
+            tx.executemany("UPDATE owners SET name = ?, user_id = ?, share_num = ?, share_den = ?, document = ?,"
+                           " ended_at = CASE WHEN ? THEN COALESCE(ended_at, ?) END WHERE id = ?", changed)
 
 
 # --- listing ---------------------------------------------------------------------------------------------------
@@ -241,7 +269,8 @@ def list_owners(store: PortalStore, user: User, guid: str, limit: int, after: li
                             "house_not_found")
         rows = conn.execute(
             "SELECT o.id, o.name, o.share_num, o.share_den, o.document, f.number, f.area, u.login FROM owners o"
-            " JOIN flats f ON f.id = o.flat_id LEFT JOIN users u ON u.id = o.user_id WHERE f.house_guid = ?",
+            " JOIN flats f ON f.id = o.flat_id LEFT JOIN users u ON u.id = o.user_id"
+            " WHERE f.house_guid = ? AND o.ended_at IS NULL",
             (guid,)).fetchall()
     # A house's register is a few thousand rows at most: ordered here, where flat numbers sort as people expect.
     start = _order(str(after[0]), str(after[1]), int(after[2]))
