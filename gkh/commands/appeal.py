@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ ADDRESSEE_TYPES = ("inspectorate", "managing", "supplier", "authority")
 MAX_TEXT_CHARS = 10_000
 MAX_TOPIC_CHARS = 250
 MAX_ATTACHMENTS = 10
-KEPT_FILE = "appeals.json"  # the sends whose outcome is not known yet (gkh.commands.kept)
+KEPT_FILE = "appeals.json"  # the sends and answers whose outcome is not known yet (gkh.commands.kept)
 
 TOPIC_COLUMNS = Columns(
     Column("code", "Code", shown=True, kind="id"),
@@ -239,6 +240,42 @@ def upload_all(client, files: list[tuple[Path, str]], *, dry_run: bool = False) 
     return ids
 
 
+def _kept_attempt(run, identity: tuple, files: list[tuple[Path, str]], call: Callable[[list[str], str], dict], *,
+                  resuming: str, lost: str) -> dict:
+    """`call(upload ids, Idempotency-Key)` kept across runs (gkh.commands.kept): the key and the files' upload ids
+    are written before anything is sent, so the same command (the same `identity` and files) run again after an
+    unknown outcome resends the kept request under the kept key, uploading nothing again, and the portal does it
+    once; forgotten on a definitive answer. `resuming` is said when an attempt is resumed ({time}); `lost` is the
+    error when the outcome is unknown ({error}, exit 6)."""
+    from gkh.client.errors import PortalError, Refused, ServerError, Unreachable
+    from gkh.commands.kept import KeptAttempts
+    from gkh.errors import ExitCode, GkhError
+
+    kept = KeptAttempts(run.now, KEPT_FILE)
+    slot = kept.slot(run.profile, run.client.portal_key, *identity, [(name, _digest(path)) for path, name in files])
+    resumed = kept.get(slot)
+    if resumed is not None:
+        say(resuming.format(time=datetime.fromisoformat(resumed["saved_at"]).strftime("%H:%M")))
+        key, ids = resumed["key"], list(resumed["body"]["attachments"])
+    else:
+        ids = upload_all(run.client, files)
+        key = str(uuid.uuid4())
+        kept.put(slot, key, {"attachments": ids})
+    try:
+        done = call(ids, key)
+    except Refused:
+        kept.forget(slot)  # a definitive answer: nothing was done
+        raise
+    except (Unreachable, ServerError) as error:
+        raise GkhError(lost.format(error=error.message), ExitCode.UNREACHABLE) from error
+    except PortalError as error:
+        if error.status not in (409, 429):  # a definitive answer; still in the works or slowed down: kept
+            kept.forget(slot)
+        raise
+    kept.forget(slot)
+    return done
+
+
 def _digest(path: Path) -> str:
     """A file's SHA-256: an attachment changed since the attempt makes another appeal."""
     digest = hashlib.sha256()
@@ -314,8 +351,7 @@ def send(
     """Send an appeal about a house, as a resident there: it is registered with an id and an answer due in 30
     days. Everything is checked before anything is sent (exit 2, each bad attachment on its own line); an addressee
     that does not receive appeals about the house is refused with those that do (exit 5)."""
-    from gkh.client.errors import PortalError, Refused, ServerError, Unreachable
-    from gkh.commands.kept import KeptAttempts
+    from gkh.client.errors import Refused
     from gkh.errors import ExitCode, GkhError
     from gkh.output import is_terminal
 
@@ -331,43 +367,26 @@ def send(
     request = {"house": house, "to": to.strip(), "text": body, "topic": topic.strip() if topic else None,
                "other_topic": other_topic.strip() if other_topic else None}
     with named_as_typed(SEND_FIELDS):
-        # Kept across runs before anything is sent (gkh.commands.kept): the same command run again after an
-        # unknown outcome sends the kept request under the kept key, and the portal registers the appeal once.
-        kept = KeptAttempts(run.now, KEPT_FILE)
-        slot = kept.slot(run.profile, client.portal_key, request, [(name, _digest(path)) for path, name in files])
-        resumed = None if dry_run else kept.get(slot)
-        if resumed is not None:
-            say(_("gkh: resuming the appeal attempt of {time}: the portal will not register it twice").format(
-                time=datetime.fromisoformat(resumed["saved_at"]).strftime("%H:%M")))
-            key, ids = resumed["key"], list(resumed["body"]["attachments"])
-        else:
-            ids = upload_all(client, files, dry_run=dry_run)
-            key = str(uuid.uuid4())
-            if not dry_run:
-                kept.put(slot, key, {"attachments": ids})
         try:
-            sent = client.send_appeal(house, to.strip(), body, topic=request["topic"],
-                                      other_topic=request["other_topic"], attachments=ids, dry_run=dry_run,
-                                      idempotency_key=None if dry_run else key)
+            if dry_run:
+                upload_all(client, files, dry_run=True)
+                sent = client.send_appeal(house, to.strip(), body, topic=request["topic"],
+                                          other_topic=request["other_topic"], dry_run=True)
+            else:
+                sent = _kept_attempt(
+                    run, (request,), files,
+                    lambda ids, key: client.send_appeal(house, to.strip(), body, topic=request["topic"],
+                                                        other_topic=request["other_topic"], attachments=ids,
+                                                        idempotency_key=key),
+                    resuming=_("gkh: resuming the appeal attempt of {time}: the portal will not register it twice"),
+                    lost=_("{error}; the appeal's outcome is unknown: run the same command again within 24 hours, "
+                           "it will not be registered twice"))
         except Refused as refused:
-            kept.forget(slot)  # a definitive answer: nothing was registered
             if refused.code != "wrong_addressee":
                 raise
             raise GkhError(_("--to: {message}").format(message=refused.message), ExitCode.REFUSED,
                            hint=_("see: {command}").format(
                                command=f'{gkh_of_profile()} appeal addressees --house "{house}"')) from None
-        except (Unreachable, ServerError) as lost:
-            if dry_run:
-                raise
-            raise GkhError(_("{error}; the appeal's outcome is unknown: run the same command again within 24 hours, "
-                             "it will not be registered twice").format(error=lost.message),
-                           ExitCode.UNREACHABLE) from lost
-        except PortalError as error:
-            if error.status not in (409, 429):  # a definitive answer; still in the works or slowed down: kept
-                kept.forget(slot)
-            raise
-        if not dry_run:
-            kept.forget(slot)
     show({**sent, "dry_run": True} if dry_run and output.format != "json" else sent, SENT_COLUMNS, output)
     if dry_run:
         say(_("gkh: dry run: the portal checked the appeal and each attachment, and stored nothing") if files else
@@ -525,10 +544,14 @@ def answer(
     aid = appeal_id(appeal)
     body = read_text(text, text_file)
     files = check_attachments(list(attach or []))
-    client = runtime().client
+    run = runtime()
     fields: dict[str, Any] = {**SEND_FIELDS, "text": "--text"}
     with named_as_typed(fields):
-        ids = upload_all(client, files)
-        answered = client.answer_appeal(aid, body, ids)
+        answered = _kept_attempt(
+            run, ({"answer": aid, "text": body},), files,
+            lambda ids, key: run.client.answer_appeal(aid, body, ids, idempotency_key=key),
+            resuming=_("gkh: resuming the answer attempt of {time}: the portal will not store it twice"),
+            lost=_("{error}; the answer's outcome is unknown: run the same command again within 24 hours, it will "
+                   "not be stored twice"))
     show(answered, APPEAL_COLUMNS, output)
     say(_("gkh: {appeal} answered").format(appeal=aid))

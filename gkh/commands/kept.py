@@ -2,7 +2,7 @@
 anything is sent and forgotten once the portal has given a definitive answer, so that the same command run again
 after an unknown outcome (the portal unreachable, 5xx after the retries, gkh itself killed) sends the kept request
 with the kept key, and the portal replays its first outcome instead of doing it twice. `gkh pay` and
-`gkh wallet top-up` keep theirs in payments.json, `gkh appeal send` in appeals.json."""
+`gkh wallet top-up` keep theirs in payments.json, `gkh appeal send` and `gkh appeal answer` in appeals.json."""
 
 from __future__ import annotations
 

@@ -515,3 +515,45 @@ def test_an_appeal_whose_answer_was_lost_is_registered_once_by_the_same_command_
     assert [f["name"] for f in json.loads(again.stdout)["attachments"]] == ["фото.png"]
     assert json.loads((tmp_path / "state" / "appeals.json").read_text())["attempts"] == {}
     assert store(ivanov, unused) == unused_before  # the second run uploaded nothing again
+
+
+@pytest.mark.sqlite_only
+def test_an_answer_whose_outcome_was_lost_is_stored_once_by_the_same_command_run_again(ivanov, files, tmp_path,
+                                                                                      monkeypatch):
+    """The portal stores the staff's answer but its reply never arrives: exit 6, the attempt kept; the same command
+    run again resumes it and gets the answered appeal (not a refusal as answered already), its file uploaded once."""
+    import requests
+
+    from gkh.client.transport import LocalTransport
+
+    login("energo-staff", "energo-staff")
+    monkeypatch.setenv("GKH_BACKOFF", "0")
+    real = LocalTransport.send
+
+    def losing(self, request, *args, **kwargs):
+        answer = real(self, request, *args, **kwargs)
+        if request.method == "POST" and request.url.endswith("/answer"):
+            raise requests.exceptions.ConnectionError("the answer was lost on the way back")
+        return answer
+
+    command = ["--profile", "energo-staff", "appeal", "answer", "A-000003", "--text", "Перерасчёт сделан.",
+               "--attach", str(files / "акт осмотра.pdf")]
+    unused = "SELECT count(*) FROM uploads WHERE id NOT IN (SELECT upload_id FROM appeal_files)"
+    unused_before = store(ivanov, unused)
+    with monkeypatch.context() as lost:
+        lost.setattr(LocalTransport, "send", losing)
+        first = gkh(*command)
+    assert first.exit_code == 6, first.stderr
+    assert "the answer's outcome is unknown: run the same command again within 24 hours" in first.stderr
+    assert store(ivanov, "SELECT status FROM appeals WHERE id = 'A-000003'") == [("answered",)]
+
+    again = gkh(*command, "--json")
+    assert again.exit_code == 0, again.stderr
+    assert "resuming the answer attempt" in again.stderr
+    answered = json.loads(again.stdout)
+    assert (answered["status"], answered["answer"]["text"]) == ("answered", "Перерасчёт сделан.")
+    assert [f["name"] for f in answered["answer"]["attachments"]] == ["акт осмотра.pdf"]
+    assert json.loads((tmp_path / "state" / "appeals.json").read_text())["attempts"] == {}
+    assert store(ivanov, unused) == unused_before  # the second run uploaded nothing again
+    # Answered once: a third run is a new attempt, refused as the appeal is answered.
+    assert gkh(*command).exit_code == 5
