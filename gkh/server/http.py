@@ -254,12 +254,14 @@ def optional_text_field(body: Mapping[str, Any], name: str) -> str | None:
 
 
 def flag(req: falcon.Request, name: str) -> bool:
+    """A yes/no query parameter: true/false, 1/0, yes/no in any ASCII case (the spec's pattern), absent: false."""
     value = req.get_param(name)
     if value is None:
         return False
-    if value.lower() in ("1", "true", "yes"):
+    word = value.lower() if value.isascii() else value
+    if word in ("1", "true", "yes"):
         return True
-    if value.lower() in ("0", "false", "no"):
+    if word in ("0", "false", "no"):
         return False
     raise invalid(_("{field} must be true or false").format(field=name), name)
 

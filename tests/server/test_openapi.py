@@ -187,3 +187,24 @@ def test_the_spec_input_patterns_agree_with_the_domain(spec, where, parser, acce
         parse(text)
 
     every_match_parses()
+
+
+@pytest.mark.parametrize("text", ["true", "FALSE", "tRuE", "Yes", "NO", "1", "0", "", "2", "truE ", "да", "ｔｒｕｅ",
+                                  "\u0130", "yes\n", "nope"])
+def test_a_yes_no_parameter_is_read_as_the_spec_s_pattern_says(spec, text):
+    """`dry_run` and `unpaid` are any case of true/false, 1/0, yes/no: what the pattern allows the portal reads, and
+    what it refuses the portal answers 400 (the fuzzer sends such values and expects a refusal)."""
+    import falcon
+    import falcon.testing
+
+    from gkh.server.http import ApiError, flag
+
+    pattern = resolve(spec, "#/components/parameters/DryRun")["schema"]["pattern"]
+    unpaid = next(p for p in spec["paths"]["/api/v1/bills"]["get"]["parameters"] if p.get("name") == "unpaid")
+    assert unpaid["schema"]["pattern"] == pattern
+    req = falcon.testing.create_req(query_string=f"dry_run={falcon.uri.encode_value(text)}")
+    if re.fullmatch(pattern, text):
+        assert flag(req, "dry_run") is (text.lower() in ("true", "1", "yes"))
+    else:
+        with pytest.raises(ApiError):
+            flag(req, "dry_run")
