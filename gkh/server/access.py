@@ -27,28 +27,32 @@ def require_admin(user: User) -> None:
         raise ApiError(403, "forbidden", _("only the portal's admins manage its organisations, users and settings"))
 
 
-def visible_account_ids(user: User) -> tuple[str, list]:
-    """A subquery of the ids of the accounts a user may see: residents their linked ones, staff their
-    organisation's, admins all; any other role none (403)."""
+def visible_accounts(user: User) -> tuple[str, list]:
+    """A condition on the accounts row `a` that a user may see it: residents their linked ones, staff their
+    organisation's, admins all; any other role none (403). A condition on the row, not a list of ids: a page of 50
+    of an organisation's 100 000 accounts, meters or bills does not gather all its account ids first."""
     if user.role == "resident":
-        return "SELECT account_id FROM account_links WHERE user_id = ?", [user.id]
+        return "a.id IN (SELECT account_id FROM account_links WHERE user_id = ?)", [user.id]
     if user.role == "staff":
-        return "SELECT id FROM accounts WHERE org_id = ?", [user.org_id]
+        # `|| ''` keeps SQLite off the org_id index: through it, a page ordered by id sorted all of a large
+        # organisation's rows first (0.35 s at 100 000 accounts); read in the page's order and filtered, it stops
+        # at the 51st (0.2 ms; a small organisation in a large portal pays a scan, ≤ 25 ms; benchmarks/listings.py).
+        return "a.org_id || '' = ?", [user.org_id]
     if user.role == "admin":
-        return "SELECT id FROM accounts", []
+        return "1 = 1", []
     raise ApiError(403, "forbidden", _("the {role} role has no personal accounts to see").format(role=term(user.role)))
 
 
 def account_visible(user: User, account_id: str) -> tuple[str, list]:
     """A condition that the account whose id is the SQL expression `account_id` is one the user may see (the same
-    rule as visible_account_ids), asked per row by an index probe: where a query finds a few rows by another index
-    (a chunk's meters by serial number), the list of an organisation's 100 000 accounts is not built first."""
+    rule as visible_accounts), asked per row by an index probe: for a query whose rows are not joined to their
+    account (a chunk's meters found by serial number)."""
     if user.role == "resident":
         return (f"EXISTS (SELECT 1 FROM account_links vl WHERE vl.user_id = ? AND vl.account_id = {account_id})",
                 [user.id])
     if user.role == "staff":
         return f"EXISTS (SELECT 1 FROM accounts va WHERE va.id = {account_id} AND va.org_id = ?)", [user.org_id]
-    visible_account_ids(user)  # admins see all; anyone else is refused as there
+    visible_accounts(user)  # admins see all; anyone else is refused as there
     return "1 = 1", []
 
 

@@ -39,12 +39,12 @@ def listing_of(rows: Sequence[Row], limit: int, key: Callable[[Row], list],
 
 
 def of_account(conn: Connection, sql: str, visible: tuple[str, list], els: str | None) -> tuple[str, list]:
-    """A list's query (`sql`, its rows joined to accounts as `a`, with the caller's `visible` account ids and
-    their parameters) narrowed to one account, which must be among the visible ones (else 404
+    """A list's query (`sql`, its rows joined to accounts as `a`, with the condition on `a` that the caller sees
+    it and its parameters, `visible`) narrowed to one account, which must be among the visible ones (else 404
     `account_not_found`, as GET /accounts/{els}); as it is when `els` is None."""
-    ids, params = visible
+    condition, params = visible
     if els is None:
         return sql, params
-    if not conn.execute(f"SELECT 1 FROM accounts WHERE els = ? AND id IN ({ids})", (els, *params)).fetchone():
+    if not conn.execute(f"SELECT 1 FROM accounts a WHERE a.els = ? AND {condition}", (els, *params)).fetchone():
         raise not_found(_("no account {els} among yours").format(els=els), "account_not_found")
     return sql + " AND a.els = ?", [*params, els]

@@ -14,7 +14,7 @@ from gkh.domain.money import parse_amount, to_kopecks
 from gkh.domain.payer import parse_payer, payer_matches
 from gkh.i18n import _
 from gkh.server import throttle
-from gkh.server.access import User, require_resident, visible_account_ids
+from gkh.server.access import User, require_resident, visible_accounts
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import (
     ApiError,
@@ -133,8 +133,8 @@ def unlink_account(store: PortalStore, user: User, els: str, now: datetime, muta
 
 
 def _visible(user: User) -> tuple[str, list]:
-    ids, params = visible_account_ids(user)
-    return f"{_SELECT} WHERE a.id IN ({ids})", [user.id, *params]
+    visible, params = visible_accounts(user)
+    return f"{_SELECT} WHERE {visible}", [user.id, *params]
 
 
 def _find_visible(conn: Connection, user: User, els: str) -> Row:

@@ -13,7 +13,7 @@ from gkh.domain.batch import RowProblem
 from gkh.domain.bills import BillRow, default_due_date, ipd, parse_bill_row
 from gkh.domain.dates import house_zone, local_date, period_of
 from gkh.i18n import _
-from gkh.server.access import User, visible_account_ids
+from gkh.server.access import User, visible_accounts
 from gkh.server.db import Connection, Dialect, PortalStore, Row
 from gkh.server.http import ApiError, echo, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome
@@ -39,9 +39,9 @@ def list_bills(store: PortalStore, user: User, account: str | None, unpaid: bool
                now: datetime) -> Listing:
     """The caller's bills (of one account: its normalised ЕЛС; only those with something due if `unpaid`), newest
     period first, then by id, after the sort key `after` ([period, id])."""
-    visible = visible_account_ids(user)
+    visible = visible_accounts(user)
     with store.read() as conn:
-        sql, params = of_account(conn, f"{_SELECT} WHERE b.account_id IN ({visible[0]})", visible, account)
+        sql, params = of_account(conn, f"{_SELECT} WHERE {visible[0]}", visible, account)
         if unpaid:
             sql += " AND b.paid_kopecks < b.total_kopecks"
         period, bill_id = after
@@ -56,9 +56,9 @@ def list_bills(store: PortalStore, user: User, account: str | None, unpaid: bool
 def get_bill(store: PortalStore, user: User, bill_id: str, now: datetime) -> dict:
     """One of the caller's bills by its ИПД (normalised by the route), or 404 — also when it exists but is not the
     caller's to see."""
-    ids, params = visible_account_ids(user)
+    visible, params = visible_accounts(user)
     with store.read() as conn:
-        row = conn.execute(f"{_SELECT} WHERE b.account_id IN ({ids}) AND b.id = ?", (*params, bill_id)).fetchone()
+        row = conn.execute(f"{_SELECT} WHERE {visible} AND b.id = ?", (*params, bill_id)).fetchone()
         if row is None:
             raise not_found(_("no bill {id} among yours").format(id=echo(bill_id)), "bill_not_found")
         return bill_view(row, _lines(conn, [bill_id]).get(bill_id, []), now)

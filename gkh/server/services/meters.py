@@ -15,7 +15,7 @@ from gkh.domain import readings as rules
 from gkh.domain.dates import format_instant, house_zone, local_date, period_of
 from gkh.domain.identifiers import meter_reference
 from gkh.i18n import _
-from gkh.server.access import User, account_visible, visible_account_ids
+from gkh.server.access import User, account_visible, visible_accounts
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, invalid, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
@@ -54,9 +54,9 @@ class Submission:
 
 def list_meters(store: PortalStore, user: User, account: str | None, limit: int, after: str, now: datetime) -> Listing:
     """The caller's meters (of one account: its normalised ЕЛС), by id, after `after`."""
-    visible = visible_account_ids(user)
+    visible = visible_accounts(user)
     with store.read() as conn:
-        sql, params = of_account(conn, f"{_SELECT} WHERE m.account_id IN ({visible[0]})", visible, account)
+        sql, params = of_account(conn, f"{_SELECT} WHERE {visible[0]}", visible, account)
         rows = conn.execute(sql + " AND m.id > ? ORDER BY m.id LIMIT ?", (*params, after, limit + 1)).fetchall()
     return listing_of(rows, limit, lambda r: [r["id"]], lambda r: meter_view(r, now))
 

@@ -21,7 +21,7 @@ from gkh.domain.dates import format_instant, house_zone
 from gkh.domain.errors import Refused
 from gkh.domain.money import format_kopecks, from_kopecks, to_kopecks
 from gkh.i18n import _
-from gkh.server.access import User, require_payer, visible_account_ids, visible_payments
+from gkh.server.access import User, require_payer, visible_accounts, visible_payments
 from gkh.server.db import Connection, PortalStore, Row
 from gkh.server.http import echo, not_found
 from gkh.server.idempotency import PLAIN, Mutation, Outcome, run_mutation
@@ -319,8 +319,8 @@ def list_payments(store: PortalStore, user: User, account: str | None, status: s
 
 def _of_account(conn: Connection, user: User, where: str, params: list, els: str) -> tuple[str, list]:
     """The list's query narrowed to one account, which must be one the caller sees (else 404 account_not_found)."""
-    ids, id_params = visible_account_ids(user)
-    sql, narrowed = of_account(conn, f"{_SELECT} WHERE {where} AND p.account_id IN ({ids})", (ids, id_params), els)
+    visible = visible_accounts(user)
+    sql, narrowed = of_account(conn, f"{_SELECT} WHERE {where} AND {visible[0]}", visible, els)
     # of_account's parameters are the visible accounts' and then the ЕЛС: the payments' own go first.
     return sql, [*params, *narrowed]
 
