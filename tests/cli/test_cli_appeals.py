@@ -477,24 +477,33 @@ def test_send_take_answer_and_download_over_http(home, http_portal, files, tmp_p
     assert (folder / "письмо-1251.txt").read_bytes() == (files / "письмо-1251.txt").read_bytes()
 
 
+def losing_replies(url_end: str):
+    """The embedded transport's send, but the portal's reply to a POST to a URL ending in `url_end` is lost on the
+    way back, after the portal has done the work (as a dropped connection)."""
+    import requests
+
+    from gkh.client.transport import LocalTransport
+
+    real = LocalTransport.send
+
+    def losing(self, request, *args, **kwargs):
+        answer = real(self, request, *args, **kwargs)
+        if request.method == "POST" and request.url.endswith(url_end):
+            raise requests.exceptions.ConnectionError("the answer was lost on the way back")
+        return answer
+
+    return losing
+
+
 @pytest.mark.sqlite_only
 def test_an_appeal_whose_answer_was_lost_is_registered_once_by_the_same_command_run_again(ivanov, files,
                                                                                          tmp_path, monkeypatch):
     """The portal registers the appeal but its answer never arrives: exit 6 and the attempt kept (its key and its
     uploads); the same command run again resumes it, and the portal replays the one appeal with its one file."""
-    import requests
-
     from gkh.client.transport import LocalTransport
 
     monkeypatch.setenv("GKH_BACKOFF", "0")
-    real = LocalTransport.send
-
-    def losing(self, request, *args, **kwargs):
-        answer = real(self, request, *args, **kwargs)
-        if request.method == "POST" and request.url.endswith("/api/v1/appeals"):
-            raise requests.exceptions.ConnectionError("the answer was lost on the way back")
-        return answer
-
+    losing = losing_replies("/api/v1/appeals")
     command = ["--topic", "maintenance", "--to", "ORG-0001", "--text", TEXT, "--attach", str(files / "фото.png")]
     count = "SELECT count(*) FROM appeals a JOIN users u ON u.id = a.author_id WHERE u.login = 'ivanov'"
     unused = "SELECT count(*) FROM uploads WHERE id NOT IN (SELECT upload_id FROM appeal_files)"
@@ -522,20 +531,11 @@ def test_an_answer_whose_outcome_was_lost_is_stored_once_by_the_same_command_run
                                                                                       monkeypatch):
     """The portal stores the staff's answer but its reply never arrives: exit 6, the attempt kept; the same command
     run again resumes it and gets the answered appeal (not a refusal as answered already), its file uploaded once."""
-    import requests
-
     from gkh.client.transport import LocalTransport
 
     login("energo-staff", "energo-staff")
     monkeypatch.setenv("GKH_BACKOFF", "0")
-    real = LocalTransport.send
-
-    def losing(self, request, *args, **kwargs):
-        answer = real(self, request, *args, **kwargs)
-        if request.method == "POST" and request.url.endswith("/answer"):
-            raise requests.exceptions.ConnectionError("the answer was lost on the way back")
-        return answer
-
+    losing = losing_replies("/answer")
     command = ["--profile", "energo-staff", "appeal", "answer", "A-000003", "--text", "Перерасчёт сделан.",
                "--attach", str(files / "акт осмотра.pdf")]
     unused = "SELECT count(*) FROM uploads WHERE id NOT IN (SELECT upload_id FROM appeal_files)"
