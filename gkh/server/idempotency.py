@@ -22,6 +22,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -88,15 +89,30 @@ class Holder:
 
 
 _holder: Holder | None = None
+_holder_lock = threading.Lock()
 
 
 def this_process() -> Holder:
-    """The holder of this process's claims (a forked worker is a holder of its own)."""
+    """The holder of this process's claims (a forked worker is a holder of its own): one for all its threads.
+    Made under a lock: two threads of a new worker making one each would hold claims under two tokens, and each
+    would take the other's claim for that of a process gone — and do the same work twice."""
     global _holder
     pid = os.getpid()
-    if _holder is None or _holder.pid != pid:
-        _holder = Holder(_place(), pid, _started(pid), secrets.token_hex(8))
-    return _holder
+    holder = _holder
+    if holder is None or holder.pid != pid:
+        with _holder_lock:
+            if _holder is None or _holder.pid != pid:
+                _holder = Holder(_place(), pid, _started(pid), secrets.token_hex(8))
+            holder = _holder
+    return holder
+
+
+def _fresh_lock_in_child() -> None:
+    global _holder_lock
+    _holder_lock = threading.Lock()  # forked while another thread held it, the child's copy would stay held
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def _place() -> str:

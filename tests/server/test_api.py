@@ -456,6 +456,39 @@ def test_a_claim_whose_process_is_gone_is_taken_over_at_once(sign_in, home, hold
     assert links(home, "petrova") == [account["els"]]
 
 
+def test_the_threads_of_a_new_worker_hold_claims_as_one_process(monkeypatch):
+    """A forked worker's first requests arrive on several threads at once: they make one holder, not one each (a
+    holder of another token under this very pid is a process gone, whose claim is taken over: twice the work)."""
+    import threading
+
+    from gkh.server import idempotency
+
+    me = idempotency.this_process()
+    monkeypatch.setattr(idempotency, "_holder", idempotency.Holder(me.place, me.pid + 1, "", "forkedfromparent"))
+    slow_place = idempotency._place
+
+    def place() -> str:  # as slow as a loaded machine's /proc, so that the threads overlap
+        import time
+
+        time.sleep(0.02)
+        return slow_place()
+
+    monkeypatch.setattr(idempotency, "_place", place)
+    start, held = threading.Barrier(8), []
+
+    def first_request() -> None:
+        start.wait()
+        held.append(idempotency.this_process())
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({h.token for h in held}) == 1 and held[0].pid == me.pid
+    assert not idempotency.holder_gone(held[0].text())
+
+
 @pytest.mark.parametrize("holder", ["another machine", "a live process here"])
 def test_a_claim_of_a_live_or_unknowable_process_waits_for_its_lease(sign_in, home, holder):
     import os
