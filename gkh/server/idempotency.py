@@ -112,7 +112,8 @@ def _fresh_lock_in_child() -> None:
     _holder_lock = threading.Lock()  # forked while another thread held it, the child's copy would stay held
 
 
-os.register_at_fork(after_in_child=_fresh_lock_in_child)
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def _place() -> str:
